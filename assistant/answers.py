@@ -1,0 +1,57 @@
+"""What an answer is: its text, whether it is grounded, and the passages it cites."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from assistant.retrieval import Passage
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A numbered source of an answer: the passage and where to read it."""
+
+    n: int
+    id: str
+    source: str
+    title: str
+    section: str
+    anchor: str
+    url: str
+    score: float
+    text: str
+    fetched_at: str = ""
+
+    @classmethod
+    def of(cls, n: int, passage: Passage) -> Citation:
+        """Number ``passage`` as citation ``n``."""
+        meta = passage.metadata
+        return cls(n=n, id=passage.id, source=passage.source, title=passage.title,
+                   section=passage.section, anchor=str(meta.get("anchor", "")),
+                   url=str(meta.get("url", "")), score=round(passage.score, 4), text=passage.text,
+                   fetched_at=str(meta.get("fetched_at", "")))
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An answer to one question.
+
+    ``grounded`` is true only when the text cites at least one retrieved passage; ``mode`` says
+    what produced it (``extractive``, ``llm``, ``refusal`` or ``smalltalk``).
+    """
+
+    text: str
+    grounded: bool
+    citations: list[Citation] = field(default_factory=list)
+    mode: str = "extractive"
+    question: str = ""
+    query: str = ""
+    index_version: str = ""
+    notes: list[str] = field(default_factory=list)
+    related: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The answer as plain data (the ``--json`` schema)."""
+        data = asdict(self)
+        return {"answer": data.pop("text"), **data}

@@ -1,0 +1,214 @@
+"""The ``mentor`` command: a thin shell over :class:`assistant.Mentor`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ingest.errors import MentorError
+
+_JSON = click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+_K = click.option("--k", "k", type=int, default=None, help="Number of passages (default: top_k).")
+
+
+class _Group(click.Group):
+    """Turn every MentorError into one line on stderr and exit status 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except MentorError as exc:
+            click.echo(f"mentor: error: {exc}", err=True)
+            ctx.exit(1)
+
+
+@click.group(cls=_Group)
+@click.option("--data-dir", type=click.Path(path_type=Path), default=None,
+              help="Where the store lives (env MENTOR_DATA_DIR, default ./.mentor).")
+@click.option("--model", default=None, help="Sentence-transformers model (env MENTOR_MODEL).")
+@click.option("--chroma-url", default=None, help="Use a Chroma server (env MENTOR_CHROMA_URL).")
+@click.option("--config", type=click.Path(path_type=Path), default=None,
+              help="Settings file (env MENTOR_CONFIG, default ./mentor.toml).")
+@click.version_option("0.1.0", prog_name="mentor")
+@click.pass_context
+def main(ctx: click.Context, data_dir: Path | None, model: str | None, chroma_url: str | None,
+         config: Path | None) -> None:
+    """Mentor answers deep-learning career questions from a knowledge base, citing its sources."""
+    flags = {"data_dir": data_dir, "model": model, "chroma_url": chroma_url}
+    ctx.obj = {"flags": flags, "config": config}
+
+
+def _mentor(ctx: click.Context, **flags: Any):
+    """Build the Mentor once per command, from the global and the command's flags."""
+    from assistant.mentor import Mentor
+    from assistant.settings import Settings
+
+    settings = Settings.load({**ctx.obj["flags"], **flags}, config=ctx.obj["config"])
+    return Mentor(settings)
+
+
+@main.command("ingest")
+@click.argument("sources", nargs=-1)
+@click.option("--full", is_flag=True, help="Drop the store and embed everything again.")
+@click.option("--dry-run", is_flag=True, help="Show what would change; change nothing.")
+@_JSON
+@click.pass_context
+def ingest_command(ctx: click.Context, sources: tuple[str, ...], full: bool, dry_run: bool,
+                   as_json: bool) -> None:
+    """Ingest the manifest (default) or the given files, folders and URLs."""
+    mentor = _mentor(ctx)
+    with _progress(quiet=as_json) as progress:
+        report = mentor.ingest(list(sources) or None, full=full, dry_run=dry_run,
+                               progress=progress)
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), indent=2))
+    else:
+        for change in report.sources:
+            if change.status != "unchanged":
+                detail = change.reason or f"+{change.added} -{change.removed} chunks"
+                click.echo(f"  {change.status:<9} {change.source}  ({detail})")
+        click.echo(("Plan: " if dry_run else "Done: ") + report.summary())
+    if report.failures:
+        for change in report.failures:
+            click.echo(f"mentor: error: {change.reason}", err=True)
+        ctx.exit(1)
+
+
+@main.command()
+@click.argument("query")
+@_K
+@_JSON
+@click.pass_context
+def search(ctx: click.Context, query: str, k: int | None, as_json: bool) -> None:
+    """Show the passages that best match QUERY."""
+    passages = _mentor(ctx).search(query, k)
+    if as_json:
+        click.echo(json.dumps([p.to_dict() for p in passages], indent=2))
+        return
+    for n, p in enumerate(passages, 1):
+        click.echo(click.style(f"[{n}] {p.title} › {p.section}", bold=True)
+                   + f"  ({p.metadata.get('anchor', '')}, relevance {p.score:.2f})")
+        click.echo(_indent(p.text) + "\n")
+
+
+@main.command()
+@click.argument("question")
+@_K
+@_JSON
+@click.pass_context
+def ask(ctx: click.Context, question: str, k: int | None, as_json: bool) -> None:
+    """Answer QUESTION from the knowledge base, with numbered citations."""
+    answer = _mentor(ctx).ask(question, k=k)
+    if as_json:
+        click.echo(json.dumps(answer.to_dict(), indent=2))
+    else:
+        _print_answer(answer)
+
+
+@main.command()
+@click.pass_context
+def chat(ctx: click.Context) -> None:
+    """Chat in the terminal; follow-up questions use the conversation so far."""
+    from assistant.answers import Answer
+
+    mentor = _mentor(ctx)
+    history: list[dict[str, str]] = []
+    click.echo("Mentor chat. Ask about deep-learning careers, tools and problems; "
+               "an empty line or Ctrl-D quits.")
+    while True:
+        try:
+            question = click.prompt(click.style("you", fg="cyan"), default="",
+                                    show_default=False).strip()
+        except (EOFError, click.Abort):
+            break
+        if not question:
+            break
+        try:
+            for piece in mentor.stream(question, history):
+                if isinstance(piece, Answer):
+                    _print_sources(piece)
+                    history += [{"role": "user", "content": question},
+                                {"role": "assistant", "content": piece.text}]
+                else:
+                    click.echo(piece, nl=False)
+            click.echo()
+        except MentorError as exc:
+            click.echo(f"mentor: error: {exc}", err=True)
+
+
+@main.command()
+@_JSON
+@click.pass_context
+def stats(ctx: click.Context, as_json: bool) -> None:
+    """Show what the store holds: sources, chunks, model, data dir, last ingest."""
+    info = _mentor(ctx).stats()
+    if as_json:
+        click.echo(json.dumps(info, indent=2))
+    else:
+        for key, value in info.items():
+            click.echo(f"{key:<14} {value}")
+
+
+@main.command()
+@click.option("--port", default=8501, show_default=True)
+@click.pass_context
+def ui(ctx: click.Context, port: int) -> None:
+    """Open the chat in the browser (ingests the knowledge base first if needed)."""
+    import os
+
+    mentor = _mentor(ctx)
+    report = mentor.ingest()
+    click.echo(f"Knowledge base: {report.summary()}")
+    for change in report.failures:
+        click.echo(f"mentor: warning: {change.reason}", err=True)
+    app = Path(__file__).resolve().parent.parent / "ui" / "app.py"
+    click.echo(f"Mentor chat on http://127.0.0.1:{port}  (Ctrl-C stops it)")
+    os.execv(sys.executable, [sys.executable, "-m", "streamlit", "run", str(app),
+                              "--server.address", "127.0.0.1", "--server.port", str(port),
+                              "--server.headless", "true", "--browser.gatherUsageStats", "false"])
+
+
+def _print_answer(answer) -> None:
+    click.echo(answer.text)
+    _print_sources(answer)
+
+
+def _print_sources(answer) -> None:
+    if answer.citations:
+        click.echo("\n" + click.style("Sources", bold=True))
+    for c in answer.citations:
+        where = c.url or c.anchor
+        click.echo(f"  [{c.n}] {c.title} › {c.section}  ({where}, relevance {c.score:.2f})")
+    if answer.mode == "refusal":
+        click.echo(click.style("(not grounded: nothing in the knowledge base answers this)",
+                               dim=True))
+
+
+def _indent(text: str) -> str:
+    return "\n".join("    " + line for line in text.splitlines())
+
+
+class _progress:
+    """A tqdm bar fed by ingest's (done, total, label) callback; silent when ``quiet``."""
+
+    def __init__(self, quiet: bool) -> None:
+        self._quiet = quiet
+        self._bar = None
+
+    def __enter__(self):
+        return None if self._quiet else self
+
+    def __call__(self, done: int, total: int, label: str) -> None:
+        from tqdm import tqdm
+
+        if self._bar is None:
+            self._bar = tqdm(total=total, desc=label, unit="chunk", file=sys.stderr)
+        self._bar.update(done - self._bar.n)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.close()

@@ -1,0 +1,79 @@
+"""Offline answers: the most relevant sentences and list items of the passages, each cited."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ingest import Embedder
+
+from assistant.retrieval import Passage
+
+MAX_PASSAGES = 3
+MAX_UNITS = 6
+KEEP_RATIO = 0.8  # units scoring below this share of the best one are left out
+
+_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(.*)$")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z*\"'(\[])")
+_LIST_QUESTION = re.compile(r"\b(which|what are|list|options|ways|paths|types|kinds|tools|"
+                            r"steps|examples|skills|resources|platforms|frameworks|courses)\b",
+                            re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class _Unit:
+    passage: int
+    text: str
+    is_item: bool
+    order: int
+
+
+def compose(question: str, passages: list[Passage], embedder: Embedder) -> tuple[str, list[int]]:
+    """Answer text with ``[n]`` markers, and the indexes of the passages it cites, in order.
+
+    ``[n]`` numbers the cited passages 1, 2, … in the order they first appear.
+    """
+    passages = passages[:MAX_PASSAGES]
+    units = [u for i, p in enumerate(passages) for u in _units(i, p.text)]
+    if not units:
+        return "", []
+    vectors = embedder.embed([question] + [u.text for u in units])
+    scores = vectors[1:] @ vectors[0]
+    # Earlier passages ranked higher overall: a small nudge keeps the answer on the best source.
+    scores = scores + [0.03 * (MAX_PASSAGES - u.passage) for u in units]
+    best = float(scores.max())
+    chosen = sorted((i for i in range(len(units)) if scores[i] >= best * KEEP_RATIO),
+                    key=lambda i: -scores[i])[:MAX_UNITS]
+    top = units[int(scores.argmax())]
+    if top.is_item and _LIST_QUESTION.search(question):
+        chosen += [i for i, u in enumerate(units) if u.passage == top.passage and u.is_item]
+    picked = sorted(set(chosen), key=lambda i: (units[i].passage, units[i].order))
+    cited: list[int] = []
+    blocks: list[str] = []
+    for passage in dict.fromkeys(units[i].passage for i in picked):
+        cited.append(passage)
+        n = len(cited)
+        group = [units[i] for i in picked if units[i].passage == passage]
+        header = f"**{passages[passage].section}** ({passages[passage].title}):" \
+            if passages[passage].section != passages[passage].title else \
+            f"**{passages[passage].title}**:"
+        items = [f"- {u.text} [{n}]" for u in group if u.is_item]
+        prose = " ".join(f"{u.text} [{n}]" for u in group if not u.is_item)
+        blocks.append("\n".join([header] + ([prose] if prose else []) + items))
+    return "\n\n".join(blocks), cited
+
+
+def _units(passage: int, text: str) -> list[_Unit]:
+    """Split a passage into list items and sentences, in reading order."""
+    units: list[_Unit] = []
+    for paragraph in re.split(r"\n\s*\n", text):
+        lines = [line for line in paragraph.split("\n") if line.strip()]
+        for line in lines:
+            item = _ITEM.match(line)
+            if item:
+                units.append(_Unit(passage, item.group(1).strip(), True, len(units)))
+                continue
+            for sentence in _SENTENCE_END.split(line.strip()):
+                if len(sentence.split()) >= 3:
+                    units.append(_Unit(passage, sentence.strip(), False, len(units)))
+    return units

@@ -1,0 +1,100 @@
+"""BM25 over chunk text and headings, cached in the data directory per ingest."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+import shutil
+from collections.abc import Iterable
+from pathlib import Path
+
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+class LexicalIndex:
+    """A bm25s index over ``(id, text)`` pairs, with typo correction against its vocabulary.
+
+    Example:
+        >>> index = LexicalIndex.build([("a", "free GPU in Colab"), ("b", "career paths")])
+        >>> index.search("carrer", 1)[0][0]
+        'b'
+    """
+
+    def __init__(self, retriever, ids: list[str], vocabulary: list[str]) -> None:
+        self._retriever = retriever
+        self._ids = ids
+        self._vocabulary = vocabulary
+        self._known = set(vocabulary)
+
+    @classmethod
+    def build(cls, rows: Iterable[tuple[str, str]]) -> LexicalIndex:
+        """Index ``rows`` of (chunk id, text)."""
+        import bm25s
+
+        ids, texts = [], []
+        for chunk_id, text in rows:
+            ids.append(chunk_id)
+            texts.append(text)
+        retriever = bm25s.BM25()
+        if texts:
+            retriever.index(bm25s.tokenize(texts, stopwords="en", stemmer=_stemmer(),
+                                           show_progress=False), show_progress=False)
+        vocabulary = sorted({w for text in texts for w in _WORD.findall(text.lower())})
+        return cls(retriever, ids, vocabulary)
+
+    def save(self, folder: Path) -> None:
+        """Write the index to ``folder`` (replaced whole)."""
+        tmp = folder.with_name(folder.name + ".tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        if self._ids:
+            self._retriever.save(str(tmp / "bm25"))
+        (tmp / "ids.json").write_text(json.dumps({"ids": self._ids, "vocabulary": self._vocabulary}))
+        shutil.rmtree(folder, ignore_errors=True)
+        tmp.rename(folder)
+
+    @classmethod
+    def load(cls, folder: Path) -> LexicalIndex | None:
+        """Read an index saved by :meth:`save`; ``None`` when missing or unreadable."""
+        import bm25s
+
+        try:
+            data = json.loads((folder / "ids.json").read_text())
+            retriever = bm25s.BM25.load(str(folder / "bm25")) if data["ids"] else bm25s.BM25()
+        except (OSError, ValueError, KeyError):
+            return None
+        return cls(retriever, data["ids"], data["vocabulary"])
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def correct(self, query: str) -> str:
+        """Replace words the corpus never uses with the closest word it does ("pytorh" → "pytorch")."""
+        def fix(match: re.Match[str]) -> str:
+            word = match.group(0)
+            if len(word) < 4 or word.lower() in self._known or word.isdigit():
+                return word
+            close = difflib.get_close_matches(word.lower(), self._vocabulary, n=1, cutoff=0.8)
+            return close[0] if close else word
+
+        return re.sub(r"[A-Za-z0-9]+", fix, query)
+
+    def search(self, query: str, n: int) -> list[tuple[str, float]]:
+        """The ``n`` best (chunk id, BM25 score) pairs with a score above zero."""
+        import bm25s
+
+        if not self._ids:
+            return []
+        tokens = bm25s.tokenize([query], stopwords="en", stemmer=_stemmer(), show_progress=False)
+        if not tokens.vocab:
+            return []
+        docs, scores = self._retriever.retrieve(tokens, k=min(n, len(self._ids)),
+                                                show_progress=False, n_threads=1)
+        return [(self._ids[d], float(s)) for d, s in zip(docs[0], scores[0], strict=True) if s > 0]
+
+
+def _stemmer():
+    import Stemmer
+
+    return Stemmer.Stemmer("english")

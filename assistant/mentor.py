@@ -1,0 +1,193 @@
+"""The ``Mentor`` facade: ingest, search and ask over one knowledge base."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator, Sequence
+from functools import cached_property
+from typing import Any
+
+from ingest import (Embedder, IngestReport, MentorError, SourceSpec, Store, ingest, open_client,
+                    read_manifest, specs_for)
+from ingest.loading import Document, load_url
+from ingest.store import drop_collection
+from ingest.sync import Progress, SourceChange
+
+from assistant import conversation, extractive
+from assistant.answers import Answer, Citation
+from assistant.retrieval import HybridSearch, Passage, SearchConfig
+from assistant.settings import Settings
+
+MAX_K = 50
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+class Mentor:
+    """Ask questions of the knowledge base and get cited answers.
+
+    Heavy parts (the embedding model, the store) are built on first use and shared by threads.
+
+    Example:
+        >>> mentor = Mentor()                      # settings from the environment
+        >>> mentor.ingest().summary()              # doctest: +SKIP
+        >>> mentor.ask("How can I get a free GPU?").citations[0].title  # doctest: +SKIP
+        'Google Colab'
+    """
+
+    def __init__(self, settings: Settings | None = None, *, embedder: Embedder | None = None,
+                 client: Any = None, chat_model: Any = None) -> None:
+        self.settings = settings or Settings.load()
+        self._embedder = embedder
+        self._client = client
+        self.chat_model = chat_model
+        self._write_lock = threading.Lock()
+        self._store: Store | None = None
+
+    @cached_property
+    def embedder(self) -> Embedder:
+        """The embedding model (loaded on first use)."""
+        return self._embedder or Embedder(self.settings.model,
+                                          batch_size=self.settings.embed_batch_size,
+                                          backend=self.settings.embed_backend)
+
+    @property
+    def client(self) -> Any:
+        """The Chroma client: on disk in the data dir, or the server at ``chroma_url``."""
+        if self._client is None:
+            self._client = open_client(self.settings.data_dir, self.settings.chroma_url)
+        return self._client
+
+    @property
+    def store(self) -> Store:
+        """The collection of chunks for the configured model."""
+        if self._store is None:
+            self._store = Store(self.client, self.embedder.model_name, self.settings.collection)
+        return self._store
+
+    @cached_property
+    def _search(self) -> HybridSearch:
+        s = self.settings
+        return HybridSearch(self.store, self.embedder, cache_dir=s.data_dir,
+                            config=SearchConfig(s.candidates, s.rrf_k, s.dense_weight,
+                                                s.lexical_weight))
+
+    def ingest(self, sources: Sequence[str] | None = None, *, full: bool = False,
+               dry_run: bool = False, progress: Progress | None = None) -> IngestReport:
+        """Sync the store with the manifest, or add/update only ``sources`` (files, folders, URLs).
+
+        Unchanged chunks are never re-embedded; with the manifest, sources no longer listed
+        are removed. Sources that fail to load are reported and keep their stored chunks.
+
+        Raises:
+            SourceError: the manifest is unreadable, or a named source does not exist.
+            StoreError: another ingest is running on the same data dir.
+        """
+        s = self.settings
+        if sources:
+            specs, problems = specs_for(list(sources), s.knowledge_dir), []
+        else:
+            specs, problems = read_manifest(s.manifest)
+        with self._write_lock:
+            if full and not dry_run:
+                drop_collection(self.client, s.collection)
+                self._store = None
+                self.__dict__.pop("_search", None)
+            report = ingest(specs, self.store, self.embedder, data_dir=s.data_dir,
+                            prune=not sources, max_bytes=s.max_file_bytes, dry_run=dry_run,
+                            full=full, load_url=self._load_url, progress=progress)
+        report.sources.extend(SourceChange(str(p).split(":")[0], "failed", reason=str(p))
+                              for p in problems)
+        return report
+
+    def search(self, query: str, k: int | None = None) -> list[Passage]:
+        """The ``k`` most relevant passages for ``query``, best first, scores in [0, 1].
+
+        Raises:
+            MentorError: the query is empty or too long, or ``k`` is out of range.
+        """
+        return self._search.search(self._clean(query), self._k(k))
+
+    def ask(self, question: str, history: Sequence[Any] | None = None, *,
+            k: int | None = None) -> Answer:
+        """Answer ``question`` from the knowledge base, citing the passages used.
+
+        ``history`` is the conversation so far (dicts with ``role`` and ``content``); it makes
+        follow-ups such as "what about PyTorch?" stand alone. When nothing relevant is found the
+        answer says so, names the closest topics, and is not grounded.
+        """
+        answer = None
+        for answer in self.stream(question, history, k=k):
+            pass
+        assert isinstance(answer, Answer)
+        return answer
+
+    def stream(self, question: str, history: Sequence[Any] | None = None, *,
+               k: int | None = None) -> Iterator[str | Answer]:
+        """Like :meth:`ask`, but yields text pieces as they are produced, then the Answer."""
+        question = self._clean(question)
+        reply = conversation.small_talk(question)
+        if reply:
+            yield reply
+            yield Answer(reply, grounded=False, mode="smalltalk", question=question)
+            return
+        turns = list(history or [])[-2 * self.settings.history_turns:]
+        query = conversation.rewrite(question, turns)
+        passages = self._search.search(query, self._k(k))
+        version = self._search.version
+        if not passages or max(p.score for p in passages) < self.settings.min_relevance:
+            answer = _refusal(question, query, passages, version)
+            yield answer.text
+            yield answer
+            return
+        text, cited = extractive.compose(query, passages, self.embedder)
+        citations = [Citation.of(n, passages[i]) for n, i in enumerate(cited, 1)]
+        yield text
+        yield Answer(text, grounded=bool(citations), citations=citations, mode="extractive",
+                     question=question, query=query, index_version=version)
+
+    def as_retriever(self, k: int | None = None):
+        """A LangChain ``BaseRetriever`` over this knowledge base."""
+        from assistant.retriever import MentorRetriever
+
+        return MentorRetriever(mentor=self, k=self._k(k))
+
+    def stats(self) -> dict[str, Any]:
+        """What is in the store: sources, chunks, model, data dir, last ingest."""
+        info = self.store.info
+        return {"sources": info.get("sources", 0), "chunks": self.store.count(),
+                "model": self.embedder.model_name, "data_dir": str(self.settings.data_dir),
+                "chroma_url": self.settings.chroma_url, "last_ingest": info.get("ingested_at", ""),
+                "index_version": info.get("ingest_id", "")}
+
+    def _load_url(self, spec: SourceSpec, previous: dict[str, Any]) -> Document | None:
+        s = self.settings
+        return load_url(spec.location, spec.source, previous, max_bytes=s.max_file_bytes,
+                        timeout=s.fetch_timeout, allowed_hosts=s.allowed_hosts,
+                        title=spec.title, tags=spec.tags)
+
+    def _clean(self, text: str) -> str:
+        text = _CONTROL.sub(" ", str(text)).strip()
+        if not text:
+            raise MentorError("question: is empty; type a question")
+        if len(text) > self.settings.max_question_chars:
+            raise MentorError(f"question: {len(text)} characters is over the limit of "
+                              f"{self.settings.max_question_chars}; shorten it")
+        return text
+
+    def _k(self, k: int | None) -> int:
+        k = self.settings.top_k if k is None else k
+        if not 1 <= k <= MAX_K:
+            raise MentorError(f"k: must be between 1 and {MAX_K}, got {k}")
+        return k
+
+
+def _refusal(question: str, query: str, passages: list[Passage], version: str) -> Answer:
+    """Say plainly that the knowledge base does not cover the question, and what it does cover."""
+    related = list(dict.fromkeys(p.title if p.section == p.title else f"{p.title}: {p.section}"
+                                 for p in passages))[:3]
+    text = "The knowledge base doesn't cover that, so I won't guess."
+    if related:
+        text += " The closest topics it does cover: " + "; ".join(related) + "."
+    return Answer(text, grounded=False, mode="refusal", question=question, query=query,
+                  index_version=version, related=related)

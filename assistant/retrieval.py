@@ -1,0 +1,150 @@
+"""Hybrid retrieval: dense (Chroma) and BM25 fused by reciprocal rank, then de-duplicated."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ingest import Embedder, Store
+from ingest.store import StoredChunk
+
+from assistant.lexical import LexicalIndex
+
+PER_SECTION = 2  # more passages from one section add little; let other sections in
+NEAR_DUPLICATE = 0.8  # word-set overlap above which a passage repeats one already kept
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved chunk: its text, where it comes from and how relevant it is (0 to 1)."""
+
+    id: str
+    text: str
+    score: float
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def title(self) -> str:
+        """The source's title."""
+        return str(self.metadata.get("title", ""))
+
+    @property
+    def section(self) -> str:
+        """The most specific heading above the passage."""
+        return str(self.metadata.get("section", ""))
+
+    @property
+    def source(self) -> str:
+        """The source id (path in the knowledge folder, or URL)."""
+        return str(self.metadata.get("source", ""))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The passage as plain data."""
+        return {"id": self.id, "text": self.text, "score": round(self.score, 4), **self.metadata}
+
+
+@dataclass(frozen=True)
+class SearchConfig:
+    """How hybrid search weighs and fuses its two rankings."""
+
+    candidates: int = 30
+    rrf_k: int = 60
+    dense_weight: float = 1.0
+    lexical_weight: float = 1.0
+
+
+class HybridSearch:
+    """Search the store by meaning and by words at once.
+
+    The BM25 index is rebuilt (or loaded from ``cache_dir``) whenever the store's ingest id
+    changes, so a re-ingest by any process is seen on the next query.
+    """
+
+    def __init__(self, store: Store, embedder: Embedder, *, cache_dir: Path | None = None,
+                 config: SearchConfig | None = None) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.config = config or SearchConfig()
+        self._cache_dir = cache_dir
+        self._lexical: LexicalIndex | None = None
+        self._version: str | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def version(self) -> str:
+        """The ingest id of the content being searched."""
+        return str(self.store.info.get("ingest_id", ""))
+
+    def search(self, query: str, k: int) -> list[Passage]:
+        """The ``k`` best passages for ``query``, best first."""
+        lexical = self.lexical()
+        query = lexical.correct(query)
+        vector = self.embedder.embed([query])[0]
+        n = max(self.config.candidates, k)
+        dense = self.store.query(vector, n) if self.config.dense_weight else []
+        words = lexical.search(query, n) if self.config.lexical_weight else []
+        fused: dict[str, float] = {}
+        for weight, ranking in ((self.config.dense_weight, [c.id for c in dense]),
+                                (self.config.lexical_weight, [i for i, _ in words])):
+            for rank, chunk_id in enumerate(ranking):
+                fused[chunk_id] = fused.get(chunk_id, 0.0) + weight / (self.config.rrf_k + rank + 1)
+        rows = {c.id: c for c in dense}
+        missing = [i for i in fused if i not in rows]
+        if missing:
+            rows.update(self._score(missing, vector))
+        ranked = sorted(fused, key=lambda i: (-fused[i], i))
+        return _diverse([_passage(rows[i]) for i in ranked if i in rows], k)
+
+    def lexical(self) -> LexicalIndex:
+        """The BM25 index for the store's current content."""
+        version = self.version
+        with self._lock:
+            if self._lexical is None or version != self._version:
+                self._lexical = self._load_or_build(version)
+                self._version = version
+            return self._lexical
+
+    def _load_or_build(self, version: str) -> LexicalIndex:
+        folder = self._cache_dir / "bm25" / version if self._cache_dir and version else None
+        index = LexicalIndex.load(folder) if folder else None
+        if index is None:
+            index = LexicalIndex.build(
+                (row.id, _searchable(row)) for row in self.store.rows())
+            if folder:
+                index.save(folder)
+        return index
+
+    def _score(self, ids: list[str], vector) -> dict[str, StoredChunk]:
+        vectors = self.store.embeddings(ids)
+        return {row.id: StoredChunk(row.id, row.text, row.metadata,
+                                    float(vectors[row.id] @ vector))
+                for row in self.store.get(ids) if row.id in vectors}
+
+
+def _searchable(row: StoredChunk) -> str:
+    return f"{row.metadata.get('section_path', '')}\n{row.text}"
+
+
+def _passage(row: StoredChunk) -> Passage:
+    return Passage(id=row.id, text=row.text, score=min(1.0, max(0.0, row.similarity)),
+                   metadata=row.metadata)
+
+
+def _diverse(passages: list[Passage], k: int) -> list[Passage]:
+    """Drop near-duplicates, and keep at most PER_SECTION passages of a section ahead of others."""
+    kept: list[Passage] = []
+    spare: list[Passage] = []
+    words: list[set[str]] = []
+    per_section: dict[str, int] = {}
+    for passage in passages:
+        bag = set(passage.text.lower().split())
+        if any(len(bag & other) / max(1, min(len(bag), len(other))) > NEAR_DUPLICATE
+               for other in words):
+            continue
+        words.append(bag)
+        path = str(passage.metadata.get("section_path", ""))
+        per_section[path] = per_section.get(path, 0) + 1
+        (kept if per_section[path] <= PER_SECTION else spare).append(passage)
+    return (kept + spare)[:k]

@@ -1,0 +1,130 @@
+"""The one settings object: defaults < config file < environment < flags, built once at the edge."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from ingest.errors import SettingsError
+
+REPO_KNOWLEDGE = Path(__file__).resolve().parent.parent / "knowledge"
+DEFAULT_DATA_DIR = Path(".mentor")
+DEFAULT_CONFIG = "mentor.toml"
+ENV_PREFIX = "MENTOR_"
+ANSWER_MODES = ("auto", "extractive", "llm")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything Mentor can be told. Build it with :meth:`load` at the edge, pass it down.
+
+    Example:
+        >>> Settings(top_k=3).top_k
+        3
+    """
+
+    data_dir: Path = DEFAULT_DATA_DIR
+    manifest: Path = REPO_KNOWLEDGE / "sources.toml"
+    chroma_url: str = ""
+    collection: str = "mentor"
+    model: str = "all-MiniLM-L6-v2"
+    embed_batch_size: int = 32
+    embed_backend: str = "torch"
+    top_k: int = 5
+    candidates: int = 30
+    rrf_k: int = 60
+    dense_weight: float = 1.0
+    lexical_weight: float = 1.0
+    min_relevance: float = 0.3
+    answer_mode: str = "auto"
+    llm: str = ""
+    llm_timeout: float = 60.0
+    history_turns: int = 6
+    max_file_mb: float = 20.0
+    max_question_chars: int = 2000
+    fetch_timeout: float = 15.0
+    allowed_hosts: tuple[str, ...] = field(default_factory=tuple)
+
+    def __post_init__(self) -> None:
+        for name in ("data_dir", "manifest"):  # accept plain strings from Python callers
+            object.__setattr__(self, name, Path(getattr(self, name)))
+
+    @property
+    def max_file_bytes(self) -> int:
+        """``max_file_mb`` in bytes."""
+        return int(self.max_file_mb * 1_000_000)
+
+    @property
+    def knowledge_dir(self) -> Path:
+        """The folder the manifest's paths are relative to."""
+        return self.manifest.parent
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with ``changes`` applied and checked."""
+        return _checked(dataclasses.replace(self, **changes))
+
+    @classmethod
+    def load(cls, flags: Mapping[str, Any] | None = None, *,
+             environ: Mapping[str, str] | None = None, config: Path | None = None) -> Settings:
+        """Layer defaults < config file < environment < ``flags`` (``None`` values are skipped).
+
+        The config file is ``MENTOR_CONFIG`` or ``./mentor.toml`` when it exists.
+
+        Raises:
+            SettingsError: an unknown key or a value of the wrong type, named.
+        """
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        path = config or Path(environ.get(f"{ENV_PREFIX}CONFIG", DEFAULT_CONFIG))
+        if path.is_file():
+            try:
+                values.update({k: (v, f"{path}: {k}") for k, v in
+                               tomllib.loads(path.read_text(encoding="utf-8")).items()})
+            except tomllib.TOMLDecodeError as exc:
+                raise SettingsError(f"{path}: not valid TOML ({exc})") from None
+        names = {f.name for f in fields(cls)}
+        for name in names:
+            env = f"{ENV_PREFIX}{name.upper()}"
+            if env in environ:
+                values[name] = (environ[env], env)
+        values.update({k: (v, f"--{k.replace('_', '-')}") for k, v in (flags or {}).items()
+                       if v is not None})
+        unknown = sorted(set(values) - names)
+        if unknown:
+            raise SettingsError(f"{values[unknown[0]][1]}: unknown setting; "
+                                f"known settings are {', '.join(sorted(names))}")
+        return _checked(cls(**{k: _coerce(cls, k, v, where) for k, (v, where) in values.items()}))
+
+
+def _coerce(cls: type[Settings], name: str, value: Any, where: str) -> Any:
+    default = next(f for f in fields(cls) if f.name == name)
+    kind = type(getattr(cls(), name))
+    try:
+        if kind is Path:
+            return Path(value).expanduser()
+        if kind is tuple:
+            items = value.split(",") if isinstance(value, str) else value
+            return tuple(str(item).strip() for item in items if str(item).strip())
+        if kind is bool:
+            return str(value).lower() in ("1", "true", "yes", "on")
+        return kind(value)
+    except (TypeError, ValueError):
+        raise SettingsError(f"{where}: {value!r} is not a valid {kind.__name__} for "
+                            f"{default.name}") from None
+
+
+def _checked(settings: Settings) -> Settings:
+    if settings.answer_mode not in ANSWER_MODES:
+        raise SettingsError(f"answer_mode: {settings.answer_mode!r} is not one of "
+                            f"{', '.join(ANSWER_MODES)}")
+    for name in ("top_k", "candidates", "embed_batch_size", "max_question_chars"):
+        if getattr(settings, name) < 1:
+            raise SettingsError(f"{name}: must be at least 1, got {getattr(settings, name)}")
+    if not 0.0 <= settings.min_relevance <= 1.0:
+        raise SettingsError(f"min_relevance: must be between 0 and 1, got {settings.min_relevance}")
+    return settings

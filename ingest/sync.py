@@ -1,0 +1,205 @@
+"""Incremental ingest: plan what changed against the store, then embed and write only that."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from contextlib import nullcontext
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from ingest import journal
+from ingest.chunking import Chunk, chunk_document
+from ingest.embedding import Embedder
+from ingest.errors import SourceError
+from ingest.loading import Document, load_file
+from ingest.sources import SourceSpec
+from ingest.store import Store
+
+Status = Literal["added", "updated", "unchanged", "removed", "failed"]
+Progress = Callable[[int, int, str], None]
+WRITE_BATCH = 256  # chunks embedded and written together: a kill loses at most one batch of work
+
+
+@dataclass
+class SourceChange:
+    """What an ingest did (or would do) to one source."""
+
+    source: str
+    status: Status
+    chunks: int = 0
+    added: int = 0
+    removed: int = 0
+    reason: str = ""
+
+
+@dataclass
+class IngestReport:
+    """The plan or the outcome of an ingest, per source and in total."""
+
+    ingest_id: str
+    dry_run: bool
+    sources: list[SourceChange] = field(default_factory=list)
+    embedded: int = 0
+    reused: int = 0
+    deleted: int = 0
+    total_chunks: int = 0
+    seconds: float = 0.0
+
+    def count(self, status: Status) -> int:
+        """How many sources ended in ``status``."""
+        return sum(1 for change in self.sources if change.status == status)
+
+    @property
+    def failures(self) -> list[SourceChange]:
+        """Sources that could not be loaded (their stored chunks were kept)."""
+        return [change for change in self.sources if change.status == "failed"]
+
+    def summary(self) -> str:
+        """One line for people: what changed, what was embedded, how long it took."""
+        verb = "would embed" if self.dry_run else "embedded"
+        counts = ", ".join(f"{self.count(s)} {s}" for s in
+                           ("added", "updated", "unchanged", "removed", "failed") if self.count(s))
+        return (f"{len(self.sources)} sources ({counts or 'none'}); {verb} {self.embedded} chunks, "
+                f"reused {self.reused}, deleted {self.deleted}; {self.total_chunks} chunks in the "
+                f"store; {self.seconds:.1f}s")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The report as plain data for ``--json``."""
+        return asdict(self)
+
+
+@dataclass
+class _Plan:
+    add: list[Chunk] = field(default_factory=list)
+    retag: list[Chunk] = field(default_factory=list)
+    delete: list[str] = field(default_factory=list)
+
+
+def ingest(specs: Sequence[SourceSpec], store: Store, embedder: Embedder, *, data_dir: Path,
+           prune: bool, max_bytes: int, dry_run: bool = False, full: bool = False,
+           load_url: Callable[[SourceSpec, dict[str, Any]], Document | None] | None = None,
+           progress: Progress | None = None) -> IngestReport:
+    """Bring the store in line with ``specs``: embed new chunks, delete stale ones.
+
+    A failed source is reported and skipped, and its stored chunks are kept.
+
+    Args:
+        specs: the sources to load.
+        store: where chunks live.
+        embedder: embeds new chunk text.
+        data_dir: holds the writer lock and the journal.
+        prune: delete chunks of stored sources not in ``specs`` (a manifest run).
+        max_bytes: files larger than this are refused.
+        dry_run: plan only; change nothing.
+        full: plan as if the store were empty (the caller drops the collection first).
+        load_url: loads a web source given its stored metadata (None when unchanged).
+        progress: called with (done, total, label) while embedding.
+
+    Raises:
+        StoreError: another ingest holds the data directory.
+    """
+    started = time.perf_counter()
+    report = IngestReport(ingest_id=time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6],
+                          dry_run=dry_run)
+    with journal.writer_lock(data_dir) if not dry_run else nullcontext():
+        existing = {} if full else store.metadata_by_id()
+        by_source: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
+        for chunk_id, meta in existing.items():
+            by_source[str(meta.get("source", ""))][chunk_id] = meta
+        plan = _Plan()
+        seen_content: set[str] = set()
+        for spec in specs:
+            change = _plan_source(spec, by_source.pop(spec.source, {}), plan, seen_content,
+                                  max_bytes, load_url)
+            report.sources.append(change)
+        # Only sources missing from ``specs`` are left in ``by_source``; failed ones were popped.
+        if prune:
+            for source, chunks in sorted(by_source.items()):
+                plan.delete.extend(chunks)
+                report.sources.append(SourceChange(source, "removed", removed=len(chunks)))
+        kept = {c.source for c in report.sources if c.status != "removed" and c.chunks}
+        if not prune:
+            kept |= set(by_source)
+        reusable = _reusable(plan.add, existing)
+        report.embedded = len(plan.add) - len(reusable)
+        report.reused = len(reusable)
+        report.deleted = len(plan.delete)
+        if not dry_run:
+            journal.record(data_dir, "start", report.ingest_id, add=len(plan.add),
+                           delete=len(plan.delete), full=full)
+            _apply(plan, reusable, store, embedder, progress)
+            report.total_chunks = store.count()
+            store.set_info(ingest_id=report.ingest_id,
+                           ingested_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                           sources=len(kept), chunks=report.total_chunks,
+                           embedding_dim=embedder.dimension)
+            journal.record(data_dir, "finish", report.ingest_id, embedded=report.embedded,
+                           deleted=report.deleted)
+        else:
+            report.total_chunks = len(existing) + len(plan.add) - len(plan.delete)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _plan_source(spec: SourceSpec, stored: dict[str, dict[str, Any]], plan: _Plan,
+                 seen_content: set[str], max_bytes: int, load_url) -> SourceChange:
+    try:
+        if spec.is_url:
+            if load_url is None:
+                raise SourceError(f"{spec.location}: web sources are not enabled here")
+            previous = next(iter(stored.values()), {})
+            doc = load_url(spec, previous)
+            if doc is None:  # the server said it has not changed
+                return SourceChange(spec.source, "unchanged", chunks=len(stored))
+        else:
+            doc = load_file(Path(spec.location), spec.source, max_bytes=max_bytes,
+                            title=spec.title, tags=spec.tags)
+        chunks = [c for c in chunk_document(doc, skip_sections=spec.skip_sections)
+                  if c.content_hash not in seen_content]
+    except SourceError as exc:
+        return SourceChange(spec.source, "failed", chunks=len(stored), reason=str(exc))
+    seen_content.update(c.content_hash for c in chunks)
+    new_ids = {c.id for c in chunks}
+    added = [c for c in chunks if c.id not in stored]
+    retag = [c for c in chunks if c.id in stored and stored[c.id] != c.metadata]
+    removed = [chunk_id for chunk_id in stored if chunk_id not in new_ids]
+    plan.add.extend(added)
+    plan.retag.extend(retag)
+    plan.delete.extend(removed)
+    status: Status = "added" if not stored else (
+        "updated" if added or removed or retag else "unchanged")
+    return SourceChange(spec.source, status, chunks=len(chunks), added=len(added),
+                        removed=len(removed))
+
+
+def _reusable(add: list[Chunk], existing: dict[str, dict[str, Any]]) -> dict[str, str]:
+    """New chunk id → stored chunk id with the same embedded text (a moved or renamed file)."""
+    by_hash = {meta.get("embed_hash"): chunk_id for chunk_id, meta in existing.items()}
+    return {c.id: by_hash[c.metadata["embed_hash"]] for c in add
+            if c.metadata["embed_hash"] in by_hash}
+
+
+def _apply(plan: _Plan, reusable: dict[str, str], store: Store, embedder: Embedder,
+           progress: Progress | None) -> None:
+    """Write new chunks first and delete stale ones last, so readers never see a source vanish."""
+    import numpy as np
+
+    total = len(plan.add)
+    for start in range(0, total, WRITE_BATCH):
+        batch = plan.add[start:start + WRITE_BATCH]
+        fresh = [c for c in batch if c.id not in reusable]
+        vectors = dict(zip((c.id for c in fresh), embedder.embed([c.embed_text for c in fresh]),
+                           strict=True))
+        old = store.embeddings({reusable[c.id] for c in batch if c.id in reusable})
+        vectors.update({c.id: old[reusable[c.id]] for c in batch if c.id in reusable})
+        store.upsert([c.id for c in batch], np.stack([vectors[c.id] for c in batch]),
+                     [c.text for c in batch], [c.metadata for c in batch])
+        if progress:
+            progress(min(start + WRITE_BATCH, total), total, "embedding")
+    if plan.retag:
+        store.update_metadata([c.id for c in plan.retag], [c.metadata for c in plan.retag])
+    store.delete(plan.delete)

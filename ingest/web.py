@@ -1,0 +1,242 @@
+"""Fetch web sources safely: http(s) only, no internal addresses, bounded in size and time."""
+
+import ipaddress
+import socket
+import time
+from collections.abc import Collection, Iterable, Iterator
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+
+from ingest.errors import FetchError
+
+USER_AGENT = "Mentor/0.1 (+local knowledge base)"
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_FIX_SOURCE = "fix or remove the URL in knowledge/sources.toml"
+# Order matters: Python also calls loopback, link-local and unspecified addresses "private",
+# and the more specific word tells the user more.
+_FORBIDDEN = (
+    ("is_unspecified", "an unspecified"), ("is_loopback", "a loopback"),
+    ("is_link_local", "a link-local"), ("is_multicast", "a multicast"),
+    ("is_reserved", "a reserved"), ("is_private", "a private"),
+)
+
+
+@dataclass(frozen=True)
+class WebPage:
+    """One fetched page, or the answer that the cached copy is still current."""
+
+    url: str
+    status: int
+    content: bytes
+    content_type: str
+    etag: str | None
+    last_modified: str | None
+    fetched_at: str
+
+    @property
+    def not_modified(self) -> bool:
+        """True when the server answered 304 to a conditional request."""
+        return self.status == 304
+
+
+@dataclass(frozen=True)
+class LinkStatus:
+    """Whether one URL answers; ``detail`` is the status line or why it failed."""
+
+    url: str
+    ok: bool
+    detail: str
+
+
+def fetch(
+    url: str,
+    *,
+    etag: str | None = None,
+    last_modified: str | None = None,
+    timeout: float = 10.0,
+    max_bytes: int = 5_000_000,
+    allowed_hosts: Collection[str] = (),
+    max_redirects: int = 5,
+    client: httpx.Client | None = None,
+) -> WebPage:
+    """Fetch ``url`` with GET, following at most ``max_redirects`` checked redirects.
+
+    Args:
+        url: An http or https URL.
+        etag: Validator from an earlier fetch, sent as If-None-Match.
+        last_modified: Validator from an earlier fetch, sent as If-Modified-Since.
+        timeout: Seconds allowed for the whole fetch, redirects and body included.
+        max_bytes: Largest body accepted.
+        allowed_hosts: Host names exempt from the internal-address check.
+        max_redirects: Most redirects followed.
+        client: Client to reuse; one is made and closed when omitted.
+
+    Returns:
+        The page; ``status`` 304 and empty ``content`` when not modified.
+
+    Raises:
+        FetchError: The URL was refused, unreachable, too slow, too large or answered >= 400.
+    """
+    validators = (("If-None-Match", etag), ("If-Modified-Since", last_modified))
+    headers = {name: value for name, value in validators if value}
+    deadline = time.monotonic() + timeout
+    owned = httpx.Client(timeout=timeout) if client is None else nullcontext(client)
+    with owned as http, _open(
+        http, "GET", url, headers, allowed_hosts, max_redirects, deadline, timeout
+    ) as response:
+        status = response.status_code
+        if status == 304:
+            content = b""
+        elif 200 <= status < 300:
+            content = _read_body(url, response, max_bytes, deadline, timeout)
+        else:
+            raise FetchError(f"{url}: HTTP {status} {response.reason_phrase}; {_FIX_SOURCE}")
+        return WebPage(
+            url=str(response.url),
+            status=status,
+            content=content,
+            content_type=response.headers.get("content-type", "").split(";")[0].strip().lower(),
+            # A 304 need not repeat the validators, and the caller's ones still hold.
+            etag=response.headers.get("etag", etag),
+            last_modified=response.headers.get("last-modified", last_modified),
+            fetched_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        )
+
+
+def check_links(
+    urls: Iterable[str], *, timeout: float = 10.0, allowed_hosts: Collection[str] = ()
+) -> list[LinkStatus]:
+    """Check each URL with HEAD (GET where HEAD is refused) under the same rules as fetch.
+
+    Returns one LinkStatus per URL, in order; ``timeout`` applies to each URL, and a bad URL
+    gives ``ok=False`` instead of raising.
+    """
+    results = []
+    with httpx.Client(timeout=timeout) as http:
+        for url in urls:
+            try:
+                status, reason = _probe(http, url, timeout, allowed_hosts)
+            except FetchError as error:
+                results.append(LinkStatus(url, False, str(error)))
+                continue
+            ok = status < 400
+            detail = f"{status} {reason}" if ok else f"HTTP {status} {reason}"
+            results.append(LinkStatus(url, ok, detail))
+    return results
+
+
+def _probe(
+    http: httpx.Client, url: str, timeout: float, allowed_hosts: Collection[str]
+) -> tuple[int, str]:
+    """Return the final status code and reason for ``url``, without reading a body."""
+    for method in ("HEAD", "GET"):
+        deadline = time.monotonic() + timeout
+        with _open(http, method, url, {}, allowed_hosts, 5, deadline, timeout) as response:
+            status, reason = response.status_code, response.reason_phrase
+        # Some servers refuse HEAD (405) or do not implement it (501) yet serve GET.
+        if status not in (405, 501):
+            break
+    return status, reason
+
+
+@contextmanager
+def _open(
+    http: httpx.Client,
+    method: str,
+    url: str,
+    headers: dict[str, str],
+    allowed_hosts: Collection[str],
+    max_redirects: int,
+    deadline: float,
+    timeout: float,
+) -> Iterator[httpx.Response]:
+    """Yield the streamed final response, checking every hop before connecting to it."""
+    current = url
+    try:
+        for _ in range(max_redirects + 1):
+            _check_url(current, allowed_hosts)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise _timed_out(url, timeout)
+            with http.stream(
+                method,
+                current,
+                headers={"User-Agent": USER_AGENT, **headers},
+                timeout=httpx.Timeout(remaining),
+                # Never let a caller's client follow a Location we have not checked.
+                follow_redirects=False,
+            ) as response:
+                location = response.headers.get("location")
+                if response.status_code in _REDIRECTS and location:
+                    current = urljoin(current, location)
+                    continue
+                yield response
+                return
+    except httpx.TimeoutException:
+        raise _timed_out(url, timeout) from None
+    except (httpx.HTTPError, httpx.InvalidURL) as error:
+        detail = " ".join(str(error).split()) or type(error).__name__
+        message = f"{url}: could not fetch ({detail}); check the URL and the network"
+        raise FetchError(message) from None
+    raise FetchError(f"{url}: more than {max_redirects} redirects; {_FIX_SOURCE}")
+
+
+def _read_body(
+    url: str, response: httpx.Response, max_bytes: int, deadline: float, timeout: float
+) -> bytes:
+    """Read the body, stopping at ``max_bytes`` or at the deadline, whichever comes first."""
+    too_big = f"{url}: body is larger than max_bytes={max_bytes}; raise it or {_FIX_SOURCE}"
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise FetchError(too_big)
+    body = bytearray()
+    # No chunk size: httpx would otherwise wait to fill one, and a trickling server never does.
+    for chunk in response.iter_bytes():
+        body += chunk
+        if len(body) > max_bytes:
+            raise FetchError(too_big)
+        # Read timeouts only bound the gap between bytes; this bounds the whole download.
+        if time.monotonic() > deadline:
+            raise _timed_out(url, timeout)
+    return bytes(body)
+
+
+def _timed_out(url: str, timeout: float) -> FetchError:
+    """Return the error for a fetch that ran past its deadline."""
+    return FetchError(f"{url}: timed out after {timeout:g} s; raise the timeout or {_FIX_SOURCE}")
+
+
+def _check_url(url: str, allowed_hosts: Collection[str]) -> None:
+    """Raise FetchError unless ``url`` is http(s) and its host resolves only to public addresses."""
+    try:
+        parts = urlsplit(url)
+        host, port = parts.hostname, parts.port
+    except ValueError as error:
+        raise FetchError(f"refused {url}: malformed URL ({error})") from None
+    if parts.scheme not in ("http", "https"):
+        raise FetchError(f"refused {url}: only http and https URLs are fetched")
+    if not host:
+        raise FetchError(f"refused {url}: the URL has no host name")
+    if host in allowed_hosts:
+        return
+    try:
+        infos = socket.getaddrinfo(host, port or 0, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as error:
+        raise FetchError(f"{url}: cannot resolve host {host} ({error}); {_FIX_SOURCE}") from None
+    for info in infos:
+        # Strip an IPv6 zone ("fe80::1%eth0"), which older ipaddress versions reject.
+        address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
+        # ::ffff:a.b.c.d reaches a.b.c.d, but Python < 3.13 does not classify it that way.
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+            address = address.ipv4_mapped
+        kind = next((kind for test, kind in _FORBIDDEN if getattr(address, test)), None)
+        if kind:
+            raise FetchError(
+                f"refused {url}: {address} is {kind} address;"
+                " allow it with the setting allowed_hosts"
+            )
+
