@@ -153,6 +153,19 @@ def stats(ctx: click.Context, as_json: bool) -> None:
             click.echo(f"{key:<14} {value}")
 
 
+@main.command("eval")
+@click.argument("questions", type=click.Path(path_type=Path))
+@click.option("--retrieval-only", is_flag=True, help="Score search only; skip answers.")
+@_JSON
+@click.pass_context
+def eval_command(ctx: click.Context, questions: Path, retrieval_only: bool, as_json: bool) -> None:
+    """Score retrieval and answers on a JSONL question set (see tests/eval/README.md)."""
+    from assistant.evaluation import evaluate, read_cases
+
+    report = evaluate(_mentor(ctx), read_cases(questions), answers=not retrieval_only)
+    click.echo(json.dumps(report.to_dict(), indent=2) if as_json else report.table())
+
+
 @main.command()
 @click.option("--port", default=8501, show_default=True)
 @click.pass_context

@@ -11,6 +11,7 @@ from ingest import Embedder, Store
 from ingest.store import StoredChunk
 
 from assistant.lexical import LexicalIndex
+from assistant.synonyms import expand
 
 PER_SECTION = 2  # more passages from one section add little; let other sections in
 NEAR_DUPLICATE = 0.8  # word-set overlap above which a passage repeats one already kept
@@ -53,6 +54,7 @@ class SearchConfig:
     rrf_k: int = 60
     dense_weight: float = 1.0
     lexical_weight: float = 1.0
+    synonyms: bool = True
 
 
 class HybridSearch:
@@ -80,7 +82,7 @@ class HybridSearch:
     def search(self, query: str, k: int) -> list[Passage]:
         """The ``k`` best passages for ``query``, best first."""
         lexical = self.lexical()
-        query = lexical.correct(query)
+        query = expand(lexical.correct(query)) if self.config.synonyms else lexical.correct(query)
         vector = self.embedder.embed([query])[0]
         n = max(self.config.candidates, k)
         dense = self.store.query(vector, n) if self.config.dense_weight else []

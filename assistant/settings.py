@@ -40,6 +40,7 @@ class Settings:
     rrf_k: int = 60
     dense_weight: float = 1.0
     lexical_weight: float = 1.0
+    synonyms: bool = True
     min_relevance: float = 0.3
     answer_mode: str = "auto"
     llm: str = ""

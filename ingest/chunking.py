@@ -11,6 +11,7 @@ from ingest.loading import Document
 
 DEFAULT_MAX_CHARS = 900  # all-MiniLM-L6-v2 reads 256 word pieces; ~900 characters fit with the heading
 DEFAULT_OVERLAP = 120
+MAX_TITLE_CHARS = 40
 
 _ANCHOR = re.compile(r"\s*\{#([\w-]+)\}\s*$")
 _NAV_LINE = re.compile(r"^\s*(?:\d+\.|[-*+])\s*\[[^\]]*\]\(#[^)]*\)\s*$")
@@ -64,9 +65,17 @@ def chunk_document(doc: Document, *, max_chars: int = DEFAULT_MAX_CHARS,
 
 
 def embed_text_for(title: str, section_path: str, text: str) -> str:
-    """The text that is embedded: the heading path first, so headings count in matching."""
-    heading = section_path if section_path.startswith(title) else f"{title} > {section_path}"
-    return f"{heading}\n{text}"
+    """The text that is embedded: the headings first, so they count in matching.
+
+    A long document title (a blog post's headline) is the same for every passage and drowns
+    the headings that tell them apart, so only a short title is kept.
+    """
+    headings = section_path.split(" > ")
+    if headings[0] == title:
+        headings = headings[1:]
+    if len(title) <= MAX_TITLE_CHARS or not headings:
+        headings = [title, *headings]
+    return f"{' > '.join(headings)}\n{text}"
 
 
 def _make_chunk(doc: Document, section: _Section, text: str, position: int) -> Chunk:
@@ -100,14 +109,24 @@ def _sections(doc: Document) -> list[_Section]:
     headings = [(tok.map[0], tok.map[1], int(tok.tag[1]), tokens[i + 1].content)
                 for i, tok in enumerate(tokens) if tok.type == "heading_open" and tok.map]
     sections = [_Section(path=[], slug="", lines=lines[: headings[0][0] if headings else len(lines)])]
-    stack: list[tuple[int, str]] = []
+    stack: list[tuple[int, str, str]] = []
     slugs: dict[str, int] = {}
     for n, (start, end, level, raw) in enumerate(headings):
         title, anchor = _heading_title(raw)
-        stack = [(lvl, text) for lvl, text in stack if lvl < level] + [(level, title)]
         slug = anchor or _unique(_slugify(title), slugs)
+        stack = [entry for entry in stack if entry[0] < level] + [(level, title, slug)]
         stop = headings[n + 1][0] if n + 1 < len(headings) else len(lines)
-        sections.append(_Section(path=[text for _, text in stack], slug=slug, lines=lines[end:stop]))
+        body = lines[end:stop]
+        # A thematic break (---) closes a subsection: what follows belongs to its parent.
+        cut = next((i for i, line in enumerate(body) if _RULE.match(line)), None)
+        tail = body[cut + 1:] if cut is not None and len(stack) > 1 else []
+        if any(line.strip() for line in tail):
+            body = body[:cut]
+            parent = stack[:-1]
+            sections.append(_Section([t for _, t, _ in stack], slug, body))
+            sections.append(_Section([t for _, t, _ in parent], parent[-1][2], tail))
+        else:
+            sections.append(_Section([t for _, t, _ in stack], slug, body))
     return sections
 
 

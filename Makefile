@@ -1,0 +1,40 @@
+# Two entry points for a fresh machine: `make run` (set up, ingest, open the chat) and
+# `make test` (set up, run the tests). Everything installs into .venv at the repository root.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test setup setup-test browser lint bench clean
+
+run: setup
+	$(BIN)/mentor ui
+
+test: setup-test browser
+	$(BIN)/python -m pytest
+
+setup: $(STAMP)
+
+# torch first, from the local CPU wheel: otherwise pip resolves a multi-GB CUDA build.
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q torch==2.13.0
+	$(BIN)/pip install -q -e .
+	touch $(STAMP)
+
+setup-test: setup
+	$(BIN)/pip install -q -e '.[test]'
+
+# Debian's Chromium drives the browser tests (Playwright's own download cannot work offline).
+browser:
+	@test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+
+lint: setup-test
+	$(BIN)/ruff check assistant ingest ui tests benchmarks
+
+bench: setup-test
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf $(VENV) .mentor

@@ -1,0 +1,145 @@
+"""Retrieval and answer quality on a question set: hit@k, MRR, nDCG@5, refusals, misses."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ingest.errors import MentorError
+
+METRICS = ("hit@1", "hit@3", "hit@5", "mrr", "ndcg@5", "must_contain", "refusal_precision",
+           "refusal_recall", "false_refusals")
+LOWER_IS_BETTER = frozenset({"false_refusals"})
+
+
+@dataclass(frozen=True)
+class Case:
+    """One question with the headings that answer it (none: out of scope) and key terms."""
+
+    question: str
+    sections: tuple[str, ...]
+    must_contain: tuple[str, ...] = ()
+    turns: tuple[str, ...] = ()
+
+
+@dataclass
+class EvalReport:
+    """Aggregate metrics and the questions that missed."""
+
+    metrics: dict[str, float]
+    questions: int
+    misses: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The report as plain data."""
+        return asdict(self)
+
+    def table(self) -> str:
+        """A markdown table of the metrics, then one of the misses."""
+        lines = ["| metric | value |", "|---|---|"]
+        lines += [f"| {name} | {value:.3f} |" for name, value in self.metrics.items()]
+        if self.misses:
+            lines += ["", "| question | expected | got | problem |", "|---|---|---|---|"]
+            lines += [f"| {m['question']} | {', '.join(m['expected']) or '(out of scope)'} | "
+                      f"{m['got']} | {m['problem']} |" for m in self.misses]
+        return "\n".join(lines)
+
+
+def read_cases(path: Path) -> list[Case]:
+    """Read a JSONL question set (``question`` or ``turns``, ``sections``, ``must_contain``).
+
+    Raises:
+        MentorError: the file is missing or a line is malformed (named by line number).
+    """
+    cases = []
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise MentorError(f"{path}: cannot be read ({exc.strerror})") from None
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            data = json.loads(line)
+            turns = tuple(data.get("turns") or (data["question"],))
+            cases.append(Case(turns[-1], tuple(data["sections"]),
+                              tuple(data.get("must_contain", ())), turns[:-1]))
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            raise MentorError(f"{path} line {n}: expected {{\"question\", \"sections\", "
+                              f"\"must_contain\"}} ({exc.__class__.__name__})") from None
+    return cases
+
+
+def evaluate(mentor: Any, cases: list[Case], *, answers: bool = True) -> EvalReport:
+    """Run every case through ``mentor.search`` (and ``ask`` when ``answers``) and score it."""
+    ranks: list[int | None] = []
+    gains: list[float] = []
+    contains: list[bool] = []
+    refused_in, refused_out, out_of_scope = 0, 0, 0
+    misses: list[dict[str, Any]] = []
+    for case in cases:
+        history = [{"role": "user", "content": turn} for turn in case.turns]
+        answer = mentor.ask(case.question, history) if answers else None
+        refused = answer is not None and answer.mode == "refusal"
+        if not case.sections:
+            out_of_scope += 1
+            refused_out += refused
+            if answers and not refused:
+                misses.append(_miss(case, answer.citations[0].section if answer.citations
+                                    else answer.mode, "answered out of scope"))
+            continue
+        refused_in += refused
+        query = answer.query if answer else case.question
+        passages = mentor.search(query, k=5)
+        hits = [_relevant(p.metadata, case.sections) for p in passages]
+        rank = hits.index(True) + 1 if True in hits else None
+        ranks.append(rank)
+        ideal = sum(1 / math.log2(i + 2) for i in range(min(5, max(1, sum(hits)))))
+        gains.append(sum(1 / math.log2(i + 2) for i, h in enumerate(hits) if h) / ideal)
+        got = passages[0].metadata.get("section_path", "") if passages else "(nothing)"
+        if rank is None or rank > 3:
+            misses.append(_miss(case, got, f"rank {rank or '>5'}"))
+        if answer is not None:
+            text = answer.text.lower()
+            ok = all(term.lower() in text for term in case.must_contain)
+            contains.append(ok)
+            if refused:
+                misses.append(_miss(case, got, "false refusal"))
+            elif not ok:
+                misses.append(_miss(case, got, "answer lacks " + ", ".join(case.must_contain)))
+    n = max(1, len(ranks))
+    metrics = {f"hit@{k}": sum(1 for r in ranks if r and r <= k) / n for k in (1, 3, 5)}
+    metrics["mrr"] = sum(1 / r for r in ranks if r) / n
+    metrics["ndcg@5"] = sum(gains) / n
+    if answers:
+        metrics["must_contain"] = sum(contains) / max(1, len(contains))
+        refusals = refused_in + refused_out
+        metrics["refusal_precision"] = refused_out / refusals if refusals else 1.0
+        metrics["refusal_recall"] = refused_out / out_of_scope if out_of_scope else 1.0
+        metrics["false_refusals"] = float(refused_in)
+    return EvalReport(metrics, len(cases), misses)
+
+
+def regressions(current: dict[str, float], previous: dict[str, float]) -> list[str]:
+    """Metrics that got worse than ``previous`` (a content update that hurt retrieval)."""
+    worse = []
+    for name, value in current.items():
+        before = previous.get(name)
+        if before is None:
+            continue
+        if (value > before) if name in LOWER_IS_BETTER else (value < before - 1e-9):
+            worse.append(f"{name} fell from {before:.3f} to {value:.3f}")
+    return worse
+
+
+def _relevant(metadata: dict[str, Any], sections: tuple[str, ...]) -> bool:
+    path = str(metadata.get("section_path", "")).split(" > ")
+    return any(heading in path for heading in sections)
+
+
+def _miss(case: Case, got: str, problem: str) -> dict[str, Any]:
+    return {"question": case.question, "expected": list(case.sections), "got": got,
+            "problem": problem}

@@ -1,0 +1,88 @@
+"""The facade over the real knowledge base: ingest, search, ask and the store's guarantees."""
+
+import pytest
+
+from assistant import Mentor, MentorError, Settings, StoreError
+
+
+def test_ingest_stores_every_source_once(mentor):
+    stats = mentor.stats()
+    assert stats["sources"] >= 20
+    rows = list(mentor.store.rows())
+    assert len(rows) == stats["chunks"] == len({r.id for r in rows})
+    assert len({r.metadata["content_hash"] for r in rows}) == len(rows)
+    assert sum("With perseverance, practice" in r.text for r in rows) == 1
+
+
+def test_second_ingest_keeps_ids_and_embeds_nothing(mentor):
+    before = sorted(mentor.store.metadata_by_id())
+    calls = mentor.embedder.calls
+    report = mentor.ingest()
+    assert report.embedded == 0 and report.deleted == 0
+    assert report.count("unchanged") == len(report.sources)
+    assert mentor.embedder.calls == calls
+    assert sorted(mentor.store.metadata_by_id()) == before
+
+
+def test_jobs_question_finds_career_paths_first(mentor):
+    top = mentor.search("which jobs can I get with deep learning", k=3)[0]
+    assert "Career Paths in Deep Learning" in top.metadata["section_path"]
+
+
+def test_free_gpu_answer_cites_colab(mentor):
+    answer = mentor.ask("How can I get a free GPU for my experiments?")
+    assert answer.grounded
+    cited = " ".join(f"{c.title} {c.text}" for c in answer.citations)
+    assert "Colab" in cited
+    assert "[1]" in answer.text
+
+
+def test_answer_json_schema(mentor):
+    data = mentor.ask("Should I learn PyTorch or TensorFlow?").to_dict()
+    assert list(data)[:3] == ["answer", "grounded", "citations"]
+    assert isinstance(data["answer"], str) and data["grounded"] is True
+    for citation in data["citations"]:
+        assert {"n", "source", "section", "anchor", "url", "score", "text"} <= set(citation)
+        assert 0.0 <= citation["score"] <= 1.0
+
+
+def test_out_of_scope_question_is_refused(mentor):
+    answer = mentor.ask("What is the capital of France?")
+    assert not answer.grounded and answer.mode == "refusal"
+    assert "doesn't cover" in answer.text and not answer.citations
+
+
+@pytest.mark.parametrize(("question", "k", "message"), [
+    ("   ", None, "question: is empty"),
+    ("x" * 5000, None, "over the limit"),
+    ("gpu", 0, "k: must be between"),
+    ("gpu", 10_000, "k: must be between"),
+])
+def test_bad_requests_get_clear_errors(mentor, question, k, message):
+    with pytest.raises(MentorError, match=message):
+        mentor.ask(question, k=k)
+
+
+def test_other_model_on_existing_collection_is_refused(kb_settings):
+    other = Mentor(kb_settings.replace(model="paraphrase-MiniLM-L3-v2"))
+    with pytest.raises(StoreError, match="holds embeddings of 'all-MiniLM-L6-v2'.*--full"):
+        other.stats()
+
+
+def test_retriever_documents_carry_metadata(mentor):
+    docs = mentor.as_retriever(k=3).invoke("free GPU")
+    assert len(docs) == 3
+    meta = docs[0].metadata
+    for key in ("source", "section", "section_path", "anchor", "url", "score", "id", "index_version"):
+        assert key in meta
+
+
+def test_settings_layer_config_env_and_flags(tmp_path):
+    config = tmp_path / "mentor.toml"
+    config.write_text('top_k = 3\nanswer_mode = "extractive"\n')
+    env = {"MENTOR_TOP_K": "4", "MENTOR_CONFIG": str(config)}
+    assert Settings.load(environ=env).top_k == 4
+    assert Settings.load({"top_k": 7}, environ=env).top_k == 7
+    assert Settings.load(environ={"MENTOR_CONFIG": str(config)}).answer_mode == "extractive"
+    with pytest.raises(MentorError, match="MENTOR_TOP_K"):
+        Settings.load(environ={"MENTOR_TOP_K": "many"})

@@ -1,0 +1,73 @@
+"""Shared fixtures: the real embedding model once per session, and real stores in tmp dirs."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from assistant import Mentor, Settings
+from ingest import Embedder
+
+REPO = Path(__file__).resolve().parent.parent
+KNOWLEDGE = REPO / "knowledge"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test ever writes to ./.mentor or reads a developer's settings."""
+    for name in ("MENTOR_CHROMA_URL", "MENTOR_CONFIG", "MENTOR_MODEL", "MENTOR_MANIFEST"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("MENTOR_DATA_DIR", str(tmp_path / "data"))
+
+
+@pytest.fixture(scope="session")
+def embedder() -> Embedder:
+    """The shipped all-MiniLM-L6-v2, loaded once."""
+    model = Embedder()
+    model.embed(["warm up"])
+    return model
+
+
+@pytest.fixture(scope="session")
+def kb_settings(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Settings:
+    """Settings of a store holding the real knowledge base, ingested once per session.
+
+    Treat it as read-only; tests that change content use ``fresh_kb``.
+    """
+    data_dir = tmp_path_factory.mktemp("kb") / "data"
+    settings = Settings(data_dir=data_dir)
+    Mentor(settings, embedder=embedder).ingest()
+    return settings
+
+
+@pytest.fixture(scope="session")
+def mentor(kb_settings: Settings, embedder: Embedder) -> Mentor:
+    """A Mentor over the session's ingested knowledge base."""
+    return Mentor(kb_settings, embedder=embedder)
+
+
+@pytest.fixture
+def fresh_kb(tmp_path: Path) -> Path:
+    """A writable copy of the knowledge folder (manifest, guide and notes)."""
+    target = tmp_path / "knowledge"
+    shutil.copytree(KNOWLEDGE, target)
+    return target
+
+
+@pytest.fixture
+def small_kb(tmp_path: Path) -> Path:
+    """A tiny writable knowledge folder of three notes: fast to ingest again and again."""
+    root = tmp_path / "small"
+    (root / "notes").mkdir(parents=True)
+    (root / "sources.toml").write_text('[[source]]\nglob = "notes/*.md"\n')
+    (root / "notes" / "colab.md").write_text(
+        "# Google Colab\n\n## Free GPU\n\nColab gives free GPU access for experiments.\n\n"
+        "## Pitfalls\n\nSessions disconnect; save your work to Drive.\n")
+    (root / "notes" / "careers.md").write_text(
+        "# Careers\n\n## Roles\n\nDeep learning engineers build and optimise models.\n\n"
+        "Data scientists analyse data to inform decisions.\n")
+    (root / "notes" / "overfitting.md").write_text(
+        "# Overfitting\n\n## Fixes\n\nUse dropout, regularization and cross-validation.\n")
+    return root
