@@ -182,7 +182,7 @@ def _by_question(entries: Iterable[Feedback]) -> list[tuple[str, int, list[str]]
 
 
 def _words(text: str) -> list[str]:
-    return [w for w in _WORD.findall(text.lower()) if w not in _STOP and len(w) > 2]
+    return [w for w in _WORD.findall(text.lower()) if w not in _STOP and len(w) > 1]
 
 
 def _line(question: str, count: int, comments: list[str]) -> str:

@@ -1,0 +1,80 @@
+"""The ``mentor`` command: output, JSON schema, one-line errors and an untouched store."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from assistant import Mentor, Settings
+from assistant.cli import main
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def run(kb_settings):
+    def invoke(*args: str):
+        return CliRunner().invoke(main, ["--data-dir", str(kb_settings.data_dir), *args])
+    return invoke
+
+
+def test_ask_json_cites_colab_for_a_free_gpu(kb_settings):
+    # A real process, as a user runs it.
+    done = subprocess.run([sys.executable, "-m", "assistant", "--data-dir",
+                           str(kb_settings.data_dir), "ask", "--json",
+                           "How can I get a free GPU for my experiments?"],
+                          capture_output=True, text=True, cwd=REPO, timeout=300)
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert data["grounded"] is True
+    assert any("Colab" in c["title"] or "Colab" in c["text"] for c in data["citations"])
+    assert {"n", "source", "section", "anchor", "url", "score", "text"} <= set(data["citations"][0])
+
+
+def test_search_prints_ranked_passages(run):
+    result = run("search", "which jobs can I get with deep learning", "--k", "2")
+    assert result.exit_code == 0
+    assert result.output.startswith("[1] ") and "Career Paths in Deep Learning" in result.output
+
+
+def test_stats_reports_the_store(run):
+    result = run("stats", "--json")
+    info = json.loads(result.output)
+    assert info["chunks"] > 100 and info["model"] == "all-MiniLM-L6-v2" and info["last_ingest"]
+
+
+@pytest.mark.parametrize(("name", "content", "reason"), [
+    ("empty.md", b"", "is empty"),
+    ("binary.md", b"\x00\x01\x02binary\x00", "looks binary"),
+    ("broken.pdf", b"%PDF-1.7 not really a pdf", "PDF"),
+])
+def test_bad_file_gives_one_line_error_and_leaves_the_store_as_it_was(
+        tmp_path, kb_settings, embedder, name, content, reason):
+    data_dir = tmp_path / "store"
+    mentor = Mentor(Settings(data_dir=data_dir), embedder=embedder)
+    good = tmp_path / "good.md"
+    good.write_text("# Good\n\n## Tip\n\nSave notebooks to Drive before Colab disconnects.\n")
+    mentor.ingest([str(good)])
+    before = sorted((r.id, r.text) for r in mentor.store.rows())
+    bad = tmp_path / name
+    bad.write_bytes(content)
+    result = CliRunner().invoke(main, ["--data-dir", str(data_dir), "ingest", str(bad)])
+    assert result.exit_code == 1
+    errors = [line for line in result.stderr.splitlines() if line.startswith("mentor: error:")]
+    assert len(errors) == 1 and name in errors[0] and reason in errors[0]
+    assert sorted((r.id, r.text) for r in mentor.store.rows()) == before
+
+
+def test_missing_path_exits_non_zero(run, tmp_path):
+    result = run("ingest", str(tmp_path / "nope.md"))
+    assert result.exit_code == 1
+    assert result.stderr.strip() == f"mentor: error: {tmp_path / 'nope.md'}: no such file or folder; check the path"
+
+
+def test_help_does_not_import_torch():
+    code = "import sys; from assistant.cli import main; print('torch' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
+    assert done.stdout.strip() == "False"

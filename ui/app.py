@@ -1,0 +1,51 @@
+"""Mentor's chat page: ``streamlit run ui/app.py``. Drawing lives in ``view``, answers in Mentor."""
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "ui")]  # run as a script: ui/ is not a package
+
+import streamlit as st  # noqa: E402
+import view  # noqa: E402
+
+from assistant import Mentor, MentorError, Settings  # noqa: E402
+from assistant.feedback import FeedbackStore  # noqa: E402
+
+
+@st.cache_resource(show_spinner="Loading the knowledge base…")
+def shared_mentor() -> Mentor:
+    """One Mentor per process, shared by every session (it is thread-safe)."""
+    return Mentor(Settings.load())
+
+
+st.set_page_config(page_title="Mentor", page_icon=":material/school:")
+try:
+    mentor = shared_mentor()
+except MentorError as exc:
+    st.error(str(exc))
+    st.stop()
+store = FeedbackStore.in_dir(mentor.settings.data_dir)
+messages = st.session_state.setdefault("messages", [])
+
+with st.sidebar:
+    st.subheader("Knowledge base")
+    view.index_status(mentor)
+    view.ingest_controls(mentor)
+    st.subheader("Answers")
+    settings = view.answer_settings(mentor)
+    actions = st.container()
+
+st.title("Mentor")
+st.caption("Grounded answers to your deep-learning career questions, with the sources they come from.")
+question = st.chat_input("Ask about careers, tools or problems…",
+                         max_chars=mentor.settings.max_question_chars)
+question = question or st.session_state.pop("starter", None)
+if not messages and not question:
+    view.welcome()
+for message in messages:
+    view.show_message(message, store)
+if question:
+    view.ask(mentor, question, settings.top_k, store)
+with actions:
+    view.conversation_actions(messages)

@@ -1,0 +1,358 @@
+"""What the chat page draws: messages, source cards, sidebar panels, safe markdown, the transcript.
+
+Nothing here is passed to Streamlit as HTML. Text from documents and answers goes through
+:func:`sanitize_markdown`, which keeps only web links and the cited sources' images.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import uuid
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import streamlit as st
+
+from assistant import Answer, Citation, Mentor, MentorError, Settings, SourceError
+from assistant.feedback import FeedbackStore
+from assistant.settings import ANSWER_MODES
+from ingest.loading import SUFFIXES, parse_bytes
+from ingest.sync import IngestReport
+
+STARTERS = {
+    "Career": ("Which jobs can I get with deep learning?",
+               "How do I build a portfolio employers notice?",
+               "Can I get a job without a PhD?"),
+    "Tools": ("Should I learn PyTorch or TensorFlow?", "How can I get a free GPU?",
+              "How do I explain my model's predictions?"),
+    "Troubleshooting": ("My model memorises the training data. What can I do?",
+                        "My laptop is too slow to train models", "I don't have enough data"),
+}
+UPLOAD_TYPES = sorted(s.lstrip(".") for s in SUFFIXES - {".text", ".rst"})
+MAX_PASSAGES = 10
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+_INLINE = re.compile(  # [label](dest "title") and ![alt](dest), one level of nested () and []
+    r"(?P<bang>!?)\[(?P<label>(?:[^\[\]\\]|\\.|\[(?:[^\[\]\\]|\\.)*\])*)\]\(\s*"
+    r"(?P<dest><[^<>\n]*>|(?:[^\s()\\]|\\.|\((?:[^\s()\\]|\\.)*\))*)"
+    r"(?:\s+(?:\"[^\"]*\"|'[^']*'|\([^()]*\)))?\s*\)", re.DOTALL)
+_OPEN_DEST = re.compile(r"(?<!\\)((?:\\\\)*)\](?P<sep>\(|:)(?P<dest>\s*\S*)")
+_IMAGE_START = re.compile(r"(?<!\\)((?:\\\\)*)!\[")
+_AUTOLINK = re.compile(r"<(?=[A-Za-z][A-Za-z0-9+.-]{1,31}:[^<>\s]*>)")
+_CITE = re.compile(r"(?<![\\!\]\w])\[(\d{1,3})\](?![(\[:])")
+_SPECIAL = re.compile(r"([\\`*_\[\]<>#!|~$:{}])")
+
+
+# --- safe markdown ---------------------------------------------------------------------------
+
+def sanitize_markdown(text: str, allowed_urls: Iterable[str] = ()) -> str:
+    """``text`` with every link whose URL is not http(s) turned into its label, and every image
+    whose URL is not in ``allowed_urls`` turned into its alt text.
+
+    Raw HTML needs no treatment: Streamlit shows it as text unless ``unsafe_allow_html``.
+
+    Example:
+        >>> sanitize_markdown("[x](javascript:alert(1)) ![logo](https://a.example/l.png)")
+        'x logo'
+    """
+    allowed = {u for u in allowed_urls if _is_web(u)}
+    for _ in range(8):  # labels may hold links of their own: peel them off layer by layer
+        cleaned = _INLINE.sub(lambda m: _keep_or_label(m, allowed), text)
+        if cleaned == text:
+            break
+        text = cleaned
+    # Whatever the pattern could not read (odd nesting, reference links and images) is defused
+    # by escaping the bracket that would make it a link, a definition or an image.
+    text = _OPEN_DEST.sub(lambda m: m.group(0) if _is_web(m["dest"]) else
+                          f"{m.group(1)}\\]{m['sep']}{m['dest']}", text)
+    text = _IMAGE_START.sub(lambda m: m.group(0) if _allowed_image(text, m.end(), allowed)
+                            else f"{m.group(1)}!\\[", text)
+    return _AUTOLINK.sub(lambda m: "<" if _is_web(text[m.end():m.end() + 16]) else "\\<", text)
+
+
+def cite(text: str) -> str:
+    """Show citation markers such as ``[1]`` as small blue badges."""
+    return _CITE.sub(r":blue-badge[\1]", text)
+
+
+def escape(text: str) -> str:
+    """``text`` shown literally inside markdown (titles, file names)."""
+    return _SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+
+
+def answer_markdown(text: str, answer: Answer | None = None) -> str:
+    """An answer's text ready for ``st.markdown``: sanitized, citation markers as badges."""
+    urls = [c.url for c in answer.citations] if answer else []
+    return cite(sanitize_markdown(text, urls))
+
+
+def _is_web(dest: str) -> bool:
+    url = html.unescape(dest.strip().strip("<>")).replace("\\", "").strip()
+    return bool(re.match(r"https?://[^\s/]", url, re.IGNORECASE))
+
+
+def _keep_or_label(match: re.Match[str], allowed: set[str]) -> str:
+    dest = match["dest"].strip("<>")
+    if match["bang"]:
+        return match.group(0) if dest in allowed else match["label"]
+    return match.group(0) if _is_web(dest) else match["label"]
+
+
+def _allowed_image(text: str, start: int, allowed: set[str]) -> bool:
+    match = _INLINE.match(text, start - 2)
+    return bool(match and match["bang"] and match["dest"].strip("<>") in allowed)
+
+
+# --- conversation ------------------------------------------------------------------------------
+
+def welcome() -> None:
+    """Starter questions in three groups; one click asks."""
+    st.markdown("##### Not sure where to start? Pick a question:")
+    for column, (group, questions) in zip(st.columns(3), STARTERS.items(), strict=True):
+        column.markdown(f"**{group}**")
+        for question in questions:
+            column.button(question, key=f"starter-{question}", on_click=_start, args=(question,),
+                          width="stretch")
+
+
+def _start(question: str) -> None:
+    st.session_state.starter = question
+
+
+def show_message(message: dict[str, Any], store: FeedbackStore) -> None:
+    """Draw one turn of the history: the question, or the answer with its sources."""
+    with st.chat_message(message["role"]):
+        answer = message.get("answer")
+        if answer is None:
+            st.markdown(sanitize_markdown(message["content"]))
+        else:
+            st.markdown(answer_markdown(message["content"], answer))
+            _answer_details(message, store)
+
+
+def ask(mentor: Mentor, question: str, k: int, store: FeedbackStore) -> None:
+    """Stream the answer to ``question`` under the history, then its sources and feedback."""
+    messages = st.session_state.messages
+    history = [{"role": m["role"], "content": m["content"]} for m in messages]
+    show_message({"role": "user", "content": question}, store)
+    with st.chat_message("assistant"):
+        box, final = st.empty(), []
+        try:
+            with box:
+                st.write_stream(_display_pieces(mentor.stream(question, history, k=k), final))
+        except MentorError as exc:
+            box.error(str(exc))
+            return
+        answer = final[-1]
+        message = {"id": uuid.uuid4().hex, "role": "assistant", "content": answer.text,
+                   "answer": answer}
+        messages.extend([{"role": "user", "content": question}, message])
+        if answer.mode == "refusal":  # a gap in the guide even if nobody rates it
+            store.record_answer(answer, key=message["id"])
+        box.markdown(answer_markdown(answer.text, answer))
+        _answer_details(message, store)
+
+
+def _display_pieces(stream: Iterable[str | Answer], final: list[Answer]) -> Iterator[str]:
+    """Sanitized markdown a paragraph at a time (links never straddle a paragraph break)."""
+    buffer = ""
+    for piece in stream:
+        if isinstance(piece, Answer):
+            final.append(piece)
+            continue
+        buffer += piece
+        head, sep, tail = buffer.rpartition("\n\n")
+        if sep and head.count("```") % 2 == 0:
+            yield answer_markdown(head + sep)
+            buffer = tail
+    if buffer:
+        yield answer_markdown(buffer)
+
+
+def _answer_details(message: dict[str, Any], store: FeedbackStore) -> None:
+    answer: Answer = message["answer"]
+    if answer.mode == "smalltalk":
+        return
+    if not answer.grounded:
+        related = "".join(f"\n- {escape(topic)}" for topic in answer.related)
+        st.info("The knowledge base doesn't cover this, so Mentor won't guess."
+                + (f" Related topics it does cover:{related}" if related else ""), icon="📚")
+    for citation in answer.citations:
+        source_card(citation)
+    _feedback(message, store)
+
+
+def source_card(citation: Citation) -> None:
+    """Number, title, section, relevance, a link to the section and the passage (collapsed)."""
+    with st.container(border=True):
+        title = escape(citation.title)
+        url = quote(citation.url, safe=":/?#@!$&'*+,;=%")
+        link = f"[{title}]({url})" if _is_web(url) else f"**{title}**"
+        section = "" if citation.section in ("", citation.title) else f" · {escape(citation.section)}"
+        st.markdown(f":blue-badge[{citation.n}] {link}{section}")
+        where = citation.anchor.replace("`", "")
+        st.caption(f"relevance {citation.score:.2f}" + (f" · `{where}`" if where else ""))
+        with st.expander("Passage"):
+            st.markdown(sanitize_markdown(citation.text, [citation.url]))
+
+
+def _feedback(message: dict[str, Any], store: FeedbackStore) -> None:
+    key = message["id"]
+    with st.container(horizontal=True, vertical_alignment="center"):
+        st.feedback("thumbs", key=f"rating-{key}", on_change=_save_feedback,
+                    args=(message, store))
+        if st.session_state.get(f"rating-{key}") is not None:
+            with st.popover("Add a comment", type="tertiary"):
+                st.text_input("What was missing or wrong?", key=f"comment-{key}",
+                              on_change=_save_feedback, args=(message, store))
+
+
+def _save_feedback(message: dict[str, Any], store: FeedbackStore) -> None:
+    key = message["id"]
+    value = st.session_state.get(f"rating-{key}")
+    store.record_answer(message["answer"], rating=None if value is None else (1 if value else -1),
+                        comment=st.session_state.get(f"comment-{key}") or "", key=key)
+
+
+def new_chat() -> None:
+    """Forget the conversation (the feedback already given stays stored)."""
+    st.session_state.messages = []
+
+
+def conversation_markdown(messages: list[dict[str, Any]]) -> str:
+    """The conversation as a markdown document: each question, answer and its numbered sources."""
+    lines = ["# Conversation with Mentor", ""]
+    for message in messages:
+        answer = message.get("answer")
+        if answer is None:
+            lines += [f"## {' '.join(message['content'].split())}", ""]
+            continue
+        lines += [message["content"], ""]
+        lines += [f"[{c.n}] {c.title}" + (f" — {c.section}" if c.section != c.title else "")
+                  + f" ({c.url or c.anchor})" for c in answer.citations]
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+# --- sidebar -----------------------------------------------------------------------------------
+
+def index_status(mentor: Mentor) -> None:
+    """What the store holds: sources, chunks, model and the last ingest."""
+    try:
+        stats = mentor.stats()
+    except MentorError as exc:
+        st.error(str(exc))
+        return
+    sources, chunks = st.columns(2)
+    sources.metric("Sources", stats["sources"])
+    chunks.metric("Chunks", stats["chunks"])
+    last = str(stats["last_ingest"]).replace("T", " ").replace("Z", " UTC") or "never"
+    st.caption(f"Model `{stats['model']}` · last ingest {last}")
+    if not stats["chunks"]:
+        st.warning("The knowledge base is empty: press **Re-ingest knowledge**.")
+
+
+def ingest_controls(mentor: Mentor) -> None:
+    """Re-ingest the manifest with a progress bar, and add an uploaded document."""
+    if st.button("Re-ingest knowledge", icon=":material/sync:", width="stretch"):
+        bar = st.progress(0.0, text="Reading sources…")
+        try:
+            report = mentor.ingest(progress=lambda done, total, label: bar.progress(
+                done / total if total else 1.0, text=f"{label.capitalize()} {done}/{total} chunks"))
+            st.session_state.ingest_result = (True, report_markdown(report))
+        except MentorError as exc:
+            st.session_state.ingest_result = (False, str(exc))
+        st.rerun()  # redraw the index status with the new counts
+    if "ingest_result" in st.session_state:
+        ok, text = st.session_state.ingest_result
+        (st.success if ok else st.error)(text)
+    upload = st.file_uploader(
+        "Add a document", type=UPLOAD_TYPES, max_upload_size=max(1, round(
+            mentor.settings.max_file_mb)),
+        help="Checked, saved to the knowledge folder's uploads/ and ingested right away.")
+    if upload is not None:
+        results = st.session_state.setdefault("uploads", {})
+        if upload.file_id not in results:
+            results[upload.file_id] = add_upload(mentor, upload.name, upload.getvalue())
+            st.rerun()
+        ok, text = results[upload.file_id]
+        (st.success if ok else st.error)(text)
+
+
+def report_markdown(report: IngestReport) -> str:
+    """An ingest report for people: the one-line summary, then every source that changed."""
+    lines = [report.summary()]
+    for change in report.sources:
+        if change.status != "unchanged":
+            reason = f": {escape(change.reason)}" if change.reason else ""
+            lines.append(f"- **{change.status}** {escape(change.source)}{reason}")
+    return "\n".join(lines)
+
+
+def add_upload(mentor: Mentor, name: str, data: bytes) -> tuple[bool, str]:
+    """Check an uploaded file, save it to ``uploads/`` and ingest it; ``(ok, message)``.
+
+    Nothing is saved or changed unless the file parses.
+    """
+    settings = mentor.settings
+    safe = safe_filename(name)
+    suffix = Path(safe).suffix.lower()
+    if suffix not in SUFFIXES:
+        return False, f"{safe}: unsupported file type {suffix or '(none)'}; use one of " \
+                      f"{', '.join(sorted(SUFFIXES))}"
+    if len(data) > settings.max_file_bytes:
+        return False, f"{safe}: {len(data) / 1e6:.1f} MB is over the " \
+                      f"{settings.max_file_bytes / 1e6:.0f} MB limit; split the file"
+    try:
+        parse_bytes(data, suffix, f"uploads/{safe}", label=safe)
+    except SourceError as exc:
+        return False, str(exc)
+    target = settings.knowledge_dir / "uploads" / safe
+    previous = target.read_bytes() if target.is_file() else None
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{safe}.part")
+    partial.write_bytes(data)
+    partial.replace(target)
+    try:
+        report = mentor.ingest([str(target)])
+        problem = report.failures[0].reason if report.failures else ""
+    except MentorError as exc:
+        problem = str(exc)
+    if problem:
+        if previous is None:
+            target.unlink()
+        else:
+            target.write_bytes(previous)
+        return False, problem
+    return True, f"Added {escape(safe)}. {report.summary()}"
+
+
+def safe_filename(name: str) -> str:
+    """The base name of ``name`` with only ``A-Z a-z 0-9 . _ -``, never hidden or empty."""
+    base = re.split(r"[\\/]", name)[-1]
+    cleaned = _SAFE_NAME.sub("_", base).lstrip(".")[-100:]
+    return cleaned if Path(cleaned).stem.strip("._-") else f"upload{Path(cleaned).suffix}"
+
+
+def answer_settings(mentor: Mentor) -> Settings:
+    """Answer mode and number of passages, applied to a copy of the shared settings."""
+    settings = mentor.settings
+    mode = st.selectbox("Answer mode", ANSWER_MODES, index=ANSWER_MODES.index(settings.answer_mode),
+                        help="auto picks the best available; extractive quotes the sources; "
+                             "llm writes with a chat model when one is configured.")
+    k = st.slider("Passages per answer", 1, MAX_PASSAGES, min(settings.top_k, MAX_PASSAGES))
+    if mode == "llm" and mentor.chat_model is None:
+        st.caption("No chat model is configured, so answers quote the sources.")
+    return settings.replace(answer_mode=mode, top_k=k)
+
+
+def conversation_actions(messages: list[dict[str, Any]]) -> None:
+    """New chat and the transcript download."""
+    st.button("New chat", icon=":material/add_comment:", on_click=new_chat, width="stretch")
+    st.download_button("Download conversation", conversation_markdown(messages),
+                       file_name="mentor-conversation.md", mime="text/markdown",
+                       icon=":material/download:", on_click="ignore", disabled=not messages,
+                       width="stretch")
+    st.caption("Unanswered questions and your ratings are kept locally to improve the guide.")
