@@ -1,0 +1,128 @@
+"""Incremental ingest: only changed chunks are embedded, stale ones deleted, failures keep data."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from assistant import Mentor, Settings, StoreError
+from ingest import journal
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def kb(small_kb, tmp_path, embedder):
+    settings = Settings(data_dir=tmp_path / "data", manifest=small_kb / "sources.toml")
+    mentor = Mentor(settings, embedder=embedder)
+    mentor.ingest()
+    return mentor, small_kb
+
+
+def _state(mentor):
+    return sorted((r.id, r.text) for r in mentor.store.rows())
+
+
+def test_no_change_embeds_nothing(kb):
+    mentor, _ = kb
+    calls = mentor.embedder.calls
+    report = mentor.ingest()
+    assert (report.embedded, report.deleted, mentor.embedder.calls) == (0, 0, calls)
+    assert report.count("unchanged") == 3
+
+
+def test_editing_one_paragraph_embeds_only_its_chunk(kb):
+    mentor, root = kb
+    note = root / "notes" / "careers.md"
+    note.write_text(note.read_text().replace("analyse data", "analyse complex data"))
+    calls = mentor.embedder.calls
+    report = mentor.ingest()
+    assert report.embedded == 1 and report.deleted == 1
+    assert mentor.embedder.calls == calls + 1
+    assert [c.status for c in report.sources if c.source == "notes/careers.md"] == ["updated"]
+    assert any("analyse complex data" in text for _, text in _state(mentor))
+
+
+def test_deleting_a_file_removes_its_chunks_and_answers(kb):
+    mentor, root = kb
+    (root / "notes" / "colab.md").unlink()
+    report = mentor.ingest()
+    assert [c.source for c in report.sources if c.status == "removed"] == ["notes/colab.md"]
+    assert all(r.metadata["source"] != "notes/colab.md" for r in mentor.store.rows())
+    answer = mentor.ask("How do I get a free GPU in Colab?")
+    assert all(c.source != "notes/colab.md" for c in answer.citations)
+
+
+def test_renaming_a_file_reuses_its_vectors(kb):
+    mentor, root = kb
+    (root / "notes" / "colab.md").rename(root / "notes" / "google-colab.md")
+    calls = mentor.embedder.calls
+    report = mentor.ingest()
+    assert report.embedded == 0 and report.reused == 2
+    assert mentor.embedder.calls == calls
+    assert {r.metadata["source"] for r in mentor.store.rows()} >= {"notes/google-colab.md"}
+
+
+def test_a_source_that_fails_to_load_keeps_its_chunks(kb):
+    mentor, root = kb
+    before = _state(mentor)
+    (root / "notes" / "colab.md").write_bytes(b"\x00\x01 binary now")
+    report = mentor.ingest()
+    assert [c.source for c in report.failures] == ["notes/colab.md"]
+    assert "looks binary" in report.failures[0].reason
+    assert _state(mentor) == before
+
+
+def test_dry_run_plans_and_changes_nothing(kb):
+    mentor, root = kb
+    (root / "notes" / "new.md").write_text("# New\n\n## Tip\n\nJoin Kaggle competitions.\n")
+    before = _state(mentor)
+    report = mentor.ingest(dry_run=True)
+    assert report.dry_run and report.embedded == 1
+    assert [c.status for c in report.sources if c.source == "notes/new.md"] == ["added"]
+    assert _state(mentor) == before
+
+
+def test_full_rebuild_gives_the_same_ids(kb):
+    mentor, _ = kb
+    before = _state(mentor)
+    report = mentor.ingest(full=True)
+    assert report.embedded == len(before)
+    assert _state(mentor) == before
+
+
+def test_second_writer_fails_fast_naming_the_pid(kb, tmp_path):
+    mentor, _ = kb
+    with journal.writer_lock(mentor.settings.data_dir):
+        started = time.monotonic()
+        with pytest.raises(StoreError, match=rf"another ingest is running \(pid {os.getpid()}\)"):
+            mentor.ingest()
+        assert time.monotonic() - started < 5
+
+
+@pytest.mark.slow
+def test_kill_during_ingest_then_reingest_converges(fresh_kb, tmp_path, embedder):
+    data_dir = tmp_path / "killed"
+    env = {**os.environ, "MENTOR_DATA_DIR": str(data_dir),
+           "MENTOR_MANIFEST": str(fresh_kb / "sources.toml"), "MENTOR_EMBED_BATCH_SIZE": "4"}
+    proc = subprocess.Popen([sys.executable, "-m", "assistant", "ingest"], cwd=REPO, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and journal.unfinished(data_dir) is None:
+        time.sleep(0.2)
+    time.sleep(2)  # let some batches land
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert journal.unfinished(data_dir) is not None
+    resumed = Mentor(Settings(data_dir=data_dir, manifest=fresh_kb / "sources.toml"),
+                     embedder=embedder)
+    resumed.ingest()
+    clean = Mentor(Settings(data_dir=tmp_path / "clean", manifest=fresh_kb / "sources.toml"),
+                   embedder=embedder)
+    clean.ingest()
+    assert _state(resumed) == _state(clean)
+    assert journal.unfinished(data_dir) is None

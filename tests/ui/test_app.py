@@ -1,0 +1,297 @@
+"""The chat page, driven by Streamlit's AppTest over real stores; and its safe-markdown helpers."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from hypothesis import given
+from hypothesis import strategies as some
+from markdown_it import MarkdownIt
+from streamlit.testing.v1 import AppTest
+
+from assistant import Mentor, Settings
+from assistant.feedback import FeedbackStore, gaps_report
+from ingest import Embedder
+
+REPO = Path(__file__).resolve().parents[2]
+APP = REPO / "ui" / "app.py"
+sys.path.insert(0, str(REPO / "ui"))  # ui/ is a folder of scripts, as under `streamlit run`
+import view  # noqa: E402
+
+FREE_GPU = "How can I get a free GPU?"
+
+
+@pytest.fixture(autouse=True)
+def _one_mentor_per_test():
+    """The page keeps one Mentor per process; each test points it at its own store."""
+    st.cache_resource.clear()
+    yield
+    st.cache_resource.clear()
+
+
+@pytest.fixture
+def kb_dir(kb_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private copy of the session's ingested store (the page writes feedback next to it)."""
+    data_dir = tmp_path / "kb-data"
+    shutil.copytree(kb_settings.data_dir, data_dir)
+    monkeypatch.setenv("MENTOR_DATA_DIR", str(data_dir))
+    return data_dir
+
+
+def _page() -> AppTest:
+    return AppTest.from_file(str(APP), default_timeout=60).run()
+
+
+def _ask(app: AppTest, question: str) -> AppTest:
+    app.chat_input[0].set_value(question).run()
+    assert not app.exception
+    return app
+
+
+def _cards(app: AppTest) -> list[str]:
+    """The header lines of the source cards under the latest answer."""
+    return [m.value for m in app.chat_message[-1].markdown if m.value.startswith(":blue-badge[")]
+
+
+def _chunks(data_dir: Path, embedder: Embedder) -> int:
+    return Mentor(Settings(data_dir=data_dir), embedder=embedder).store.count()
+
+
+@pytest.mark.slow
+def test_welcome_state_offers_three_groups_of_starter_questions(kb_dir: Path) -> None:
+    app = _page()
+
+    assert not app.exception
+    assert app.title[0].value == "Mentor"
+    groups = [m.value for m in app.markdown if m.value in ("**Career**", "**Tools**",
+                                                            "**Troubleshooting**")]
+    assert groups == ["**Career**", "**Tools**", "**Troubleshooting**"]
+    starters = [b.label for b in app.button if b.key and b.key.startswith("starter-")]
+    assert len(starters) == 9 and FREE_GPU in starters
+    assert app.metric[1].label == "Chunks" and int(app.metric[1].value) > 0
+    assert not app.chat_message
+
+
+@pytest.mark.slow
+def test_a_starter_question_is_answered_with_source_cards(kb_dir: Path) -> None:
+    app = _page()
+    app.button(key=f"starter-{FREE_GPU}").click().run()
+
+    assert not app.exception
+    question, answer = app.chat_message
+    assert question.markdown[0].value == FREE_GPU
+    assert ":blue-badge[1]" in answer.markdown[0].value  # the [1] marker, shown as a badge
+    assert any("Google Colab" in card for card in _cards(app))
+    assert [e.label for e in answer.expander][0] == "Passage"
+    assert any(c.value.startswith("relevance 0.") for c in answer.caption)
+    assert not any("Pick a question" in m.value for m in app.markdown)  # welcome is gone
+
+
+@pytest.mark.slow
+def test_a_follow_up_is_answered_from_the_history(kb_dir: Path) -> None:
+    app = _page()
+    _ask(app, "When should I use TensorFlow?")
+    _ask(app, "what about PyTorch?")
+
+    assert len(app.chat_message) == 4
+    assert any("PyTorch" in card for card in _cards(app))
+
+
+@pytest.mark.slow
+def test_an_out_of_scope_question_says_the_knowledge_base_does_not_cover_it(
+        kb_dir: Path) -> None:
+    app = _ask(_page(), "What is the capital of France?")
+
+    (note,) = app.chat_message[-1].info
+    assert "doesn't cover this" in note.value and "Related topics" in note.value
+    assert _cards(app) == []
+    (logged,) = FeedbackStore.in_dir(kb_dir).all()  # a gap for the guide's authors
+    assert logged.mode == "refusal" and logged.rating is None
+
+
+@pytest.mark.slow
+def test_reingest_shows_what_changed(fresh_kb: Path, tmp_path: Path, embedder: Embedder,
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    data_dir = tmp_path / "fresh-data"
+    monkeypatch.setenv("MENTOR_MANIFEST", str(fresh_kb / "sources.toml"))
+    monkeypatch.setenv("MENTOR_DATA_DIR", str(data_dir))
+    Mentor(Settings.load(), embedder=embedder).ingest()
+    with (fresh_kb / "resources" / "google-colab.md").open("a", encoding="utf-8") as notes:
+        notes.write("\n\n## Keeping sessions alive\n\nSave checkpoints to Google Drive often.\n")
+    app = _page()
+
+    next(b for b in app.button if b.label == "Re-ingest knowledge").click().run()
+
+    assert not app.exception
+    summary = app.sidebar.success[0].value
+    assert "1 updated" in summary and "20 unchanged" in summary
+    assert "**updated** resources/google-colab.md" in summary
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name, data, reason", [
+    ("empty.md", b"  \n", "is empty"),
+    ("binary.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "looks binary"),
+    ("big.md", b"# Big\n\n" + b"word " * 400, "over the"),
+])
+def test_a_bad_upload_is_refused_and_nothing_changes(
+        kb_dir: Path, fresh_kb: Path, embedder: Embedder, monkeypatch: pytest.MonkeyPatch,
+        name: str, data: bytes, reason: str) -> None:
+    monkeypatch.setenv("MENTOR_MANIFEST", str(fresh_kb / "sources.toml"))
+    monkeypatch.setenv("MENTOR_MAX_FILE_MB", "0.001")  # 1,000 bytes
+    before = _chunks(kb_dir, embedder)
+    app = _page()
+
+    app.sidebar.file_uploader[0].upload(name, data, "application/octet-stream").run()
+
+    assert not app.exception
+    (error,) = app.sidebar.error
+    assert reason in error.value and "\n" not in error.value
+    assert not (fresh_kb / "uploads").exists()
+    assert _chunks(kb_dir, embedder) == before
+
+
+@pytest.mark.slow
+def test_a_good_upload_is_saved_under_a_safe_name_and_ingested(
+        small_kb: Path, tmp_path: Path, embedder: Embedder,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MENTOR_MANIFEST", str(small_kb / "sources.toml"))
+    monkeypatch.setenv("MENTOR_DATA_DIR", str(tmp_path / "empty-data"))
+    app = _page()
+
+    notes = b"# Zorblax\n\n## Setup\n\nZorblax trains models on a laptop without a GPU.\n"
+    app.sidebar.file_uploader[0].upload("../../My Notes!.md", notes, "text/markdown").run()
+
+    assert not app.exception and not app.sidebar.error
+    assert "Added My\\_Notes\\_.md" in app.sidebar.success[0].value
+    assert (small_kb / "uploads" / "My_Notes_.md").read_bytes() == notes
+    assert int(app.sidebar.metric[1].value) == _chunks(tmp_path / "empty-data", embedder) > 0
+    answer = _ask(app, "How does Zorblax train models?").session_state["messages"][-1]["answer"]
+    assert answer.citations[0].title == "Zorblax"
+
+
+@pytest.mark.slow
+def test_feedback_is_stored_with_the_answer(kb_dir: Path) -> None:
+    app = _ask(_page(), FREE_GPU)
+
+    app.chat_message[-1].feedback[0].set_value(0).run()  # thumbs down
+    app.chat_message[-1].text_input[0].input("It should mention Kaggle too").run()
+
+    assert not app.exception
+    (entry,) = FeedbackStore.in_dir(kb_dir).all()
+    assert (entry.question, entry.rating, entry.grounded) == (FREE_GPU, -1, True)
+    assert entry.comment == "It should mention Kaggle too"
+    assert entry.answer.startswith("**What it is** (Google Colab)")
+    assert entry.citations[0]["title"] == "Google Colab"
+    assert "### Google Colab: What it is (1)" in gaps_report(FeedbackStore.in_dir(kb_dir).path)
+
+
+@pytest.mark.slow
+def test_download_holds_each_question_answer_and_numbered_sources(kb_dir: Path) -> None:
+    app = _page()
+    assert app.sidebar.download_button[0].disabled  # nothing to download yet
+    _ask(app, FREE_GPU)
+
+    assert not app.sidebar.download_button[0].disabled
+    # AppTest cannot fetch the file itself, so check the function that builds it.
+    transcript = view.conversation_markdown(app.session_state["messages"])
+    assert f"## {FREE_GPU}" in transcript
+    assert "[1]" in transcript and "[1] Google Colab — What it is (https://colab" in transcript
+
+
+@pytest.mark.slow
+def test_new_chat_brings_back_the_welcome(kb_dir: Path) -> None:
+    app = _ask(_page(), "hello")
+    next(b for b in app.button if b.label == "New chat").click().run()
+
+    assert not app.chat_message
+    assert any("Pick a question" in m.value for m in app.markdown)
+
+
+def test_a_settings_error_is_shown_not_raised(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MENTOR_TOP_K", "many")
+
+    app = _page()
+
+    assert not app.exception
+    assert "MENTOR_TOP_K" in app.error[0].value
+
+
+@pytest.mark.slow
+def test_a_mentor_error_is_shown_not_raised(kb_dir: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MENTOR_MAX_QUESTION_CHARS", "5")
+    app = _page()
+    app.chat_input[0].set_value("How can I get a free GPU?").run()
+
+    assert not app.exception
+    assert "over the limit of 5" in app.chat_message[-1].error[0].value
+    assert app.session_state["messages"] == []
+
+
+# --- safe markdown -----------------------------------------------------------------------------
+
+COLAB = "https://colab.research.google.com/"
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("see [Colab](https://colab.research.google.com/)", "see [Colab](https://colab.research.google.com/)"),
+    ("[x](javascript:alert(1))", "x"),
+    ("[x](JavaScript:alert(1) 'title')", "x"),
+    ("[x](  data:text/html;base64,PHNjcmlwdD4= )", "x"),
+    ("[x](vbscript:msgbox(1))", "x"),
+    ("[x](javascript&#58;alert(1))", "x"),
+    ("[x](<javascript:alert(1)>)", "x"),
+    ("[other page](notes.md#setup)", "other page"),
+    ("[[inner](javascript:a)](javascript:b)", "inner"),
+    ("![logo](https://evil.example/track.png)", "logo"),
+    (f"![Colab]({COLAB})", f"![Colab]({COLAB})"),
+    ("![x](javascript:alert(1))", "x"),
+    ("[x][r]\n\n[r]: javascript:alert(1)", "[x][r]\n\n[r\\]: javascript:alert(1)"),
+    ("<javascript:alert(1)>", "\\<javascript:alert(1)>"),
+    ("<https://example.org>", "<https://example.org>"),
+    ("<img src=x onerror=alert(1)>", "<img src=x onerror=alert(1)>"),  # Streamlit escapes HTML
+])
+def test_sanitize_markdown_keeps_only_web_links_and_cited_images(text: str,
+                                                                 expected: str) -> None:
+    assert view.sanitize_markdown(text, [COLAB]) == expected
+
+
+_PIECES = some.sampled_from(["[", "]", "(", ")", "!", "<", ">", "\\", "\n", "\n\n", " ", ":",
+                             "x", "javascript:alert(1)", "JAVASCRIPT:", "&#58;", "data:x",
+                             COLAB, "https://ok.example/", "r", "[r]: ", "`", "\"t\"", "'"])
+
+
+@given(some.lists(_PIECES, max_size=30).map("".join))
+def test_sanitized_markdown_never_parses_to_an_unsafe_link_or_image(text: str) -> None:
+    parser = MarkdownIt("commonmark")
+    parser.validateLink = lambda url: True  # see every link the markdown makes, not just valid ones
+    tokens = parser.parse(view.sanitize_markdown(text, [COLAB]))
+    for token in (child for block in tokens for child in (block.children or [])):
+        if token.type == "link_open":
+            assert view._is_web(str(token.attrGet("href"))), token
+        if token.type == "image":
+            assert token.attrGet("src") == COLAB, token
+
+
+def test_citation_markers_become_badges_and_links_stay_links() -> None:
+    text = "Use Colab [1]. See [2], [the docs](https://x.example/[3]) and ![a][1]."
+    assert view.cite(text) == ("Use Colab :blue-badge[1]. See :blue-badge[2], "
+                               "[the docs](https://x.example/[3]) and ![a][1].")
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("notes.md", "notes.md"),
+    ("../../etc/passwd.md", "passwd.md"),
+    ("..\\..\\secret notes.txt", "secret_notes.txt"),
+    ("My Notes!.md", "My_Notes_.md"),
+    (".hidden.md", "hidden.md"),
+    ("../.md", "upload.md"),
+    ("résumé 2024.pdf", "r_sum_2024.pdf"),
+])
+def test_upload_names_are_made_safe(name: str, expected: str) -> None:
+    assert view.safe_filename(name) == expected
