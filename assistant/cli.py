@@ -55,10 +55,12 @@ def _mentor(ctx: click.Context, **flags: Any):
 @click.argument("sources", nargs=-1)
 @click.option("--full", is_flag=True, help="Drop the store and embed everything again.")
 @click.option("--dry-run", is_flag=True, help="Show what would change; change nothing.")
+@click.option("--eval", "eval_file", type=click.Path(path_type=Path), default=None,
+              help="Then score retrieval on this question set; warn on any metric that fell.")
 @_JSON
 @click.pass_context
 def ingest_command(ctx: click.Context, sources: tuple[str, ...], full: bool, dry_run: bool,
-                   as_json: bool) -> None:
+                   eval_file: Path | None, as_json: bool) -> None:
     """Ingest the manifest (default) or the given files, folders and URLs."""
     mentor = _mentor(ctx)
     with _progress(quiet=as_json) as progress:
@@ -72,6 +74,8 @@ def ingest_command(ctx: click.Context, sources: tuple[str, ...], full: bool, dry
                 detail = change.reason or f"+{change.added} -{change.removed} chunks"
                 click.echo(f"  {change.status:<9} {change.source}  ({detail})")
         click.echo(("Plan: " if dry_run else "Done: ") + report.summary())
+    if eval_file and not dry_run:
+        _eval_after_ingest(mentor, eval_file)
     if report.failures:
         for change in report.failures:
             click.echo(f"mentor: error: {change.reason}", err=True)
@@ -183,6 +187,46 @@ def ui(ctx: click.Context, port: int) -> None:
     os.execv(sys.executable, [sys.executable, "-m", "streamlit", "run", str(app),
                               "--server.address", "127.0.0.1", "--server.port", str(port),
                               "--server.headless", "true", "--browser.gatherUsageStats", "false"])
+
+
+@main.command()
+@_JSON
+@click.pass_context
+def links(ctx: click.Context, as_json: bool) -> None:
+    """Check every URL in the knowledge base and report the dead ones."""
+    import re
+
+    from ingest.web import check_links
+
+    mentor = _mentor(ctx)
+    urls = set()
+    for row in mentor.store.rows():
+        urls.add(str(row.metadata.get("url") or ""))
+        urls.update(re.findall(r"https?://[^\s)\]>\"']+", row.text))
+    statuses = check_links(sorted(u.rstrip(".,") for u in urls if u),
+                           allowed_hosts=mentor.settings.allowed_hosts)
+    dead = [s for s in statuses if not s.ok]
+    if as_json:
+        click.echo(json.dumps([s.__dict__ for s in statuses], indent=2))
+    else:
+        for status in statuses:
+            click.echo(f"{'ok  ' if status.ok else 'DEAD'} {status.url}  {status.detail}")
+        click.echo(f"{len(statuses)} links, {len(dead)} dead")
+    if dead:
+        ctx.exit(1)
+
+
+def _eval_after_ingest(mentor, eval_file: Path) -> None:
+    """Score retrieval, compare with the previous run kept in the data dir, warn on regressions."""
+    from assistant.evaluation import evaluate, read_cases, regressions
+
+    report = evaluate(mentor, read_cases(eval_file), answers=False)
+    kept = mentor.settings.data_dir / "last-eval.json"
+    previous = json.loads(kept.read_text()) if kept.exists() else {}
+    click.echo("Eval: " + ", ".join(f"{k} {v:.3f}" for k, v in report.metrics.items()))
+    for line in regressions(report.metrics, previous):
+        click.echo(f"mentor: warning: {line} since the last ingest", err=True)
+    kept.write_text(json.dumps(report.metrics))
 
 
 def _print_answer(answer) -> None:

@@ -5,9 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ingest import Embedder
-
 from assistant.retrieval import Passage
+from ingest import Embedder
 
 MAX_PASSAGES = 3
 MAX_UNITS = 6
@@ -28,17 +27,29 @@ class _Unit:
     order: int
 
 
-def compose(question: str, passages: list[Passage], embedder: Embedder) -> tuple[str, list[int]]:
-    """Answer text with ``[n]`` markers, and the indexes of the passages it cites, in order.
+@dataclass(frozen=True)
+class Draft:
+    """An extractive answer: text with ``[n]`` markers, the passages it cites, its best match."""
 
-    ``[n]`` numbers the cited passages 1, 2, … in the order they first appear.
+    text: str
+    cited: list[int]
+    best_unit: float
+
+
+def compose(question: str, passages: list[Passage], embedder: Embedder) -> Draft:
+    """Compose an answer from the sentences and list items that best match ``question``.
+
+    ``[n]`` numbers the cited passages 1, 2, … in the order they first appear; ``cited`` holds
+    their indexes in ``passages``. ``best_unit`` is the similarity of the best sentence, a
+    sharper sign of whether the passages answer the question than a whole passage's score.
     """
     passages = passages[:MAX_PASSAGES]
     units = [u for i, p in enumerate(passages) for u in _units(i, p.text)]
     if not units:
-        return "", []
+        return Draft("", [], 0.0)
     vectors = embedder.embed([question] + [u.text for u in units])
     scores = vectors[1:] @ vectors[0]
+    best_unit = float(scores.max())
     # Earlier passages ranked higher overall: a small nudge keeps the answer on the best source.
     scores = scores + [0.03 * (MAX_PASSAGES - u.passage) for u in units]
     best = float(scores.max())
@@ -60,7 +71,7 @@ def compose(question: str, passages: list[Passage], embedder: Embedder) -> tuple
         items = [f"- {u.text} [{n}]" for u in group if u.is_item]
         prose = " ".join(f"{u.text} [{n}]" for u in group if not u.is_item)
         blocks.append("\n".join([header] + ([prose] if prose else []) + items))
-    return "\n\n".join(blocks), cited
+    return Draft("\n\n".join(blocks), cited, best_unit)
 
 
 def _units(passage: int, text: str) -> list[_Unit]:

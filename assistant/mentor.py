@@ -8,16 +8,24 @@ from collections.abc import Iterator, Sequence
 from functools import cached_property
 from typing import Any
 
-from ingest import (Embedder, IngestReport, MentorError, SourceSpec, Store, ingest, open_client,
-                    read_manifest, specs_for)
-from ingest.loading import Document, load_url
-from ingest.store import drop_collection
-from ingest.sync import Progress, SourceChange
-
 from assistant import conversation, extractive
 from assistant.answers import Answer, Citation
 from assistant.retrieval import HybridSearch, Passage, SearchConfig
 from assistant.settings import Settings
+from ingest import (
+    Embedder,
+    IngestReport,
+    MentorError,
+    SourceSpec,
+    Store,
+    ingest,
+    open_client,
+    read_manifest,
+    specs_for,
+)
+from ingest.loading import Document, load_url
+from ingest.store import drop_collection
+from ingest.sync import Progress, SourceChange
 
 MAX_K = 50
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
@@ -116,9 +124,7 @@ class Mentor:
         follow-ups such as "what about PyTorch?" stand alone. When nothing relevant is found the
         answer says so, names the closest topics, and is not grounded.
         """
-        answer = None
-        for answer in self.stream(question, history, k=k):
-            pass
+        *_, answer = self.stream(question, history, k=k)
         assert isinstance(answer, Answer)
         return answer
 
@@ -135,15 +141,16 @@ class Mentor:
         query = conversation.rewrite(question, turns)
         passages = self._search.search(query, self._k(k))
         version = self._search.version
-        if not passages or max(p.score for p in passages) < self.settings.min_relevance:
+        draft = extractive.compose(query, passages, self.embedder)
+        best = max([draft.best_unit, *(p.score for p in passages)])
+        if not draft.cited or best < self.settings.min_relevance:
             answer = _refusal(question, query, passages, version)
             yield answer.text
             yield answer
             return
-        text, cited = extractive.compose(query, passages, self.embedder)
-        citations = [Citation.of(n, passages[i]) for n, i in enumerate(cited, 1)]
-        yield text
-        yield Answer(text, grounded=bool(citations), citations=citations, mode="extractive",
+        citations = [Citation.of(n, passages[i]) for n, i in enumerate(draft.cited, 1)]
+        yield draft.text
+        yield Answer(draft.text, grounded=True, citations=citations, mode="extractive",
                      question=question, query=query, index_version=version)
 
     def as_retriever(self, k: int | None = None):

@@ -7,11 +7,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ingest import Embedder, Store
-from ingest.store import StoredChunk
-
 from assistant.lexical import LexicalIndex
 from assistant.synonyms import expand
+from ingest import Embedder, Store
+from ingest.store import StoredChunk
 
 PER_SECTION = 2  # more passages from one section add little; let other sections in
 NEAR_DUPLICATE = 0.8  # word-set overlap above which a passage repeats one already kept

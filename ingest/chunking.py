@@ -111,7 +111,7 @@ def _sections(doc: Document) -> list[_Section]:
     sections = [_Section(path=[], slug="", lines=lines[: headings[0][0] if headings else len(lines)])]
     stack: list[tuple[int, str, str]] = []
     slugs: dict[str, int] = {}
-    for n, (start, end, level, raw) in enumerate(headings):
+    for n, (_, end, level, raw) in enumerate(headings):
         title, anchor = _heading_title(raw)
         slug = anchor or _unique(_slugify(title), slugs)
         stack = [entry for entry in stack if entry[0] < level] + [(level, title, slug)]

@@ -52,8 +52,9 @@ def read_manifest(manifest: Path) -> tuple[list[SourceSpec], list[SourceError]]:
         unknown = set(entry) - _ENTRY_KEYS
         kinds = [key for key in ("path", "glob", "url") if key in entry]
         if unknown or len(kinds) != 1:
+            extra = f"; unknown key {', '.join(sorted(unknown))}" if unknown else ""
             raise SourceError(f"{where}: give exactly one of path, glob or url "
-                              f"(optional title, tags, skip_sections){'; unknown ' + ', '.join(sorted(unknown)) if unknown else ''}")
+                              f"(optional title, tags, skip_sections){extra}")
         title = str(entry.get("title", ""))
         tags = tuple(str(tag) for tag in entry.get("tags", ()))
         skip = tuple(str(heading) for heading in entry.get("skip_sections", ()))

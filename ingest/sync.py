@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import time
 import uuid
-from contextlib import nullcontext
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
