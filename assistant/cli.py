@@ -31,14 +31,18 @@ class _Group(click.Group):
               help="Where the store lives (env MENTOR_DATA_DIR, default ./.mentor).")
 @click.option("--model", default=None, help="Sentence-transformers model (env MENTOR_MODEL).")
 @click.option("--chroma-url", default=None, help="Use a Chroma server (env MENTOR_CHROMA_URL).")
+@click.option("--answer-mode", type=click.Choice(["auto", "extractive", "llm"]), default=None,
+              help="How answers are written (env MENTOR_ANSWER_MODE).")
+@click.option("--llm", default=None, help="Chat model, e.g. ollama:llama3.2 (env MENTOR_LLM).")
 @click.option("--config", type=click.Path(path_type=Path), default=None,
               help="Settings file (env MENTOR_CONFIG, default ./mentor.toml).")
 @click.version_option("0.1.0", prog_name="mentor")
 @click.pass_context
 def main(ctx: click.Context, data_dir: Path | None, model: str | None, chroma_url: str | None,
-         config: Path | None) -> None:
+         answer_mode: str | None, llm: str | None, config: Path | None) -> None:
     """Mentor answers deep-learning career questions from a knowledge base, citing its sources."""
-    flags = {"data_dir": data_dir, "model": model, "chroma_url": chroma_url}
+    flags = {"data_dir": data_dir, "model": model, "chroma_url": chroma_url,
+             "answer_mode": answer_mode, "llm": llm}
     ctx.obj = {"flags": flags, "config": config}
 
 
@@ -168,6 +172,17 @@ def eval_command(ctx: click.Context, questions: Path, retrieval_only: bool, as_j
 
     report = evaluate(_mentor(ctx), read_cases(questions), answers=not retrieval_only)
     click.echo(json.dumps(report.to_dict(), indent=2) if as_json else report.table())
+
+
+@main.command()
+@click.option("--http", "use_http", is_flag=True, help="Serve streamable HTTP instead of stdio.")
+@click.option("--port", default=8765, show_default=True, help="HTTP port (on 127.0.0.1).")
+@click.pass_context
+def mcp(ctx: click.Context, use_http: bool, port: int) -> None:
+    """Serve the knowledge base to MCP clients (tools search_knowledge and ask_mentor)."""
+    from assistant.mcp_server import serve
+
+    serve(_mentor(ctx), "streamable-http" if use_http else "stdio", port=port)
 
 
 @main.command()

@@ -148,10 +148,48 @@ class Mentor:
             yield answer.text
             yield answer
             return
+        model, notes = self._chat_model()
+        if model is not None:
+            try:
+                yield from self._llm_answer(model, question, query, passages, turns, version)
+                return
+            except MentorError as exc:
+                if self.settings.answer_mode == "llm":
+                    raise
+                notes = [f"answered extractively: {exc}"]
         citations = [Citation.of(n, passages[i]) for n, i in enumerate(draft.cited, 1)]
         yield draft.text
         yield Answer(draft.text, grounded=True, citations=citations, mode="extractive",
-                     question=question, query=query, index_version=version)
+                     question=question, query=query, index_version=version, notes=notes)
+
+    def _chat_model(self) -> tuple[Any, list[str]]:
+        """The chat model the answer mode asks for, or None (with why) for extractive answers."""
+        mode = self.settings.answer_mode
+        if mode == "extractive" or (mode == "auto" and not (self.chat_model or self.settings.llm)):
+            return None, []
+        if self.chat_model is None:
+            from assistant.llm import load_chat_model
+
+            try:
+                self.chat_model = load_chat_model(self.settings.llm, timeout=self.settings.llm_timeout)
+            except MentorError as exc:
+                if mode == "llm":
+                    raise
+                return None, [f"answered extractively: {exc}"]
+        return self.chat_model, []
+
+    def _llm_answer(self, model: Any, question: str, query: str, passages: list[Passage],
+                    turns: list[Any], version: str) -> Iterator[str | Answer]:
+        from assistant.llm import stream_answer
+
+        for piece in stream_answer(model, query, passages, turns):
+            if isinstance(piece, str):
+                yield piece
+                continue
+            citations = [Citation.of(n, passages[i - 1]) for n, i in enumerate(piece.cited, 1)]
+            yield Answer(piece.text, grounded=bool(citations), citations=citations, mode="llm",
+                         question=question, query=query, index_version=version,
+                         notes=piece.notes)
 
     def as_retriever(self, k: int | None = None):
         """A LangChain ``BaseRetriever`` over this knowledge base."""

@@ -86,3 +86,38 @@ def test_settings_layer_config_env_and_flags(tmp_path):
     assert Settings.load(environ={"MENTOR_CONFIG": str(config)}).answer_mode == "extractive"
     with pytest.raises(MentorError, match="MENTOR_TOP_K"):
         Settings.load(environ={"MENTOR_TOP_K": "many"})
+
+
+def _fake_model(text):
+    from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+    from langchain_core.messages import AIMessage
+
+    return GenericFakeChatModel(messages=iter([AIMessage(content=text)]))
+
+
+def test_llm_answers_are_streamed_and_their_citations_checked(kb_settings, embedder):
+    model = _fake_model("Colab gives you a free GPU for experiments [1]. See also [9].")
+    mentor = Mentor(kb_settings.replace(answer_mode="llm"), embedder=embedder, chat_model=model)
+    pieces = list(mentor.stream("How can I get a free GPU?"))
+    *tokens, answer = pieces
+    assert len(tokens) > 3 and "".join(tokens).endswith("[9].")
+    assert answer.mode == "llm" and answer.grounded
+    assert "[9]" not in answer.text and answer.notes == ["removed [9]: no such passage"]
+    assert answer.citations[0].n == 1
+
+
+def test_llm_answer_without_valid_citation_is_not_grounded(kb_settings, embedder):
+    mentor = Mentor(kb_settings.replace(answer_mode="llm"), embedder=embedder,
+                    chat_model=_fake_model("Just buy a bigger laptop."))
+    answer = mentor.ask("How can I get a free GPU?")
+    assert answer.mode == "llm" and not answer.grounded and not answer.citations
+
+
+def test_auto_mode_falls_back_to_extractive_when_the_model_cannot_load(kb_settings, embedder):
+    mentor = Mentor(kb_settings.replace(llm="nosuchprovider:model"), embedder=embedder)
+    answer = mentor.ask("How can I get a free GPU?")
+    assert answer.mode == "extractive" and answer.grounded
+    assert answer.notes and "MENTOR_LLM" in answer.notes[0]
+    with pytest.raises(MentorError, match="MENTOR_LLM"):
+        Mentor(kb_settings.replace(llm="nosuchprovider:model", answer_mode="llm"),
+               embedder=embedder).ask("How can I get a free GPU?")
