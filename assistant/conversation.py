@@ -51,7 +51,7 @@ def rewrite(question: str, history: Sequence[Any] | None) -> str:
     if match:
         subject = match.group(1)
         names = _NAME.findall(previous)
-        if names:
+        if names and subject.lower() not in previous.lower():
             return previous.replace(names[-1], subject, 1)
         return f"{previous} {subject}"
     if _REFERS_BACK.search(question) and len(question.split()) <= 12:

@@ -10,12 +10,17 @@ from ingest import Embedder
 
 MAX_PASSAGES = 3
 MAX_UNITS = 6
+MIN_UNITS = 3
+MAX_LIST = 8
+MAX_TITLE_CHARS = 40
 KEEP_RATIO = 0.8  # units scoring below this share of the best one are left out
+FLOOR_RATIO = 0.65  # ...unless fewer than MIN_UNITS pass; never below this share
 
 _ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(.*)$")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z*\"'(\[])")
-_LIST_QUESTION = re.compile(r"\b(which|what are|list|options|ways|paths|types|kinds|tools|"
-                            r"steps|examples|skills|resources|platforms|frameworks|courses)\b",
+_LIST_QUESTION = re.compile(r"\b(which|what are|list|options|ways|paths|types|kinds?|tools|jobs|"
+                            r"roles|careers|steps|examples|skills|resources|platforms|frameworks|"
+                            r"courses)\b",
                             re.IGNORECASE)
 
 
@@ -53,11 +58,11 @@ def compose(question: str, passages: list[Passage], embedder: Embedder) -> Draft
     # Earlier passages ranked higher overall: a small nudge keeps the answer on the best source.
     scores = scores + [0.03 * (MAX_PASSAGES - u.passage) for u in units]
     best = float(scores.max())
-    chosen = sorted((i for i in range(len(units)) if scores[i] >= best * KEEP_RATIO),
-                    key=lambda i: -scores[i])[:MAX_UNITS]
-    top = units[int(scores.argmax())]
-    if top.is_item and _LIST_QUESTION.search(question):
-        chosen += [i for i, u in enumerate(units) if u.passage == top.passage and u.is_item]
+    ranked = sorted(range(len(units)), key=lambda i: -scores[i])
+    chosen = [i for i in ranked if scores[i] >= best * KEEP_RATIO][:MAX_UNITS]
+    if len(chosen) < MIN_UNITS:
+        chosen = [i for i in ranked if scores[i] >= best * FLOOR_RATIO][:MIN_UNITS]
+    chosen += _whole_lists(question, units, chosen, ranked[0])
     picked = sorted(set(chosen), key=lambda i: (units[i].passage, units[i].order))
     cited: list[int] = []
     blocks: list[str] = []
@@ -65,13 +70,37 @@ def compose(question: str, passages: list[Passage], embedder: Embedder) -> Draft
         cited.append(passage)
         n = len(cited)
         group = [units[i] for i in picked if units[i].passage == passage]
-        header = f"**{passages[passage].section}** ({passages[passage].title}):" \
-            if passages[passage].section != passages[passage].title else \
-            f"**{passages[passage].title}**:"
+        header = _header(passages[passage])
         items = [f"- {u.text} [{n}]" for u in group if u.is_item]
         prose = " ".join(f"{u.text} [{n}]" for u in group if not u.is_item)
         blocks.append("\n".join([header] + ([prose] if prose else []) + items))
     return Draft("\n\n".join(blocks), cited, best_unit)
+
+
+def _whole_lists(question: str, units: list[_Unit], chosen: list[int], top: int) -> list[int]:
+    """Lists stay lists: bring every item (and the lead-in) of a list the answer draws on.
+
+    A list is drawn on when the question asks for several things (the best passage's list), or
+    when its lead-in ("Here are some common paths:") was chosen.
+    """
+    wanted = {units[top].passage} if _LIST_QUESTION.search(question) else set()
+    wanted |= {units[i].passage for i in chosen if units[i].text.endswith(":")}
+    extra = []
+    for passage in wanted:
+        items = [i for i, u in enumerate(units) if u.passage == passage and u.is_item]
+        if 2 <= len(items) <= MAX_LIST:
+            extra += items + [i for i, u in enumerate(units)
+                              if u.passage == passage and u.text.endswith(":") and not u.is_item]
+    return extra
+
+
+def _header(passage: Passage) -> str:
+    """The bold heading a group of cited lines sits under: section, and the source if short."""
+    if passage.section == passage.title:
+        return f"**{passage.title}**:"
+    if len(passage.title) > MAX_TITLE_CHARS:
+        return f"**{passage.section}**:"
+    return f"**{passage.title}: {passage.section}**"
 
 
 def _units(passage: int, text: str) -> list[_Unit]:

@@ -37,8 +37,22 @@ CREATE TABLE IF NOT EXISTS feedback (
     rating INTEGER CHECK (rating IN (-1, 1)),
     comment TEXT NOT NULL DEFAULT ''
 )"""
-_WORD = re.compile(r"[a-z][a-z0-9+#.-]*[a-z0-9+#]|[a-z]")
-_STOP = frozenset(["a", "about", "above", "after", "again", "all", "also", "am", "an", "and", "any", "are", "as", "at", "be", "because", "been", "before", "being", "below", "between", "both", "but", "by", "can", "could", "did", "do", "does", "doing", "don't", "down", "during", "each", "even", "ever", "few", "for", "from", "get", "got", "had", "has", "have", "having", "he", "her", "here", "hers", "him", "his", "how", "i", "i'm", "if", "in", "into", "is", "it", "its", "it's", "just", "know", "like", "make", "me", "might", "more", "most", "much", "must", "my", "need", "no", "nor", "not", "now", "of", "off", "on", "once", "one", "only", "or", "other", "our", "out", "over", "own", "really", "same", "she", "should", "so", "some", "still", "such", "than", "that", "the", "their", "them", "then", "there", "these", "they", "thing", "things", "this", "those", "through", "to", "too", "under", "until", "up", "use", "using", "very", "want", "was", "way", "we", "well", "were", "what", "when", "where", "which", "while", "who", "whom", "why", "will", "with", "without", "would", "you", "your", "yours"])
+_WORD = re.compile(r"[a-z][a-z0-9+#.'-]*[a-z0-9+#]|[a-z]")
+_STOP = frozenset({  # words that say nothing about a question's topic
+    "a", "about", "above", "after", "again", "all", "also", "am", "an", "and", "any", "are",
+    "as", "at", "be", "because", "been", "before", "being", "below", "between", "both", "but",
+    "by", "can", "could", "did", "do", "does", "doing", "don't", "down", "during", "each",
+    "even", "ever", "few", "for", "from", "get", "got", "had", "has", "have", "having", "he",
+    "her", "here", "hers", "him", "his", "how", "i", "i'm", "if", "in", "into", "is", "it",
+    "it's", "its", "just", "know", "like", "make", "me", "might", "more", "most", "much",
+    "must", "my", "need", "no", "nor", "not", "now", "of", "off", "on", "once", "one", "only",
+    "or", "other", "our", "out", "over", "own", "really", "same", "she", "should", "so",
+    "some", "still", "such", "than", "that", "the", "their", "them", "then", "there", "these",
+    "they", "thing", "things", "this", "those", "through", "to", "too", "under", "until", "up",
+    "use", "using", "very", "want", "was", "way", "we", "well", "were", "what", "when",
+    "where", "which", "while", "who", "whom", "why", "will", "with", "without", "would", "you",
+    "your", "yours",
+})
 
 
 @dataclass(frozen=True)
@@ -175,7 +189,8 @@ def _by_question(entries: Iterable[Feedback]) -> list[tuple[str, int, list[str]]
 
 
 def _words(text: str) -> list[str]:
-    return [w for w in _WORD.findall(text.lower()) if w not in _STOP and len(w) > 1]
+    words = (w.removesuffix("'s") for w in _WORD.findall(text.lower().replace("’", "'")))
+    return [w for w in words if w not in _STOP and len(w) > 1]
 
 
 def _line(question: str, count: int, comments: list[str]) -> str:

@@ -11,7 +11,7 @@ from typing import Any
 from assistant import conversation, extractive
 from assistant.answers import Answer, Citation
 from assistant.retrieval import HybridSearch, Passage, SearchConfig
-from assistant.settings import Settings
+from assistant.settings import ANSWER_MODES, Settings
 from ingest import (
     Embedder,
     IngestReport,
@@ -117,20 +117,26 @@ class Mentor:
         return self._search.search(self._clean(query), self._k(k))
 
     def ask(self, question: str, history: Sequence[Any] | None = None, *,
-            k: int | None = None) -> Answer:
+            k: int | None = None, mode: str | None = None) -> Answer:
         """Answer ``question`` from the knowledge base, citing the passages used.
 
         ``history`` is the conversation so far (dicts with ``role`` and ``content``); it makes
         follow-ups such as "what about PyTorch?" stand alone. When nothing relevant is found the
         answer says so, names the closest topics, and is not grounded.
         """
-        *_, answer = self.stream(question, history, k=k)
+        *_, answer = self.stream(question, history, k=k, mode=mode)
         assert isinstance(answer, Answer)
         return answer
 
     def stream(self, question: str, history: Sequence[Any] | None = None, *,
-               k: int | None = None) -> Iterator[str | Answer]:
-        """Like :meth:`ask`, but yields text pieces as they are produced, then the Answer."""
+               k: int | None = None, mode: str | None = None) -> Iterator[str | Answer]:
+        """Like :meth:`ask`, but yields text pieces as they are produced, then the Answer.
+
+        ``mode`` overrides the ``answer_mode`` setting for this question.
+        """
+        mode = mode or self.settings.answer_mode
+        if mode not in ANSWER_MODES:
+            raise MentorError(f"mode: {mode!r} is not one of {', '.join(ANSWER_MODES)}")
         question = self._clean(question)
         reply = conversation.small_talk(question)
         if reply:
@@ -148,13 +154,13 @@ class Mentor:
             yield answer.text
             yield answer
             return
-        model, notes = self._chat_model()
+        model, notes = self._chat_model(mode)
         if model is not None:
             try:
                 yield from self._llm_answer(model, question, query, passages, turns, version)
                 return
             except MentorError as exc:
-                if self.settings.answer_mode == "llm":
+                if mode == "llm":
                     raise
                 notes = [f"answered extractively: {exc}"]
         citations = [Citation.of(n, passages[i]) for n, i in enumerate(draft.cited, 1)]
@@ -162,9 +168,8 @@ class Mentor:
         yield Answer(draft.text, grounded=True, citations=citations, mode="extractive",
                      question=question, query=query, index_version=version, notes=notes)
 
-    def _chat_model(self) -> tuple[Any, list[str]]:
-        """The chat model the answer mode asks for, or None (with why) for extractive answers."""
-        mode = self.settings.answer_mode
+    def _chat_model(self, mode: str) -> tuple[Any, list[str]]:
+        """The chat model ``mode`` asks for, or None (with why) for extractive answers."""
         if mode == "extractive" or (mode == "auto" and not (self.chat_model or self.settings.llm)):
             return None, []
         if self.chat_model is None:
@@ -190,6 +195,11 @@ class Mentor:
             yield Answer(piece.text, grounded=bool(citations), citations=citations, mode="llm",
                          question=question, query=query, index_version=version,
                          notes=piece.notes)
+
+    def warm_up(self) -> None:
+        """Load the model and the BM25 index now, so the first question is answered fast."""
+        self.embedder.embed(["warm up"])
+        self._search.lexical()
 
     def as_retriever(self, k: int | None = None):
         """A LangChain ``BaseRetriever`` over this knowledge base."""

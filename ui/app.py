@@ -16,7 +16,9 @@ from assistant.feedback import FeedbackStore  # noqa: E402
 @st.cache_resource(show_spinner="Loading the knowledge base…")
 def shared_mentor() -> Mentor:
     """One Mentor per process, shared by every session (it is thread-safe)."""
-    return Mentor(Settings.load())
+    mentor = Mentor(Settings.load())
+    mentor.warm_up()  # the first embedding takes seconds: not on a question
+    return mentor
 
 
 st.set_page_config(page_title="Mentor", page_icon=":material/school:")
@@ -46,6 +48,6 @@ if not messages and not question:
 for message in messages:
     view.show_message(message, store)
 if question:
-    view.ask(mentor, question, settings.top_k, store)
+    view.ask(mentor, question, settings, store)
 with actions:
     view.conversation_actions(messages)

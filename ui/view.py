@@ -25,7 +25,7 @@ from ingest.sync import IngestReport
 STARTERS = {
     "Career": ("Which jobs can I get with deep learning?",
                "How do I build a portfolio employers notice?",
-               "Can I get a job without a PhD?"),
+               "What skills do I need for a deep learning job?"),
     "Tools": ("Should I learn PyTorch or TensorFlow?", "How can I get a free GPU?",
               "How do I explain my model's predictions?"),
     "Troubleshooting": ("My model memorises the training data. What can I do?",
@@ -41,7 +41,8 @@ _INLINE = re.compile(  # [label](dest "title") and ![alt](dest), one level of ne
 _OPEN_DEST = re.compile(r"(?<!\\)((?:\\\\)*)\](?P<sep>\(|:)(?P<dest>\s*\S*)")
 _IMAGE_START = re.compile(r"(?<!\\)((?:\\\\)*)!\[")
 _AUTOLINK = re.compile(r"<(?=[A-Za-z][A-Za-z0-9+.-]{1,31}:[^<>\s]*>)")
-_CITE = re.compile(r"(?<![\\!\]\w])\[(\d{1,3})\](?![(\[:])")
+_CITE = re.compile(r"(?P<link>\]\((?:[^()\s]|\([^()\s]*\))*\))"  # a link's URL: left alone
+                   r"|(?<![\\!\]\w])\[(?P<n>\d{1,3})\](?![(\[:])")
 _SPECIAL = re.compile(r"([\\`*_\[\]<>#!|~$:{}])")
 
 
@@ -74,7 +75,7 @@ def sanitize_markdown(text: str, allowed_urls: Iterable[str] = ()) -> str:
 
 def cite(text: str) -> str:
     """Show citation markers such as ``[1]`` as small blue badges."""
-    return _CITE.sub(r":blue-badge[\1]", text)
+    return _CITE.sub(lambda m: m["link"] or f":blue-badge[{m['n']}]", text)
 
 
 def escape(text: str) -> str:
@@ -114,7 +115,7 @@ def welcome() -> None:
         column.markdown(f"**{group}**")
         for question in questions:
             column.button(question, key=f"starter-{question}", on_click=_start, args=(question,),
-                          width="stretch")
+                          width="stretch", wrap=True)
 
 
 def _start(question: str) -> None:
@@ -132,8 +133,11 @@ def show_message(message: dict[str, Any], store: FeedbackStore) -> None:
             _answer_details(message, store)
 
 
-def ask(mentor: Mentor, question: str, k: int, store: FeedbackStore) -> None:
-    """Stream the answer to ``question`` under the history, then its sources and feedback."""
+def ask(mentor: Mentor, question: str, settings: Settings, store: FeedbackStore) -> None:
+    """Stream the answer to ``question`` under the history, then its sources and feedback.
+
+    ``settings`` carries this session's answer mode and number of passages.
+    """
     messages = st.session_state.messages
     history = [{"role": m["role"], "content": m["content"]} for m in messages]
     show_message({"role": "user", "content": question}, store)
@@ -141,7 +145,9 @@ def ask(mentor: Mentor, question: str, k: int, store: FeedbackStore) -> None:
         box, final = st.empty(), []
         try:
             with box:
-                st.write_stream(_display_pieces(mentor.stream(question, history, k=k), final))
+                pieces = mentor.stream(question, history, k=settings.top_k,
+                                       mode=settings.answer_mode)
+                st.write_stream(_display_pieces(pieces, final))
         except MentorError as exc:
             box.error(str(exc))
             return
@@ -175,6 +181,8 @@ def _answer_details(message: dict[str, Any], store: FeedbackStore) -> None:
     answer: Answer = message["answer"]
     if answer.mode == "smalltalk":
         return
+    for note in answer.notes:
+        st.caption(escape(note))
     if not answer.grounded:
         related = "".join(f"\n- {escape(topic)}" for topic in answer.related)
         st.info("The knowledge base doesn't cover this, so Mentor won't guess."
@@ -230,9 +238,11 @@ def conversation_markdown(messages: list[dict[str, Any]]) -> str:
             lines += [f"## {' '.join(message['content'].split())}", ""]
             continue
         lines += [message["content"], ""]
-        lines += [f"[{c.n}] {c.title}" + (f" — {c.section}" if c.section != c.title else "")
-                  + f" ({c.url or c.anchor})" for c in answer.citations]
-        lines.append("")
+        if answer.citations:
+            lines += ["Sources:", ""]
+            lines += [f"- [{c.n}] {c.title}" + (f" — {c.section}" if c.section != c.title else "")
+                      + f" ({c.url or c.anchor})" for c in answer.citations]
+            lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -331,9 +341,12 @@ def add_upload(mentor: Mentor, name: str, data: bytes) -> tuple[bool, str]:
 
 def safe_filename(name: str) -> str:
     """The base name of ``name`` with only ``A-Z a-z 0-9 . _ -``, never hidden or empty."""
-    base = re.split(r"[\\/]", name)[-1]
-    cleaned = _SAFE_NAME.sub("_", base).lstrip(".")[-100:]
-    return cleaned if Path(cleaned).stem.strip("._-") else f"upload{Path(cleaned).suffix}"
+    stem, dot, suffix = re.split(r"[\\/]", name)[-1].rpartition(".")
+    if not dot:
+        stem, suffix = suffix, ""
+    stem = _SAFE_NAME.sub("_", stem).lstrip(".")[:100] or "upload"
+    suffix = _SAFE_NAME.sub("", suffix)[:10]
+    return f"{stem}.{suffix}" if suffix else stem
 
 
 def answer_settings(mentor: Mentor) -> Settings:
@@ -343,8 +356,9 @@ def answer_settings(mentor: Mentor) -> Settings:
                         help="auto picks the best available; extractive quotes the sources; "
                              "llm writes with a chat model when one is configured.")
     k = st.slider("Passages per answer", 1, MAX_PASSAGES, min(settings.top_k, MAX_PASSAGES))
-    if mode == "llm" and mentor.chat_model is None:
-        st.caption("No chat model is configured, so answers quote the sources.")
+    if mode == "llm" and not (settings.llm or mentor.chat_model):
+        st.caption("Set MENTOR_LLM (for example `ollama:llama3.2` or `smollm2`) to have a chat "
+                   "model write the answers.")
     return settings.replace(answer_mode=mode, top_k=k)
 
 

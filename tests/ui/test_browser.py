@@ -1,0 +1,189 @@
+"""The chat page in a real Chromium, served by a real ``streamlit run`` over a real store."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from assistant import Mentor, Settings
+from ingest import Embedder
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+REPO = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO / "test-artifacts"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run", "--disable-sync"]
+WAIT_MS = 90_000
+POISON = """# Zorblax handbook
+
+## Configuring Zorblax
+
+Configuring Zorblax needs care before you train a model. <img src=x onerror=alert(1)> The
+Zorblax settings page is described here: [x](javascript:alert(1)) and more.
+<script>alert(2)</script>
+"""
+
+Server = Callable[[Path, Path | None], str]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is missing; install it with `apt-get install -y chromium`")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                              args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def serve() -> Iterator[Server]:
+    """Start ``streamlit run ui/app.py`` over a data dir; every server is stopped at the end."""
+    servers: list[subprocess.Popen[bytes]] = []
+
+    def start(data_dir: Path, manifest: Path | None = None) -> str:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        env = {k: v for k, v in os.environ.items() if not k.startswith("MENTOR_")}
+        env["MENTOR_DATA_DIR"] = str(data_dir)
+        if manifest:
+            env["MENTOR_MANIFEST"] = str(manifest)
+        log_path = data_dir.parent / f"streamlit-{port}.log"
+        with log_path.open("wb") as log:
+            server = subprocess.Popen(
+                [sys.executable, "-m", "streamlit", "run", "ui/app.py", "--server.address",
+                 "127.0.0.1", "--server.port", str(port), "--server.headless", "true",
+                 "--browser.gatherUsageStats", "false"],
+                cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+        servers.append(server)
+
+        def log_text() -> str:
+            return log_path.read_text(errors="replace")
+
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 90
+        with httpx.Client(trust_env=False, timeout=2) as http:  # loopback: never via a proxy
+            while time.monotonic() < deadline:
+                if server.poll() is not None:
+                    pytest.fail(f"streamlit exited with {server.returncode}:\n{log_text()}")
+                try:
+                    if http.get(f"{url}/_stcore/health").text == "ok":
+                        return url
+                except httpx.TransportError:
+                    pass
+                time.sleep(0.3)
+        pytest.fail(f"streamlit did not answer on {url} in 90 s:\n{log_text()}")
+
+    yield start
+    for server in servers:
+        server.terminate()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+@pytest.fixture(scope="module")
+def kb_store(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Path:
+    """The real knowledge base, ingested for this module's server."""
+    data_dir = tmp_path_factory.mktemp("browser-kb") / "data"
+    Mentor(Settings(data_dir=data_dir), embedder=embedder).ingest()
+    return data_dir
+
+
+@pytest.fixture
+def page(browser) -> Iterator[object]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def _ask(page, url: str, question: str) -> tuple[object, float, float]:
+    """Ask on a fresh page; the answer's chat message and seconds to its text and its cards."""
+    page.goto(url)
+    box = page.get_by_test_id("stChatInputTextArea")
+    box.wait_for(timeout=WAIT_MS)
+    page.get_by_text("Pick a question").wait_for(timeout=WAIT_MS)
+    box.fill(question)
+    started = time.perf_counter()
+    box.press("Enter")
+    answer = page.get_by_test_id("stChatMessage").nth(1)
+    answer.get_by_test_id("stMarkdownContainer").first.wait_for(timeout=WAIT_MS)
+    to_text = time.perf_counter() - started
+    answer.get_by_test_id("stExpander").first.wait_for(timeout=WAIT_MS)
+    return answer, to_text, time.perf_counter() - started
+
+
+def test_an_answer_streams_in_with_its_source_cards(page, serve: Server, kb_store: Path) -> None:
+    url = serve(kb_store, None)
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+
+    answer, to_text, to_cards = _ask(page, url, "How can I get a free GPU?")
+
+    timing = f"first answer text after {to_text:.2f}s, source cards after {to_cards:.2f}s"
+    print(f"\nbrowser: {timing}")
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "browser-timings.txt").write_text(timing + "\n")
+    assert "Google Colab" in answer.inner_text()
+    assert "relevance 0." in answer.inner_text()
+    card = answer.get_by_test_id("stExpander").first
+    card.locator("summary").click()
+    card.get_by_test_id("stExpanderDetails").wait_for(timeout=WAIT_MS)
+    assert "Colab" in card.get_by_test_id("stExpanderDetails").inner_text()
+    answer.get_by_test_id("stFeedback").wait_for(timeout=WAIT_MS)  # the run has finished
+    page.get_by_test_id("stStatusWidget").wait_for(state="hidden", timeout=WAIT_MS)
+    question = page.get_by_test_id("stChatMessage").first
+    page.mouse.move(790, 450)
+    for _ in range(30):  # scroll up as a reader would, until the question is in view
+        box = question.bounding_box()
+        if box is None or box["y"] >= 60:
+            break
+        page.mouse.wheel(0, -100)
+        page.wait_for_timeout(100)
+    page.screenshot(path=ARTIFACTS / "answer-with-sources.png")
+    assert dialogs == []
+
+
+def test_document_markup_is_shown_as_text_never_run(page, serve: Server, embedder: Embedder,
+                                                    tmp_path_factory: pytest.TempPathFactory
+                                                    ) -> None:
+    root = tmp_path_factory.mktemp("poisoned")
+    (root / "kb").mkdir()
+    (root / "kb" / "sources.toml").write_text('[[source]]\nglob = "*.md"\n')
+    (root / "kb" / "zorblax.md").write_text(POISON)
+    settings = Settings(data_dir=root / "data", manifest=root / "kb" / "sources.toml")
+    Mentor(settings, embedder=embedder).ingest()
+    url = serve(settings.data_dir, settings.manifest)
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+
+    answer, _, _ = _ask(page, url, "How do I configure Zorblax?")
+    for summary in answer.locator("summary").all():
+        summary.click()
+    page.wait_for_timeout(1500)  # time for an injected onerror or script to fire, if any
+
+    assert dialogs == []
+    assert "<img src=x" in answer.inner_text()
+    assert "<script>alert(2)</script>" in answer.inner_text()
+    assert page.locator('a[href^="javascript:" i]').count() == 0
+    assert page.locator("img[src='x']").count() == 0
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / "poisoned-document.png")
