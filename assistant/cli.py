@@ -201,7 +201,19 @@ def ui(ctx: click.Context, port: int) -> None:
     click.echo(f"Mentor chat on http://127.0.0.1:{port}  (Ctrl-C stops it)")
     os.execv(sys.executable, [sys.executable, "-m", "streamlit", "run", str(app),
                               "--server.address", "127.0.0.1", "--server.port", str(port),
-                              "--server.headless", "true", "--browser.gatherUsageStats", "false"])
+                              "--server.headless", "true", "--browser.gatherUsageStats", "false",
+                              "--client.toolbarMode", "minimal"])
+
+
+@main.command()
+@click.pass_context
+def gaps(ctx: click.Context) -> None:
+    """Report what the knowledge base could not answer and what users rated unhelpful."""
+    from assistant.feedback import FeedbackStore, gaps_report
+    from assistant.settings import Settings
+
+    settings = Settings.load(ctx.obj["flags"], config=ctx.obj["config"])
+    click.echo(gaps_report(FeedbackStore.in_dir(settings.data_dir).path))
 
 
 @main.command()
