@@ -59,14 +59,18 @@ def _mentor(ctx: click.Context, **flags: Any):
 @click.argument("sources", nargs=-1)
 @click.option("--full", is_flag=True, help="Drop the store and embed everything again.")
 @click.option("--dry-run", is_flag=True, help="Show what would change; change nothing.")
+@click.option("--watch", is_flag=True, help="Keep running; re-ingest when knowledge files change.")
 @click.option("--eval", "eval_file", type=click.Path(path_type=Path), default=None,
               help="Then score retrieval on this question set; warn on any metric that fell.")
 @_JSON
 @click.pass_context
 def ingest_command(ctx: click.Context, sources: tuple[str, ...], full: bool, dry_run: bool,
-                   eval_file: Path | None, as_json: bool) -> None:
+                   watch: bool, eval_file: Path | None, as_json: bool) -> None:
     """Ingest the manifest (default) or the given files, folders and URLs."""
     mentor = _mentor(ctx)
+    if watch:
+        _watch(mentor)
+        return
     with _progress(quiet=as_json) as progress:
         report = mentor.ingest(list(sources) or None, full=full, dry_run=dry_run,
                                progress=progress)
@@ -241,6 +245,24 @@ def links(ctx: click.Context, as_json: bool) -> None:
         click.echo(f"{len(statuses)} links, {len(dead)} dead")
     if dead:
         ctx.exit(1)
+
+
+def _watch(mentor) -> None:
+    """Ingest now, then again whenever the knowledge folder changes, until Ctrl-C."""
+    from ingest.watching import changes
+
+    folder = mentor.settings.knowledge_dir
+    click.echo(f"Done: {mentor.ingest().summary()}")
+    click.echo(f"Watching {folder} for changes (Ctrl-C stops)")
+    try:
+        for changed in changes(folder):
+            names = ", ".join(sorted(p.name for p in changed)[:5])
+            try:
+                click.echo(f"Changed: {names}. Done: {mentor.ingest().summary()}")
+            except MentorError as exc:
+                click.echo(f"mentor: error: {exc}", err=True)
+    except KeyboardInterrupt:
+        click.echo("Stopped watching.")
 
 
 def _eval_after_ingest(mentor, eval_file: Path) -> None:
