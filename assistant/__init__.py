@@ -1,19 +1,40 @@
 """Mentor: grounded, cited answers about starting a deep-learning career."""
 
-from assistant.answers import Answer, Citation
-from assistant.mentor import Mentor
-from assistant.retrieval import Passage
-from assistant.settings import Settings
-from ingest.errors import MentorError, SettingsError, SourceError, StoreError
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from assistant.answers import Answer, Citation
+    from assistant.mentor import Mentor
+    from assistant.retrieval import Passage
+    from assistant.retriever import MentorRetriever
+    from assistant.settings import Settings
+    from ingest.errors import MentorError, SettingsError, SourceError, StoreError
+
+# Names are imported on first use, so `mentor --help` stays fast.
+_HOMES = {
+    "Answer": "assistant.answers", "Citation": "assistant.answers",
+    "Mentor": "assistant.mentor", "MentorRetriever": "assistant.retriever",
+    "Passage": "assistant.retrieval", "Settings": "assistant.settings",
+    "MentorError": "ingest.errors", "SettingsError": "ingest.errors",
+    "SourceError": "ingest.errors", "StoreError": "ingest.errors",
+}
 
 __all__ = [
     "Answer",
     "Citation",
     "Mentor",
     "MentorError",
+    "MentorRetriever",
     "Passage",
     "Settings",
     "SettingsError",
     "SourceError",
     "StoreError",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOMES:
+        raise AttributeError(f"module 'assistant' has no attribute {name!r}")
+    return getattr(import_module(_HOMES[name]), name)
