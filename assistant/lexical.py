@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 _WORD = re.compile(r"[a-z0-9]+")
+_NAME = re.compile(r"(?<!^)(?<![.?!] )\b(?:[A-Z][\w+#-]*|\w*\d[\w-]*)")
 
 
 class LexicalIndex:
@@ -79,6 +80,13 @@ class LexicalIndex:
             return close[0] if close else word
 
         return re.sub(r"[A-Za-z0-9]+", fix, query)
+
+    def unknown_names(self, query: str) -> list[str]:
+        """Names in ``query`` the corpus never uses: capitalised words past the start of a
+        sentence, acronyms, and words with digits ("Germany", "BERT", "int8"), numbers aside."""
+        names = _NAME.findall(query)
+        return [name for name in names if not name.isdigit()
+                and not all(word in self._known for word in _WORD.findall(name.lower()))]
 
     def search(self, query: str, n: int) -> list[tuple[str, float]]:
         """The ``n`` best (chunk id, BM25 score) pairs with a score above zero."""

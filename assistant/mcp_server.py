@@ -56,9 +56,11 @@ def build_server(mentor: Mentor) -> MCPServer:
     one-line message.
 
     Example:
-        >>> server = build_server(Mentor())                                 # doctest: +SKIP
-        >>> async with mcp.Client(server) as client:                        # doctest: +SKIP
-        ...     await client.call_tool("search_knowledge", {"query": "free GPU", "k": 3})
+        >>> from mcp import Client
+        >>> async with Client(build_server(Mentor())) as client:            # doctest: +SKIP
+        ...     result = await client.call_tool("search_knowledge", {"query": "free GPU"})
+        >>> result.structured_content["passages"][0]["title"]               # doctest: +SKIP
+        'Google Colab'
     """
     server = _MentorServer(mentor)
 
@@ -71,9 +73,9 @@ def build_server(mentor: Mentor) -> MCPServer:
         """
         try:
             passages = mentor.search(query, k)
-            version = mentor._search.version
         except MentorError as exc:
             raise ToolError(str(exc)) from None
+        version = passages[0].metadata["index_version"] if passages else mentor.index_version
         return {"index_version": version, "passages": [_passage(p) for p in passages]}
 
     @server.tool()

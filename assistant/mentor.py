@@ -146,11 +146,15 @@ class Mentor:
         turns = list(history or [])[-2 * self.settings.history_turns:]
         query = conversation.rewrite(question, turns)
         passages = self._search.search(query, self._k(k))
-        version = self._search.version
+        version = passages[0].metadata["index_version"] if passages else self.index_version
         draft = extractive.compose(query, passages, self.embedder)
         best = max([draft.best_unit, *(p.score for p in passages)])
-        if not draft.cited or best < self.settings.min_relevance:
-            answer = _refusal(question, query, passages, version)
+        # A question about something the knowledge base never names needs a closer match.
+        unknown = self._search.lexical().unknown_names(question)
+        needed = max(self.settings.min_relevance, self.settings.named_relevance) if unknown \
+            else self.settings.min_relevance
+        if not draft.cited or best < needed:
+            answer = _refusal(question, query, passages, version, unknown)
             yield answer.text
             yield answer
             return
@@ -196,6 +200,11 @@ class Mentor:
                          question=question, query=query, index_version=version,
                          notes=piece.notes)
 
+    @property
+    def index_version(self) -> str:
+        """The id of the last finished ingest: what searches and answers are drawn from."""
+        return self._search.version
+
     def warm_up(self) -> None:
         """Load the model and the BM25 index now, so the first question is answered fast."""
         self.embedder.embed(["warm up"])
@@ -237,11 +246,15 @@ class Mentor:
         return k
 
 
-def _refusal(question: str, query: str, passages: list[Passage], version: str) -> Answer:
+def _refusal(question: str, query: str, passages: list[Passage], version: str,
+             unknown: list[str]) -> Answer:
     """Say plainly that the knowledge base does not cover the question, and what it does cover."""
     related = list(dict.fromkeys(p.title if p.section == p.title else f"{p.title}: {p.section}"
                                  for p in passages))[:3]
     text = "The knowledge base doesn't cover that, so I won't guess."
+    if unknown:
+        text = (f"The knowledge base doesn't mention {', '.join(dict.fromkeys(unknown))}, "
+                "so I won't guess.")
     if related:
         text += " The closest topics it does cover: " + "; ".join(related) + "."
     return Answer(text, grounded=False, mode="refusal", question=question, query=query,

@@ -79,8 +79,12 @@ class HybridSearch:
         return str(self.store.info.get("ingest_id", ""))
 
     def search(self, query: str, k: int) -> list[Passage]:
-        """The ``k`` best passages for ``query``, best first."""
-        lexical = self.lexical()
+        """The ``k`` best passages for ``query``, best first.
+
+        Each passage's metadata carries ``index_version``, the ingest it was searched in.
+        """
+        version = self.version
+        lexical = self.lexical(version)
         query = expand(lexical.correct(query)) if self.config.synonyms else lexical.correct(query)
         vector = self.embedder.embed([query])[0]
         n = max(self.config.candidates, k)
@@ -96,11 +100,11 @@ class HybridSearch:
         if missing:
             rows.update(self._score(missing, vector))
         ranked = sorted(fused, key=lambda i: (-fused[i], i))
-        return _diverse([_passage(rows[i]) for i in ranked if i in rows], k)
+        return _diverse([_passage(rows[i], version) for i in ranked if i in rows], k)
 
-    def lexical(self) -> LexicalIndex:
-        """The BM25 index for the store's current content."""
-        version = self.version
+    def lexical(self, version: str | None = None) -> LexicalIndex:
+        """The BM25 index for the store's content at ``version`` (default: current)."""
+        version = self.version if version is None else version
         with self._lock:
             if self._lexical is None or version != self._version:
                 self._lexical = self._load_or_build(version)
@@ -128,9 +132,9 @@ def _searchable(row: StoredChunk) -> str:
     return f"{row.metadata.get('section_path', '')}\n{row.text}"
 
 
-def _passage(row: StoredChunk) -> Passage:
+def _passage(row: StoredChunk, version: str) -> Passage:
     return Passage(id=row.id, text=row.text, score=min(1.0, max(0.0, row.similarity)),
-                   metadata=row.metadata)
+                   metadata={**row.metadata, "index_version": version})
 
 
 def _diverse(passages: list[Passage], k: int) -> list[Passage]:

@@ -30,9 +30,6 @@ class MentorRetriever(BaseRetriever):
     def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun,
                                 **kwargs: Any) -> list[Document]:
         k = kwargs.get("k", self.k)
-        passages = self.mentor.search(query, k=k)
-        version = self.mentor._search.version
         return [Document(page_content=p.text, id=p.id,
-                         metadata={**p.metadata, "id": p.id, "score": p.score,
-                                   "index_version": version})
-                for p in passages]
+                         metadata={**p.metadata, "id": p.id, "score": p.score})
+                for p in self.mentor.search(query, k=k)]

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import httpx
 import pytest
+import servers
 
 from assistant import Mentor, Settings
 from ingest import Embedder
@@ -53,50 +52,26 @@ def browser() -> Iterator[object]:
 @pytest.fixture(scope="module")
 def serve() -> Iterator[Server]:
     """Start ``streamlit run ui/app.py`` over a data dir; every server is stopped at the end."""
-    servers: list[subprocess.Popen[bytes]] = []
+    started: list[subprocess.Popen[bytes]] = []
 
     def start(data_dir: Path, manifest: Path | None = None) -> str:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
+        port = servers.free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("MENTOR_")}
         env["MENTOR_DATA_DIR"] = str(data_dir)
         if manifest:
             env["MENTOR_MANIFEST"] = str(manifest)
-        log_path = data_dir.parent / f"streamlit-{port}.log"
-        with log_path.open("wb") as log:
-            server = subprocess.Popen(
-                [sys.executable, "-m", "streamlit", "run", "ui/app.py", "--server.address",
-                 "127.0.0.1", "--server.port", str(port), "--server.headless", "true",
-                 "--browser.gatherUsageStats", "false"],
-                cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
-        servers.append(server)
-
-        def log_text() -> str:
-            return log_path.read_text(errors="replace")
-
         url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 90
-        with httpx.Client(trust_env=False, timeout=2) as http:  # loopback: never via a proxy
-            while time.monotonic() < deadline:
-                if server.poll() is not None:
-                    pytest.fail(f"streamlit exited with {server.returncode}:\n{log_text()}")
-                try:
-                    if http.get(f"{url}/_stcore/health").text == "ok":
-                        return url
-                except httpx.TransportError:
-                    pass
-                time.sleep(0.3)
-        pytest.fail(f"streamlit did not answer on {url} in 90 s:\n{log_text()}")
+        started.append(servers.start(
+            [sys.executable, "-m", "streamlit", "run", "ui/app.py", "--server.address",
+             "127.0.0.1", "--server.port", str(port), "--server.headless", "true",
+             "--browser.gatherUsageStats", "false"],
+            f"{url}/_stcore/health", lambda response: response.text == "ok",
+            data_dir.parent / f"streamlit-{port}.log", cwd=REPO, env=env))
+        return url
 
     yield start
-    for server in servers:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+    for server in started:
+        servers.stop(server)
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,126 @@
+"""Run the benchmarks: ``python -m benchmarks [--size small|full] [--out DIR] [--only NAMES]``.
+
+Every benchmark writes ``<out>/<name>.json``; ``<out>/README.md`` shows them all as tables.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from assistant import Mentor, Settings
+from assistant.evaluation import read_cases
+from benchmarks import baseline, cold_start, ingest_speed, latency, report, retrieval
+from ingest import Embedder
+
+REPO = Path(__file__).resolve().parent.parent
+KNOWLEDGE = REPO / "knowledge"
+QUESTIONS = REPO / "tests" / "eval" / "questions.jsonl"
+STAGES = ("retrieval", "ingest", "latency", "cold")
+
+
+@dataclass(frozen=True)
+class Size:
+    """How big a run is."""
+
+    documents: int  # synthetic corpus, about ten Mentor chunks each
+    queries: int = latency.DEFAULT_QUERIES
+    synthetic_latency: bool = False
+    cold_runs: int = cold_start.RUNS
+
+
+SIZES = {"small": Size(documents=200),
+         "full": Size(documents=2000, queries=100, synthetic_latency=True)}
+
+
+def run(size: str, out: Path, stages: tuple[str, ...] = STAGES) -> dict[str, dict[str, Any]]:
+    """Run ``stages`` at ``size`` in a temporary folder; write results to ``out``."""
+    config = SIZES[size]
+    results: dict[str, dict[str, Any]] = {}
+
+    def done(name: str, data: dict[str, Any]) -> None:
+        results[name] = data
+        print(f"  wrote {report.write(out, name, data, size)}", flush=True)
+
+    with tempfile.TemporaryDirectory(prefix="mentor-bench-") as tmp:
+        workdir = Path(tmp)
+        if set(stages) - {"cold"}:  # the cold stage runs fresh processes, not these models
+            embedder, embedding = _models()
+        cases = read_cases(QUESTIONS)
+        questions = [case.question for case in cases]
+        if "retrieval" in stages or "latency" in stages:
+            kb_mentor, kb_store = _knowledge_stores(workdir, embedder, embedding)
+        if "retrieval" in stages:
+            _say("retrieval")
+            done("retrieval", retrieval.run(kb_mentor, kb_store, cases))
+        synthetic_stores = None
+        if "ingest" in stages:
+            _say("ingest speed: knowledge")
+            kb, _, _ = ingest_speed.knowledge(workdir, KNOWLEDGE, embedder, embedding)
+            _say(f"ingest speed: {config.documents} synthetic documents")
+            syn, *synthetic_stores = ingest_speed.synthetic_corpus(workdir, config.documents,
+                                                                   embedder, embedding)
+            done("ingest_speed", {"knowledge": kb, "synthetic": syn})
+        if "latency" in stages:
+            _say("latency")
+            data = {"knowledge": latency.run(kb_mentor, kb_store, questions, config.queries)}
+            if config.synthetic_latency:
+                if synthetic_stores is None:
+                    _, *synthetic_stores = ingest_speed.synthetic_corpus(
+                        workdir, config.documents, embedder, embedding)
+                data["synthetic"] = latency.run(*synthetic_stores, questions, config.queries)
+            done("latency", data)
+        if "cold" in stages:
+            _say("cold start and memory (fresh processes)")
+            ingest = cold_start.ingest_processes(workdir, KNOWLEDGE, baseline.KNOWLEDGE_PATTERNS)
+            cold = cold_start.run(Path(ingest["mentor"]["store"]),
+                                  Path(ingest["baseline"]["store"]), runs=config.cold_runs)
+            done("cold_start", cold)
+            done("memory", cold_start.memory(ingest, cold))
+    print(f"  wrote {report.write_readme(out)}")
+    return results
+
+
+def _models():
+    """Both embedding models, loaded and warmed up, so no timing includes a model load."""
+    embedder = Embedder()
+    embedder.embed(["warm up"])
+    embedding = baseline.embeddings()
+    embedding.embed_query("warm up")
+    return embedder, embedding
+
+
+def _knowledge_stores(workdir: Path, embedder: Embedder, embedding):
+    """Mentor's and the baseline's stores of the shipped knowledge base."""
+    mentor = Mentor(Settings(data_dir=workdir / "kb-mentor", manifest=KNOWLEDGE / "sources.toml"),
+                    embedder=embedder)
+    mentor.ingest()
+    store, _ = baseline.build(KNOWLEDGE, workdir / "kb-baseline", embedding)
+    return mentor, store
+
+
+def _say(stage: str) -> None:
+    print(f"{time.strftime('%H:%M:%S')} {stage}", flush=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Parse the command line and run."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("--size", choices=sorted(SIZES), default="small")
+    parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results")
+    parser.add_argument("--only", default=",".join(STAGES),
+                        help=f"comma-separated stages, of: {', '.join(STAGES)}")
+    args = parser.parse_args(argv)
+    stages = tuple(s.strip() for s in args.only.split(",") if s.strip())
+    unknown = sorted(set(stages) - set(STAGES))
+    if unknown:
+        parser.error(f"--only: unknown stage {unknown[0]!r}; choose from {', '.join(STAGES)}")
+    run(args.size, args.out, stages)
+
+
+if __name__ == "__main__":
+    main()

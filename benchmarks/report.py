@@ -1,0 +1,141 @@
+"""Results files: the machine, JSON per benchmark, and one markdown page of tables."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import time
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+NAMES = ("retrieval", "ingest_speed", "latency", "cold_start", "memory")
+PACKAGES = ("torch", "sentence-transformers", "chromadb", "langchain-chroma",
+            "langchain-huggingface", "bm25s")
+METRICS = ("hit@1", "hit@3", "hit@5", "mrr", "ndcg@5")
+
+
+def machine() -> dict[str, Any]:
+    """Where the numbers come from: cores, load, Python, library versions, date."""
+    versions = {}
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return {"cores": os.cpu_count(), "load_average_1m": round(os.getloadavg()[0], 2),
+            "python": platform.python_version(), "platform": platform.platform(),
+            "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "packages": versions}
+
+
+def ratio(mentor: float, baseline: float) -> float | None:
+    """``mentor / baseline``, or None when the baseline is zero."""
+    return mentor / baseline if baseline else None
+
+
+def write(out: Path, name: str, data: dict[str, Any], size: str) -> Path:
+    """Write ``out/<name>.json`` with the machine and size recorded alongside ``data``."""
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"{name}.json"
+    payload = {"benchmark": name, "size": size, "machine": machine(), **_rounded(data)}
+    path.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+def write_readme(out: Path) -> Path:
+    """Render every results file in ``out`` as tables in ``out/README.md``."""
+    found = {name: json.loads((out / f"{name}.json").read_text(encoding="utf-8"))
+             for name in NAMES if (out / f"{name}.json").is_file()}
+    lines = ["# Benchmark results", "",
+             "Mentor against the textbook LangChain pipeline (`benchmarks/baseline.py`: "
+             "RecursiveCharacterTextSplitter 1000/200, `Chroma.from_documents`, "
+             "`HuggingFaceEmbeddings` of the same all-MiniLM-L6-v2, `similarity_search(k=4)`). "
+             "Reproduce with `.venv/bin/python -m benchmarks --size small` (or `--size full`). "
+             "No thresholds: these are measurements.", ""]
+    for name, data in found.items():
+        m = data["machine"]
+        lines += [f"## {name.replace('_', ' ').capitalize()} ({data['size']})", "",
+                  f"_{m['cores']} cores, load {m['load_average_1m']}, Python {m['python']}, "
+                  f"{m['date']}._", "", *_TABLES[name](data), ""]
+    path = out / "README.md"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+def _retrieval(data: dict[str, Any]) -> list[str]:
+    lines = ["| configuration | " + " | ".join(METRICS) + " |", "|---" * (len(METRICS) + 1) + "|"]
+    lines += [f"| {name} | " + " | ".join(f"{row[k]:.3f}" for k in METRICS) + " |"
+              for name, row in data["metrics"].items()]
+    return lines + ["", f"{data['questions']} questions ({data['in_scope']} in scope; out-of-scope "
+                    "ones are not scored here). Mentor returns 5 passages, the baseline's "
+                    "`similarity_search` is asked for 5 too. Baseline relevance: a "
+                    f"{data['relevance_rule']} (its chunks carry no headings)."]
+
+
+def _ingest(data: dict[str, Any]) -> list[str]:
+    lines = ["| corpus | docs | chunks M / B | full s M / B | chunks/s M / B | no-change s | "
+             "changed docs: s (embedded) | full / no-change | full / changed |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for name, row in data.items():
+        if not isinstance(row, dict) or "mentor" not in row:
+            continue
+        m, b, r = row["mentor"], row["baseline"]["full"], row["ratios"]
+        lines.append(
+            f"| {name} | {row['documents']} | {m['full']['chunks']} / {b['chunks']} | "
+            f"{m['full']['seconds']:.1f} / {b['seconds']:.1f} | "
+            f"{m['full']['chunks_per_s']:.0f} / {b['chunks_per_s']:.0f} | "
+            f"{m['no_change']['seconds']:.2f} | {m['changed']['documents']}: "
+            f"{m['changed']['seconds']:.2f} ({m['changed']['embedded']}) | "
+            f"{r['mentor_full_over_no_change']:.0f}x | {r['mentor_full_over_changed']:.0f}x |")
+    return lines + ["", "M = Mentor, B = baseline; both models loaded beforehand. The baseline "
+                    "has no incremental path: re-running it is a full rebuild."]
+
+
+def _latency(data: dict[str, Any]) -> list[str]:
+    lines = ["| store | chunks | operation | p50 ms | p95 ms | p99 ms |", "|---|---|---|---|---|---|"]
+    for name, row in data.items():
+        if not isinstance(row, dict) or "mentor_search" not in row:
+            continue
+        for op in ("mentor_search", "mentor_ask", "baseline_search"):
+            lines.append(f"| {name} | {row['chunks']} | {op.replace('_', ' ')} | "
+                         f"{row[op]['p50_ms']:.1f} | {row[op]['p95_ms']:.1f} | "
+                         f"{row[op]['p99_ms']:.1f} |")
+    return lines + ["", "Warm, in-process, eval questions cycled; Mentor k=5, baseline k=4."]
+
+
+def _cold_start(data: dict[str, Any]) -> list[str]:
+    lines = ["| command | median s | runs s | peak RSS MiB |", "|---|---|---|---|"]
+    lines += [f"| `{name}` | {row['median_s']:.2f} | "
+              f"{', '.join(f'{s:.2f}' for s in row['runs_s'])} | {row['peak_rss_mb']:.0f} |"
+              for name, row in data["commands"].items()]
+    return lines + ["", f"Fresh processes, {data['runs']} runs each; question "
+                    f"\"{data['question']}\" against an existing store."]
+
+
+def _memory(data: dict[str, Any]) -> list[str]:
+    lines = ["| process | Mentor MiB | baseline MiB | Mentor / baseline |", "|---|---|---|---|"]
+    for kind in ("ingest_process", "serving_process"):
+        row = data[kind]
+        lines.append(f"| {kind.replace('_', ' ')} | {row['mentor']['peak_rss_mb']:.0f} | "
+                     f"{row['baseline']['peak_rss_mb']:.0f} | "
+                     f"{data['ratios'][kind + '_rss_mentor_over_baseline']:.2f} |")
+    ingest = data["ingest_process"]
+    return lines + ["", "Peak RSS of each fresh process (its own `ru_maxrss`, read by a small "
+                    "launcher). Ingest of knowledge/ as a fresh process took "
+                    f"{ingest['mentor']['seconds']:.1f} s (Mentor) and "
+                    f"{ingest['baseline']['seconds']:.1f} s (baseline), model load included."]
+
+
+_TABLES = {"retrieval": _retrieval, "ingest_speed": _ingest, "latency": _latency,
+           "cold_start": _cold_start, "memory": _memory}
+
+
+def _rounded(value: Any) -> Any:
+    if isinstance(value, float):
+        return round(value, 4)
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_rounded(v) for v in value]
+    return value

@@ -1,0 +1,88 @@
+"""Retrieval quality on the question set: Mentor, Mentor with one part switched off, baseline.
+
+The baseline's chunks carry no headings, so each is given the headings of the Mentor chunks
+it shares text with (a run of ``SHARED_RUN`` characters, compared lower-cased with markup and
+white space folded). Then one scorer, :func:`assistant.evaluation.evaluate`, scores both.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+from langchain_chroma import Chroma
+
+from assistant import Mentor, Passage
+from assistant.evaluation import Case, evaluate
+from benchmarks.report import ratio
+from ingest.store import StoredChunk
+
+SHARED_RUN = 80
+ABLATIONS = {
+    "mentor, no BM25 (lexical_weight=0)": {"lexical_weight": 0.0},
+    "mentor, no dense (dense_weight=0)": {"dense_weight": 0.0},
+    "mentor, no synonyms (synonyms=False)": {"synonyms": False},
+}
+_MARKUP = re.compile(r"[*_`#>]+")
+
+
+class LabelledBaseline:
+    """The baseline's ``similarity_search`` behind Mentor's ``search(query, k)`` interface.
+
+    Each result's ``section_path`` lists the headings of every Mentor chunk it shares a run of
+    ``SHARED_RUN`` characters with, so ``evaluate`` can score it like a Mentor passage.
+    """
+
+    def __init__(self, store: Chroma, reference: Iterable[StoredChunk]) -> None:
+        self.store = store
+        self._runs: dict[str, set[str]] = defaultdict(set)
+        self._short: list[tuple[str, list[str]]] = []
+        for row in reference:
+            text = _fold(row.text)
+            headings = str(row.metadata.get("section_path", "")).split(" > ")
+            if len(text) < SHARED_RUN:
+                self._short.append((text, headings))
+            for start in range(len(text) - SHARED_RUN + 1):
+                self._runs[text[start:start + SHARED_RUN]].update(headings)
+
+    def search(self, query: str, k: int) -> list[Passage]:
+        """The baseline's ``k`` nearest chunks, labelled with the headings they overlap."""
+        return [Passage(id="", text=doc.page_content, score=0.0,
+                        metadata={**doc.metadata,
+                                  "section_path": " > ".join(self.headings(doc.page_content))})
+                for doc in self.store.similarity_search(query, k=k)]
+
+    def headings(self, text: str) -> list[str]:
+        """Headings of the Mentor chunks that share text with ``text``."""
+        text = _fold(text)
+        found: set[str] = set()
+        for start in range(len(text) - SHARED_RUN + 1):
+            found |= self._runs.get(text[start:start + SHARED_RUN], set())
+        found.update(h for short, headings in self._short if short in text for h in headings)
+        return sorted(found)
+
+
+def run(mentor: Mentor, store: Chroma, cases: list[Case]) -> dict[str, Any]:
+    """hit@1/3/5, MRR and nDCG@5 of every configuration, and Mentor's over the baseline's."""
+    rows = {"mentor": evaluate(mentor, cases, answers=False).metrics}
+    for name, change in ABLATIONS.items():
+        variant = Mentor(mentor.settings.replace(**change), embedder=mentor.embedder,
+                         client=mentor.client)
+        rows[name] = evaluate(variant, cases, answers=False).metrics
+    labelled = LabelledBaseline(store, mentor.store.rows())
+    rows["baseline"] = evaluate(labelled, cases, answers=False).metrics
+    return {
+        "questions": len(cases),
+        "in_scope": sum(1 for case in cases if case.sections),
+        "relevance_rule": f"baseline chunk shares a {SHARED_RUN}-character run of text with a "
+                          "Mentor chunk whose heading path holds an expected heading",
+        "metrics": rows,
+        "ratios": {name: ratio(value, rows["baseline"][name])
+                   for name, value in rows["mentor"].items()},
+    }
+
+
+def _fold(text: str) -> str:
+    return " ".join(_MARKUP.sub(" ", text).lower().split())

@@ -1,0 +1,53 @@
+"""Start and stop real servers on loopback for tests (Streamlit, Chroma)."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import pytest
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 nobody is listening on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start(command: list[str], health_url: str, ready: Callable[[httpx.Response], bool],
+          log_path: Path, *, timeout: float = 90, **popen: object) -> subprocess.Popen:
+    """Start ``command``, logging to ``log_path``, and wait until ``health_url`` is ``ready``.
+
+    Fails the test (with the server's log) if it exits early or does not answer in time.
+    """
+    with log_path.open("wb") as log:
+        server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, **popen)
+    deadline = time.monotonic() + timeout
+    with httpx.Client(trust_env=False, timeout=2) as http:  # loopback: never via a proxy
+        while time.monotonic() < deadline:
+            if server.poll() is not None:
+                pytest.fail(f"{command[0]} exited with {server.returncode}:\n"
+                            f"{log_path.read_text(errors='replace')}")
+            try:
+                if ready(http.get(health_url)):
+                    return server
+            except httpx.TransportError:
+                pass
+            time.sleep(0.3)
+    stop(server)
+    pytest.fail(f"{health_url} did not answer in {timeout:.0f} s:\n{log_path.read_text(errors='replace')}")
+
+
+def stop(process: subprocess.Popen) -> None:
+    """Terminate ``process``, killing it if it does not exit within 15 s."""
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
