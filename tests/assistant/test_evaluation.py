@@ -1,4 +1,4 @@
-"""Retrieval quality gate on our own question set: a change that hurts retrieval fails here."""
+"""Quality gate on our own question set: a change that hurts retrieval or answers fails here."""
 
 from pathlib import Path
 
@@ -8,7 +8,8 @@ from assistant.evaluation import evaluate, read_cases, regressions
 
 EVAL = Path(__file__).resolve().parents[1] / "eval"
 # The level reached when this gate was set (see the closing note of the retrieval issue).
-FLOORS = {"hit@3": 0.95, "mrr": 0.85, "hit@1": 0.80}
+FLOORS = {"hit@3": 0.95, "mrr": 0.85, "hit@1": 0.80, "must_contain": 0.65,
+          "refusal_recall": 0.70, "refusal_precision": 1.0}
 
 
 @pytest.fixture(scope="module")
@@ -20,6 +21,11 @@ def report(mentor):
 @pytest.mark.parametrize("metric", sorted(FLOORS))
 def test_retrieval_stays_above_its_floor(report, metric):
     assert report.metrics[metric] >= FLOORS[metric], report.table()
+
+
+@pytest.mark.slow
+def test_no_in_scope_question_is_refused(report):
+    assert report.metrics["false_refusals"] == 0, report.table()
 
 
 @pytest.mark.slow
