@@ -288,7 +288,8 @@ def _print_sources(answer) -> None:
         click.echo("\n" + click.style("Sources", bold=True))
     for c in answer.citations:
         where = c.url or c.anchor
-        click.echo(f"  [{c.n}] {c.title} › {c.section}  ({where}, relevance {c.score:.2f})")
+        fetched = f", fetched {c.fetched_at[:10]}" if c.fetched_at else ""
+        click.echo(f"  [{c.n}] {c.title} › {c.section}  ({where}, relevance {c.score:.2f}{fetched})")
     if answer.mode == "refusal":
         click.echo(click.style("(not grounded: nothing in the knowledge base answers this)",
                                dim=True))

@@ -201,7 +201,8 @@ def source_card(citation: Citation) -> None:
         section = "" if citation.section in ("", citation.title) else f" · {escape(citation.section)}"
         st.markdown(f":blue-badge[{citation.n}] {link}{section}")
         where = citation.anchor.replace("`", "")
-        st.caption(f"relevance {citation.score:.2f}" + (f" · `{where}`" if where else ""))
+        fetched = f" · fetched {citation.fetched_at[:10]}" if citation.fetched_at else ""
+        st.caption(f"relevance {citation.score:.2f}" + (f" · `{where}`" if where else "") + fetched)
         with st.expander("Passage"):
             st.markdown(sanitize_markdown(citation.text, [citation.url]))
 

@@ -49,7 +49,7 @@ def test_answer_json_schema(mentor):
 def test_out_of_scope_question_is_refused(mentor):
     answer = mentor.ask("What is the capital of France?")
     assert not answer.grounded and answer.mode == "refusal"
-    assert "doesn't cover" in answer.text and not answer.citations
+    assert "won't guess" in answer.text and "France" in answer.text and not answer.citations
 
 
 @pytest.mark.parametrize(("question", "k", "message"), [

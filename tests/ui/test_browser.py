@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import servers
+from playwright.sync_api import expect
 
 from assistant import Mentor, Settings
 from ingest import Embedder
@@ -119,12 +120,12 @@ def test_an_answer_streams_in_with_its_source_cards(page, serve: Server, kb_stor
     (ARTIFACTS / "browser-timings.txt").write_text(timing + "\n")
     assert "Google Colab" in answer.inner_text()
     assert "relevance 0." in answer.inner_text()
-    card = answer.get_by_test_id("stExpander").first
-    card.locator("summary").click()
-    card.get_by_test_id("stExpanderDetails").wait_for(timeout=WAIT_MS)
-    assert "Colab" in card.get_by_test_id("stExpanderDetails").inner_text()
     answer.get_by_test_id("stFeedback").wait_for(timeout=WAIT_MS)  # the run has finished
     page.get_by_test_id("stStatusWidget").wait_for(state="hidden", timeout=WAIT_MS)
+    card = answer.get_by_test_id("stExpander").first
+    card.locator("summary").click()
+    # The passage unfolds with an animation: retry until its text is there.
+    expect(card.get_by_test_id("stExpanderDetails")).to_contain_text("Colab", timeout=WAIT_MS)
     question = page.get_by_test_id("stChatMessage").first
     page.mouse.move(790, 450)
     for _ in range(30):  # scroll up as a reader would, until the question is in view
