@@ -73,7 +73,7 @@ def compose(question: str, passages: list[Passage], embedder: Embedder) -> Draft
         header = _header(passages[passage])
         items = [f"- {u.text} [{n}]" for u in group if u.is_item]
         prose = " ".join(f"{u.text} [{n}]" for u in group if not u.is_item)
-        blocks.append("\n".join([header] + ([prose] if prose else []) + items))
+        blocks.append("\n\n".join([header] + ([prose] if prose else []) + (["\n".join(items)] if items else [])))
     return Draft("\n\n".join(blocks), cited, best_unit)
 
 
@@ -96,11 +96,9 @@ def _whole_lists(question: str, units: list[_Unit], chosen: list[int], top: int)
 
 def _header(passage: Passage) -> str:
     """The bold heading a group of cited lines sits under: section, and the source if short."""
-    if passage.section == passage.title:
-        return f"**{passage.title}**:"
-    if len(passage.title) > MAX_TITLE_CHARS:
-        return f"**{passage.section}**:"
-    return f"**{passage.title}: {passage.section}**"
+    if passage.section == passage.title or len(passage.title) > MAX_TITLE_CHARS:
+        return f"**{passage.section or passage.title}**"
+    return f"**{passage.title} · {passage.section}**"
 
 
 def _units(passage: int, text: str) -> list[_Unit]:
