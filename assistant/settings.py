@@ -104,7 +104,6 @@ class Settings:
 
 
 def _coerce(cls: type[Settings], name: str, value: Any, where: str) -> Any:
-    default = next(f for f in fields(cls) if f.name == name)
     kind = type(getattr(cls(), name))
     try:
         if kind is Path:
@@ -117,7 +116,7 @@ def _coerce(cls: type[Settings], name: str, value: Any, where: str) -> Any:
         return kind(value)
     except (TypeError, ValueError):
         raise SettingsError(f"{where}: {value!r} is not a valid {kind.__name__} for "
-                            f"{default.name}") from None
+                            f"{name}") from None
 
 
 def _checked(settings: Settings) -> Settings:
