@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import codecs
-import io
+import json
 import re
+import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +18,9 @@ TEXT_SUFFIXES = frozenset({".txt", ".text", ".rst"})
 HTML_SUFFIXES = frozenset({".html", ".htm"})
 PDF_SUFFIXES = frozenset({".pdf"})
 SUFFIXES = MARKDOWN_SUFFIXES | TEXT_SUFFIXES | HTML_SUFFIXES | PDF_SUFFIXES
+# A crafted PDF of a few MB keeps pypdf busy for minutes (and a malformed one may raise any type),
+# so PDFs are parsed in a child process that is stopped after this many seconds.
+PDF_TIMEOUT_S = 30.0
 
 _FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n", re.DOTALL)
 _H1 = re.compile(r"^#\s+(.+?)\s*(\{#[^}]*\})?\s*$", re.MULTILINE)
@@ -140,20 +145,38 @@ def _html_text(raw: str, label: str) -> tuple[str, str]:
     return clean_text(text), title
 
 
-def _pdf_text(data: bytes, label: str) -> tuple[str, str]:
+# Run as ``python -I -c``: the PDF on stdin, {"pages", "title"} or {"error": type} on stdout.
+_PDF_CHILD = """
+import io, json, sys
+try:
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+    reader = PdfReader(io.BytesIO(sys.stdin.buffer.read()), strict=False)
+    pages = [page.extract_text() or "" for page in reader.pages]
+    title = (reader.metadata.title if reader.metadata else None) or ""
+    print(json.dumps({"pages": pages, "title": str(title)}))
+except Exception as exc:  # on a malformed file pypdf raises many types; each means unreadable
+    print(json.dumps({"error": type(exc).__name__}))
+"""
 
+
+def _pdf_text(data: bytes, label: str) -> tuple[str, str]:
+    """Text and title of a PDF, parsed by pypdf in a child process bounded by ``PDF_TIMEOUT_S``."""
     try:
-        reader = PdfReader(io.BytesIO(data), strict=False)
-        pages = [page.extract_text() or "" for page in reader.pages]
-        title = (reader.metadata.title if reader.metadata else None) or ""
-    except (PdfReadError, ValueError, KeyError, TypeError, RecursionError, OSError) as exc:
-        raise SourceError(f"{label}: is not a readable PDF ({exc.__class__.__name__}); "
+        done = subprocess.run([sys.executable, "-I", "-c", _PDF_CHILD], input=data,
+                              capture_output=True, timeout=PDF_TIMEOUT_S, check=False)
+    except subprocess.TimeoutExpired:
+        raise SourceError(f"{label}: took longer than {PDF_TIMEOUT_S:g} s to parse; "
                           "re-export it or remove it from the sources") from None
+    try:
+        parsed = json.loads(done.stdout)
+    except json.JSONDecodeError:  # the parser died (out of memory, a signal): no JSON came back
+        parsed = {"error": f"parser exited with status {done.returncode}"}
+    if "error" in parsed:
+        raise SourceError(f"{label}: is not a readable PDF ({parsed['error']}); "
+                          "re-export it or remove it from the sources")
     text = "\n\n".join(f"## Page {n}\n\n{clean_text(page)}"
-                       for n, page in enumerate(pages, 1) if page.strip())
-    return text, str(title)
+                       for n, page in enumerate(parsed["pages"], 1) if page.strip())
+    return text, parsed["title"]
 
 
 def load_url(location: str, source: str, previous: dict, *, max_bytes: int, timeout: float,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -45,11 +47,42 @@ def open_client(data_dir: Path, chroma_url: str = ""):
             raise StoreError(f"cannot reach the Chroma server at {chroma_url} ({exc}); "
                              "start it with `chroma run` or unset MENTOR_CHROMA_URL") from None
     data_dir.mkdir(parents=True, exist_ok=True)
+    _refuse_damaged(data_dir / "chroma")
     try:
         return chromadb.PersistentClient(path=str(data_dir / "chroma"), settings=settings)
     except Exception as exc:  # a damaged sqlite file surfaces as many exception types
         raise StoreError(f"the store in {data_dir / 'chroma'} cannot be opened ({exc}); "
                          "rebuild it with `mentor ingest --full`") from None
+
+
+def _refuse_damaged(folder: Path) -> None:
+    """Move a store whose sqlite file is damaged aside and say so, before chromadb reads it.
+
+    On a damaged file chromadb's Rust core panics, or opens it and fails on the first read, and
+    ``mentor ingest --full`` could not even drop the collection; sqlite's own check finds the
+    damage at once, and moving the folder aside (kept, not deleted) lets the rebuild start afresh.
+
+    Raises:
+        StoreError: the file is damaged; it was moved to ``<folder>.damaged-<time>``.
+    """
+    import sqlite3
+
+    path = folder / "chroma.sqlite3"
+    if not path.is_file():
+        return
+    try:
+        with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as db:
+            problems = [str(row[0]) for row in db.execute("PRAGMA quick_check")]
+    except sqlite3.OperationalError:
+        return  # busy, locked or needing recovery, not damaged: chromadb handles those
+    except sqlite3.DatabaseError as exc:  # "file is not a database", "disk image is malformed"
+        problems = [str(exc)]
+    if problems == ["ok"]:
+        return
+    aside = folder.with_name(f"{folder.name}.damaged-{time.strftime('%Y%m%dT%H%M%S')}")
+    folder.rename(aside)
+    raise StoreError(f"the store in {folder} is damaged ({problems[0]}); it was moved to {aside}; "
+                     "rebuild it with `mentor ingest --full`")
 
 
 def drop_collection(client, name: str = DEFAULT_COLLECTION) -> None:

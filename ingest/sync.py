@@ -158,11 +158,13 @@ def _plan_source(spec: SourceSpec, stored: dict[str, dict[str, Any]], plan: _Pla
         else:
             doc = load_file(Path(spec.location), spec.source, max_bytes=max_bytes,
                             title=spec.title, tags=spec.tags)
-        chunks = [c for c in chunk_document(doc, skip_sections=spec.skip_sections)
-                  if c.content_hash not in seen_content]
     except SourceError as exc:
         return SourceChange(spec.source, "failed", chunks=len(stored), reason=str(exc))
-    seen_content.update(c.content_hash for c in chunks)
+    chunks = []
+    for chunk in chunk_document(doc, skip_sections=spec.skip_sections):
+        if chunk.content_hash not in seen_content:  # an identical passage is stored once
+            seen_content.add(chunk.content_hash)
+            chunks.append(chunk)
     new_ids = {c.id for c in chunks}
     added = [c for c in chunks if c.id not in stored]
     retag = [c for c in chunks if c.id in stored and stored[c.id] != c.metadata]
