@@ -126,3 +126,15 @@ def test_kill_during_ingest_then_reingest_converges(fresh_kb, tmp_path, embedder
     clean.ingest()
     assert _state(resumed) == _state(clean)
     assert journal.unfinished(data_dir) is None
+
+
+def test_store_of_another_model_is_refused_then_rebuilt_by_full(kb):
+    mentor, _ = kb
+    collection = mentor.client.get_collection("mentor", embedding_function=None)
+    collection.modify(metadata={**collection.metadata, "embedding_model": "other-model"})
+    reopened = Mentor(mentor.settings, embedder=mentor.embedder)
+    with pytest.raises(StoreError, match="holds embeddings of 'other-model', not 'all-MiniLM-L6-v2'"):
+        reopened.stats()
+    report = reopened.ingest(full=True)
+    assert report.embedded == reopened.stats()["chunks"] > 0
+    assert reopened.store.info["embedding_model"] == "all-MiniLM-L6-v2"
