@@ -84,9 +84,11 @@ class LexicalIndex:
     def unknown_names(self, query: str) -> list[str]:
         """Names in ``query`` the corpus never uses: capitalised words past the start of a
         sentence, acronyms, and words with digits ("Germany", "BERT", "int8"), numbers aside."""
-        names = _NAME.findall(query)
-        return [name for name in names if not name.isdigit()
-                and not all(word in self._known for word in _WORD.findall(name.lower()))]
+        from assistant.synonyms import ACRONYMS
+
+        known = self._known | ACRONYMS
+        return [name for name in _NAME.findall(query) if not name.isdigit()
+                and not all(word in known for word in _WORD.findall(name.lower()))]
 
     def search(self, query: str, n: int) -> list[tuple[str, float]]:
         """The ``n`` best (chunk id, BM25 score) pairs with a score above zero."""
