@@ -23,6 +23,7 @@ from ingest import (
     read_manifest,
     specs_for,
 )
+from ingest.journal import writer_lock
 from ingest.loading import Document, load_url
 from ingest.store import drop_collection
 from ingest.sync import Progress, SourceChange
@@ -98,7 +99,8 @@ class Mentor:
             specs, problems = read_manifest(s.manifest)
         with self._write_lock:
             if full and not dry_run:
-                drop_collection(self.client, s.collection)
+                with writer_lock(s.data_dir):  # never drop what another ingest is writing
+                    drop_collection(self.client, s.collection)
                 self._store = None
                 self.__dict__.pop("_search", None)
             report = ingest(specs, self.store, self.embedder, data_dir=s.data_dir,

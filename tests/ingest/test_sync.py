@@ -138,3 +138,11 @@ def test_store_of_another_model_is_refused_then_rebuilt_by_full(kb):
     report = reopened.ingest(full=True)
     assert report.embedded == reopened.stats()["chunks"] > 0
     assert reopened.store.info["embedding_model"] == "all-MiniLM-L6-v2"
+
+
+def test_full_rebuild_waits_for_no_one_and_drops_nothing_while_another_ingest_writes(kb):
+    mentor, _ = kb
+    before = _state(mentor)
+    with journal.writer_lock(mentor.settings.data_dir), pytest.raises(StoreError, match="another ingest"):
+        mentor.ingest(full=True)
+    assert _state(Mentor(mentor.settings, embedder=mentor.embedder)) == before
