@@ -248,11 +248,17 @@ class Mentor:
         return k
 
 
+def _topic(passage: Passage) -> str:
+    """How a passage's topic is named to a reader: "Google Colab: Common pitfalls"."""
+    if passage.section == passage.title or len(passage.title) > extractive.MAX_TITLE_CHARS:
+        return passage.section or passage.title
+    return f"{passage.title}: {passage.section}"
+
+
 def _refusal(question: str, query: str, passages: list[Passage], version: str,
              unknown: list[str]) -> Answer:
     """Say plainly that the knowledge base does not cover the question, and what it does cover."""
-    related = list(dict.fromkeys(p.title if p.section == p.title else f"{p.title}: {p.section}"
-                                 for p in passages))[:3]
+    related = list(dict.fromkeys(_topic(p) for p in passages))[:3]
     text = "The knowledge base doesn't cover that, so I won't guess."
     if unknown:
         text = (f"The knowledge base doesn't mention {', '.join(dict.fromkeys(unknown))}, "
