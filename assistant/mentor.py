@@ -152,7 +152,7 @@ class Mentor:
         draft = extractive.compose(query, passages, self.embedder)
         best = max([draft.best_unit, *(p.score for p in passages)])
         # A question about something the knowledge base never names needs a closer match.
-        unknown = self._search.lexical().unknown_names(question)
+        unknown = self._search.lexical(version).unknown_names(question)
         needed = max(self.settings.min_relevance, self.settings.named_relevance) if unknown \
             else self.settings.min_relevance
         if not draft.cited or best < needed:
