@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import functools
 import json
 import re
 import shutil
@@ -11,6 +12,11 @@ from pathlib import Path
 
 _WORD = re.compile(r"[a-z0-9]+")
 _NAME = re.compile(r"(?<!^)(?<![.?!] )\b(?:[A-Z][\w+#-]*|\w*\d[\w-]*)")
+# Zipf frequency in everyday English (wordfreq: 3 = once per million words). Below NAME_ZIPF an
+# unknown word is a name typed in lowercase ("lenovo", "rebase"); below TERM_ZIPF a word the
+# corpus uses is one of the field's own terms ("colab", "dropout"), where BM25 beats meaning.
+NAME_ZIPF = 3.5
+TERM_ZIPF = 4.0
 
 
 class LexicalIndex:
@@ -27,6 +33,7 @@ class LexicalIndex:
         self._ids = ids
         self._vocabulary = vocabulary
         self._known = set(vocabulary)
+        self._stems: set[str] | None = None
 
     @classmethod
     def build(cls, rows: Iterable[tuple[str, str]]) -> LexicalIndex:
@@ -83,12 +90,30 @@ class LexicalIndex:
 
     def unknown_names(self, query: str) -> list[str]:
         """Names in ``query`` the corpus never uses: capitalised words past the start of a
-        sentence, acronyms, and words with digits ("Germany", "BERT", "int8"), numbers aside."""
-        from assistant.synonyms import ACRONYMS
+        sentence, acronyms, words with digits ("Germany", "BERT", "int8"), numbers aside, and
+        words rare in everyday English ("lenovo", "dataframes")."""
+        from assistant.synonyms import ACRONYMS, expand
 
         known = self._known | ACRONYMS
-        return [name for name in _NAME.findall(query) if not name.isdigit()
-                and not all(word in known for word in _WORD.findall(name.lower()))]
+        names = [name for name in _NAME.findall(query) if not name.isdigit()
+                 and not all(word in known for word in _WORD.findall(name.lower()))]
+        named = {word for name in names for word in _WORD.findall(name.lower())}
+        return names + [word for word in dict.fromkeys(_WORD.findall(query.lower()))
+                        if word not in named and not word.isdigit() and word not in known
+                        and zipf(word) < NAME_ZIPF and not self._stem_known(word)
+                        and expand(word) == word]
+
+    def field_terms(self, query: str) -> list[str]:
+        """Words of ``query`` the corpus uses that are rare in everyday English ("kaggle")."""
+        return [word for word in dict.fromkeys(_WORD.findall(query.lower()))
+                if word in self._known and zipf(word) < TERM_ZIPF]
+
+    def _stem_known(self, word: str) -> bool:
+        """Whether ``word`` is a form of a corpus word ("careers", "gpus")."""
+        stemmer = _stemmer()
+        if self._stems is None:
+            self._stems = set(stemmer.stemWords(self._vocabulary))
+        return stemmer.stemWord(word) in self._stems or word.removesuffix("s") in self._known
 
     def search(self, query: str, n: int) -> list[tuple[str, float]]:
         """The ``n`` best (chunk id, BM25 score) pairs with a score above zero."""
@@ -108,3 +133,11 @@ def _stemmer():
     import Stemmer
 
     return Stemmer.Stemmer("english")
+
+
+@functools.lru_cache(maxsize=65536)
+def zipf(word: str) -> float:
+    """How common ``word`` is in English, on wordfreq's Zipf scale (0: never seen)."""
+    import wordfreq
+
+    return wordfreq.zipf_frequency(word, "en")

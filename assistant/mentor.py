@@ -79,7 +79,8 @@ class Mentor:
         s = self.settings
         return HybridSearch(self.store, self.embedder, cache_dir=s.data_dir,
                             config=SearchConfig(s.candidates, s.rrf_k, s.dense_weight,
-                                                s.lexical_weight, s.synonyms))
+                                                s.lexical_weight, s.synonyms,
+                                                s.lexical_for_terms_only))
 
     def ingest(self, sources: Sequence[str] | None = None, *, full: bool = False,
                dry_run: bool = False, progress: Progress | None = None) -> IngestReport:

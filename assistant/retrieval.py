@@ -54,11 +54,15 @@ class SearchConfig:
     dense_weight: float = 1.0
     lexical_weight: float = 1.0
     synonyms: bool = True
+    lexical_for_terms_only: bool = True  # BM25 joins only when the query uses a field term
 
 
 class HybridSearch:
     """Search the store by meaning and by words at once.
 
+    Words (BM25) find names and error codes that meaning blurs, but on plain-English questions
+    they add noise, so by default they join only when the query uses one of the corpus's rare
+    terms ("kaggle", "dropout", "zone_resource_pool_exhausted").
     The BM25 index is rebuilt (or loaded from ``cache_dir``) whenever the store's ingest id
     changes, so a re-ingest by any process is seen on the next query.
     """
@@ -85,11 +89,14 @@ class HybridSearch:
         """
         version = self.version
         lexical = self.lexical(version)
-        query = expand(lexical.correct(query)) if self.config.synonyms else lexical.correct(query)
+        query = lexical.correct(query)
+        use_words = self.config.lexical_weight and (
+            not self.config.lexical_for_terms_only or lexical.field_terms(query))
+        query = expand(query) if self.config.synonyms else query
         vector = self.embedder.embed([query])[0]
         n = max(self.config.candidates, k)
         dense = self.store.query(vector, n) if self.config.dense_weight else []
-        words = lexical.search(query, n) if self.config.lexical_weight else []
+        words = lexical.search(query, n) if use_words else []
         fused: dict[str, float] = {}
         for weight, ranking in ((self.config.dense_weight, [c.id for c in dense]),
                                 (self.config.lexical_weight, [i for i, _ in words])):

@@ -41,8 +41,9 @@ class Settings:
     dense_weight: float = 1.0
     lexical_weight: float = 1.0
     synonyms: bool = True
+    lexical_for_terms_only: bool = True  # BM25 only for queries using the field's rare terms
     min_relevance: float = 0.37  # calibrated on tests/eval: no false refusals there
-    named_relevance: float = 0.6  # the bar when a question names something never mentioned
+    named_relevance: float = 0.5  # the bar when a question names something never mentioned
     answer_mode: str = "auto"
     llm: str = ""
     llm_timeout: float = 60.0

@@ -14,6 +14,9 @@ SYNONYMS: dict[str, str] = {
     r"\bmore data\b|small (training set|dataset)|\bvariety\b": "data augmentation",
     r"\bother (people|learners|students)\b|\bcommunit|\bmeet (people|others)|\bfellow\b":
         "online communities forums",
+    r"\bwhat (do|should) i (actually )?do (now|next|after|this week)|\bafter (i finish|finishing|reading)":
+        "next steps",
+    r"\bnoobs?\b|\bnewbies?\b": "beginner",
     r"\bml\b": "machine learning",
     r"\bdl\b": "deep learning",
 }

