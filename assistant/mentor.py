@@ -51,14 +51,19 @@ class Mentor:
         self._client = client
         self.chat_model = chat_model
         self._write_lock = threading.Lock()
+        self._open_lock = threading.Lock()
+        self._owns_client = client is None
         self._store: Store | None = None
+        self._searcher: HybridSearch | None = None
+        self._seen_version: str | None = None
 
     @cached_property
     def embedder(self) -> Embedder:
         """The embedding model (loaded on first use)."""
         return self._embedder or Embedder(self.settings.model,
                                           batch_size=self.settings.embed_batch_size,
-                                          backend=self.settings.embed_backend)
+                                          backend=self.settings.embed_backend,
+                                          cache_dir=self.settings.model_cache_dir)
 
     @property
     def client(self) -> Any:
@@ -74,13 +79,53 @@ class Mentor:
             self._store = Store(self.client, self.embedder.model_name, self.settings.collection)
         return self._store
 
-    @cached_property
-    def _search(self) -> HybridSearch:
+    def _current(self, stale: HybridSearch | None = None) -> HybridSearch:
+        """The search over the store as it is now.
+
+        A local Chroma store keeps its vector index in memory, per process: when another
+        process has re-ingested (the ingest id changed, not by us), or ``stale`` (a search that
+        just failed) is still the current one, the client is reopened to read the store afresh.
+        """
+        with self._open_lock:
+            if self._searcher is None:
+                self._searcher = self._new_search()
+            if self._write_lock.locked():  # our own ingest: this process's view is current
+                return self._searcher
+            version = self._searcher.version
+            changed = self._seen_version is not None and version != self._seen_version
+            if self._reopenable() and (changed or self._searcher is stale):
+                self._reopen()
+                version = self._searcher.version
+            self._seen_version = version
+            return self._searcher
+
+    def _new_search(self) -> HybridSearch:
         s = self.settings
         return HybridSearch(self.store, self.embedder, cache_dir=s.data_dir,
                             config=SearchConfig(s.candidates, s.rrf_k, s.dense_weight,
                                                 s.lexical_weight, s.synonyms,
                                                 s.lexical_for_terms_only))
+
+    def _reopenable(self) -> bool:
+        return self._owns_client and not self.settings.chroma_url
+
+    def _reopen(self) -> None:
+        old, self._client, self._store = self._client, None, None
+        if old is not None:
+            old.close()
+        self._searcher = self._new_search()
+
+    def _find(self, query: str, k: int) -> list[Passage]:
+        """Search, reopening the store once if it failed because another process changed it."""
+        search = self._current()
+        try:
+            return search.search(query, k)
+        except MentorError:
+            raise
+        except Exception:  # noqa: BLE001 - chromadb's errors for a store changed underneath
+            if not self._reopenable():
+                raise
+            return self._current(stale=search).search(query, k)
 
     def ingest(self, sources: Sequence[str] | None = None, *, full: bool = False,
                dry_run: bool = False, progress: Progress | None = None) -> IngestReport:
@@ -102,11 +147,11 @@ class Mentor:
             if full and not dry_run:
                 with writer_lock(s.data_dir):  # never drop what another ingest is writing
                     drop_collection(self.client, s.collection)
-                self._store = None
-                self.__dict__.pop("_search", None)
+                self._store = self._searcher = None
             report = ingest(specs, self.store, self.embedder, data_dir=s.data_dir,
                             prune=not sources, max_bytes=s.max_file_bytes, dry_run=dry_run,
                             full=full, load_url=self._load_url, progress=progress)
+            self._seen_version = str(self.store.info.get("ingest_id", ""))
         report.sources.extend(SourceChange(str(p).split(":")[0], "failed", reason=str(p))
                               for p in problems)
         return report
@@ -117,7 +162,7 @@ class Mentor:
         Raises:
             MentorError: the query is empty or too long, or ``k`` is out of range.
         """
-        return self._search.search(self._clean(query), self._k(k))
+        return self._find(self._clean(query), self._k(k))
 
     def ask(self, question: str, history: Sequence[Any] | None = None, *,
             k: int | None = None, mode: str | None = None) -> Answer:
@@ -148,12 +193,12 @@ class Mentor:
             return
         turns = list(history or [])[-2 * self.settings.history_turns:]
         query = conversation.rewrite(question, turns)
-        passages = self._search.search(query, self._k(k))
+        passages = self._find(query, self._k(k))
         version = passages[0].metadata["index_version"] if passages else self.index_version
         draft = extractive.compose(query, passages, self.embedder)
         best = max([draft.best_unit, *(p.score for p in passages)])
         # A question about something the knowledge base never names needs a closer match.
-        unknown = self._search.lexical(version).unknown_names(question)
+        unknown = self._current().lexical(version).unknown_names(question)
         needed = max(self.settings.min_relevance, self.settings.named_relevance) if unknown \
             else self.settings.min_relevance
         if not draft.cited or best < needed:
@@ -206,12 +251,12 @@ class Mentor:
     @property
     def index_version(self) -> str:
         """The id of the last finished ingest: what searches and answers are drawn from."""
-        return self._search.version
+        return self._current().version
 
     def warm_up(self) -> None:
         """Load the model and the BM25 index now, so the first question is answered fast."""
         self.embedder.embed(["warm up"])
-        self._search.lexical()
+        self._current().lexical()
 
     def as_retriever(self, k: int | None = None):
         """A LangChain ``BaseRetriever`` over this knowledge base."""

@@ -14,13 +14,13 @@ from typing import Any
 
 from assistant import Mentor, Settings
 from assistant.evaluation import read_cases
-from benchmarks import baseline, cold_start, ingest_speed, latency, report, retrieval
+from benchmarks import baseline, cold_start, embedding_speed, ingest_speed, latency, load, report, retrieval, scale
 from ingest import Embedder
 
 REPO = Path(__file__).resolve().parent.parent
 KNOWLEDGE = REPO / "knowledge"
 QUESTIONS = REPO / "tests" / "eval" / "questions.jsonl"
-STAGES = ("retrieval", "ingest", "latency", "cold")
+STAGES = ("retrieval", "embedding", "ingest", "latency", "scale", "load", "cold")
 
 
 @dataclass(frozen=True)
@@ -29,12 +29,10 @@ class Size:
 
     documents: int  # synthetic corpus, about ten Mentor chunks each
     queries: int = latency.DEFAULT_QUERIES
-    synthetic_latency: bool = False
     cold_runs: int = cold_start.RUNS
 
 
-SIZES = {"small": Size(documents=200),
-         "full": Size(documents=2000, queries=100, synthetic_latency=True)}
+SIZES = {"small": Size(documents=200), "full": Size(documents=2000, queries=100)}
 
 
 def run(size: str, out: Path, stages: tuple[str, ...] = STAGES) -> dict[str, dict[str, Any]]:
@@ -48,32 +46,36 @@ def run(size: str, out: Path, stages: tuple[str, ...] = STAGES) -> dict[str, dic
 
     with tempfile.TemporaryDirectory(prefix="mentor-bench-") as tmp:
         workdir = Path(tmp)
+        model_cache = workdir / "models"
         if set(stages) - {"cold"}:  # the cold stage runs fresh processes, not these models
-            embedder, embedding = _models()
+            embedder, embedding = _models(model_cache)
         cases = read_cases(QUESTIONS)
         questions = [case.question for case in cases]
-        if "retrieval" in stages or "latency" in stages:
+        if {"retrieval", "embedding", "latency", "load"} & set(stages):
             kb_mentor, kb_store = _knowledge_stores(workdir, embedder, embedding)
         if "retrieval" in stages:
             _say("retrieval")
             done("retrieval", retrieval.run(kb_mentor, kb_store, cases))
-        synthetic_stores = None
+        if "embedding" in stages:
+            _say("embedding backends and batch sizes")
+            done("embedding_speed", embedding_speed.run(kb_mentor, model_cache, cases))
         if "ingest" in stages:
             _say("ingest speed: knowledge")
             kb, _, _ = ingest_speed.knowledge(workdir, KNOWLEDGE, embedder, embedding)
             _say(f"ingest speed: {config.documents} synthetic documents")
-            syn, *synthetic_stores = ingest_speed.synthetic_corpus(workdir, config.documents,
-                                                                   embedder, embedding)
+            syn, *_ = ingest_speed.synthetic_corpus(workdir, config.documents, embedder, embedding)
             done("ingest_speed", {"knowledge": kb, "synthetic": syn})
         if "latency" in stages:
             _say("latency")
-            data = {"knowledge": latency.run(kb_mentor, kb_store, questions, config.queries)}
-            if config.synthetic_latency:
-                if synthetic_stores is None:
-                    _, *synthetic_stores = ingest_speed.synthetic_corpus(
-                        workdir, config.documents, embedder, embedding)
-                data["synthetic"] = latency.run(*synthetic_stores, questions, config.queries)
-            done("latency", data)
+            done("latency", {"knowledge": latency.run(kb_mentor, kb_store, questions,
+                                                      config.queries)})
+        if "scale" in stages:
+            _say(f"scale: {', '.join(map(str, scale.SIZES[size]))} chunks")
+            done("scale", scale.run(workdir, embedder, embedding, questions, size,
+                                    config.queries, model_cache))
+        if "load" in stages:
+            _say("load: concurrent asks and MCP calls")
+            done("load", load.run(kb_mentor, questions))
         if "cold" in stages:
             _say("cold start and memory (fresh processes)")
             ingest = cold_start.ingest_processes(workdir, KNOWLEDGE, baseline.KNOWLEDGE_PATTERNS)
@@ -85,9 +87,12 @@ def run(size: str, out: Path, stages: tuple[str, ...] = STAGES) -> dict[str, dic
     return results
 
 
-def _models():
-    """Both embedding models, loaded and warmed up, so no timing includes a model load."""
-    embedder = Embedder()
+def _models(model_cache: Path):
+    """Both embedding models, loaded and warmed up, so no timing includes a model load.
+
+    Mentor's is its default, ONNX Runtime, exported into ``model_cache``.
+    """
+    embedder = Embedder(backend="onnx", cache_dir=model_cache)
     embedder.embed(["warm up"])
     embedding = baseline.embeddings()
     embedding.embed_query("warm up")

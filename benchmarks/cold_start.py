@@ -49,9 +49,12 @@ def ingest_processes(workdir: Path, root: Path, patterns: Sequence[str]) -> dict
             "baseline": {**base, "store": str(baseline_dir)}}
 
 
-def run(mentor_dir: Path, baseline_dir: Path, *, runs: int = RUNS,
-        question: str = QUESTION) -> dict[str, Any]:
-    """Median seconds of ``mentor --help``, ``mentor ask`` and the baseline's one-shot search."""
+def run(mentor_dir: Path, baseline_dir: Path, *, runs: int = RUNS, question: str = QUESTION,
+        env: dict[str, str] | None = None) -> dict[str, Any]:
+    """Median seconds of ``mentor --help``, ``mentor ask`` and the baseline's one-shot search.
+
+    ``env`` adds environment variables for the Mentor commands.
+    """
     commands = {
         "mentor --help": [MENTOR, "--help"],
         "mentor ask": [MENTOR, "--data-dir", str(mentor_dir), "ask", question],
@@ -59,7 +62,7 @@ def run(mentor_dir: Path, baseline_dir: Path, *, runs: int = RUNS,
     }
     result: dict[str, Any] = {"runs": runs, "question": question, "commands": {}}
     for name, command in commands.items():
-        samples = [measure(command) for _ in range(runs)]
+        samples = [measure(command, env if command[0] == MENTOR else None) for _ in range(runs)]
         result["commands"][name] = {
             "median_s": statistics.median(s["seconds"] for s in samples),
             "runs_s": [s["seconds"] for s in samples],

@@ -10,8 +10,9 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-NAMES = ("retrieval", "ingest_speed", "latency", "cold_start", "memory")
-PACKAGES = ("torch", "sentence-transformers", "chromadb", "langchain-chroma",
+NAMES = ("retrieval", "embedding_speed", "ingest_speed", "latency", "scale", "load", "cold_start",
+         "memory")
+PACKAGES = ("torch", "sentence-transformers", "onnxruntime", "chromadb", "langchain-chroma",
             "langchain-huggingface", "bm25s")
 METRICS = ("hit@1", "hit@3", "hit@5", "mrr", "ndcg@5")
 
@@ -73,6 +74,50 @@ def _retrieval(data: dict[str, Any]) -> list[str]:
                     f"{data['relevance_rule']} (its chunks carry no headings)."]
 
 
+def _embedding(data: dict[str, Any]) -> list[str]:
+    sizes = list(next(iter(data["chunks_per_s"].values())))
+    lines = ["| backend | " + " | ".join(f"batch {n}" for n in sizes) + " | hit@1 | hit@3 | mrr |",
+             "|---" * (len(sizes) + 4) + "|"]
+    for backend, speeds in data["chunks_per_s"].items():
+        metrics = data["metrics"][backend]
+        lines.append(f"| {backend} | " + " | ".join(f"{speeds[n]:.1f}" for n in sizes) + " | "
+                     + " | ".join(f"{metrics[k]:.3f}" for k in ("hit@1", "hit@3", "mrr")) + " |")
+    return lines + ["", f"Chunks per second embedding the {data['texts']} stored chunks of "
+                    "knowledge/; metrics: the eval with queries embedded by that backend. "
+                    f"Largest difference between the backends' vectors: "
+                    f"{data['max_abs_difference']:.1e}."]
+
+
+def _scale(data: dict[str, Any]) -> list[str]:
+    lines = ["| chunks | mentor search p50 / p95 / p99 ms | mentor ask p50 / p95 / p99 ms | "
+             "baseline search p50 / p95 / p99 ms | cold ask s M / B | serving RSS MiB M / B |",
+             "|---|---|---|---|---|---|"]
+    for chunks, row in data["sizes"].items():
+        cold = row["cold"]
+        cells = [" / ".join(f"{row[op][q]:.1f}" for q in ("p50_ms", "p95_ms", "p99_ms"))
+                 for op in ("mentor_search", "mentor_ask", "baseline_search")]
+        lines.append(f"| {int(chunks):,} | " + " | ".join(cells) + " | "
+                     f"{cold['mentor ask']['median_s']:.2f} / {cold['baseline ask']['median_s']:.2f} | "
+                     f"{cold['mentor ask']['peak_rss_mb']:.0f} / "
+                     f"{cold['baseline ask']['peak_rss_mb']:.0f} |")
+    return lines + ["", "Warm, in-process latency over the eval questions (Mentor k=5, baseline "
+                    "k=4); cold ask and RSS: one fresh process answering one question. Stores "
+                    f"built from {data['pool']:,} really embedded paragraphs, two per chunk "
+                    "(see `benchmarks/scale.py`)."]
+
+
+def _load(data: dict[str, Any]) -> list[str]:
+    lines = ["| how | calls at once | p50 s | p95 s | max s | wall s |", "|---|---|---|---|---|---|"]
+    for name, label in (("threads", "`Mentor.ask` on threads"),
+                        ("mcp_http", "MCP `ask_mentor` over HTTP")):
+        row = data[name]
+        lines.append(f"| {label} | {row['concurrency']} ({row['calls']} calls) | "
+                     f"{row['p50_s']:.2f} | {row['p95_s']:.2f} | {row['max_s']:.2f} | "
+                     f"{row['wall_s']:.2f} |")
+    return lines + ["", "The knowledge base's store; every call answered (a failure stops the "
+                    "benchmark)."]
+
+
 def _ingest(data: dict[str, Any]) -> list[str]:
     lines = ["| corpus | docs | chunks M / B | full s M / B | chunks/s M / B | no-change s | "
              "changed docs: s (embedded) | full / no-change | full / changed |",
@@ -127,8 +172,9 @@ def _memory(data: dict[str, Any]) -> list[str]:
                     f"{ingest['baseline']['seconds']:.1f} s (baseline), model load included."]
 
 
-_TABLES = {"retrieval": _retrieval, "ingest_speed": _ingest, "latency": _latency,
-           "cold_start": _cold_start, "memory": _memory}
+_TABLES = {"retrieval": _retrieval, "embedding_speed": _embedding, "ingest_speed": _ingest,
+           "latency": _latency, "scale": _scale, "load": _load, "cold_start": _cold_start,
+           "memory": _memory}
 
 
 def _rounded(value: Any) -> Any:

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 DEFAULT_BATCH_SIZE = 32
+BACKENDS = ("onnx", "torch")
 # The bundled weights must be the published all-MiniLM-L6-v2, byte for byte.
 BUNDLED_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 _BUNDLED_NAMES = frozenset({DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"})
@@ -24,6 +25,9 @@ _BUNDLED_NAMES = frozenset({DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODE
 class Embedder(Embeddings):
     """Unit-length float32 embeddings from a sentence-transformers model, loaded on first use.
 
+    ``backend="onnx"`` runs the same model in ONNX Runtime (exported once into ``cache_dir``):
+    the same vectors to within 1e-5, without importing torch.
+
     Example:
         >>> embedder = Embedder()
         >>> embedder.embed(["free GPU for experiments"]).shape
@@ -31,10 +35,15 @@ class Embedder(Embeddings):
     """
 
     def __init__(self, model: str = DEFAULT_MODEL, *, batch_size: int = DEFAULT_BATCH_SIZE,
-                 backend: str = "torch") -> None:
+                 backend: str = "torch", cache_dir: Path | None = None) -> None:
+        if backend not in BACKENDS:
+            raise SettingsError(f"embed_backend: {backend!r} is not one of {', '.join(BACKENDS)}")
+        if backend == "onnx" and cache_dir is None:
+            raise SettingsError("embed_backend 'onnx' needs a cache_dir for the exported model")
         self.model_name = DEFAULT_MODEL if model in _BUNDLED_NAMES else model
         self.batch_size = batch_size
         self.backend = backend
+        self.cache_dir = cache_dir
         self.calls = 0  # texts embedded so far: lets tests and reports prove what was skipped
         self._model = None
         self._lock = threading.Lock()
@@ -42,7 +51,8 @@ class Embedder(Embeddings):
     @property
     def dimension(self) -> int:
         """Length of each vector."""
-        return int(self._loaded().get_embedding_dimension())
+        model = self._loaded()
+        return int(model.dimension if self.backend == "onnx" else model.get_embedding_dimension())
 
     def embed(self, texts: list[str]) -> np.ndarray:
         """Embed ``texts`` as an (n, dimension) array of unit-length rows."""
@@ -51,8 +61,11 @@ class Embedder(Embeddings):
         model = self._loaded()
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        vectors = model.encode(texts, batch_size=self.batch_size, convert_to_numpy=True,
-                               normalize_embeddings=True, show_progress_bar=False)
+        if self.backend == "onnx":
+            vectors = model.encode(texts, self.batch_size)
+        else:
+            vectors = model.encode(texts, batch_size=self.batch_size, convert_to_numpy=True,
+                                   normalize_embeddings=True, show_progress_bar=False)
         self.calls += len(texts)
         return vectors.astype(np.float32, copy=False)
 
@@ -67,24 +80,31 @@ class Embedder(Embeddings):
     def _loaded(self):
         with self._lock:
             if self._model is None:
-                self._model = _load(self.model_name, self.backend)
+                self._model = _load(self.model_name, self.backend, self.cache_dir)
             return self._model
 
 
-def _load(name: str, backend: str):
+def _load(name: str, backend: str, cache_dir: Path | None):
     """Load the bundled model by path (checking its hash) or any other model by name."""
+    location: str | Path = bundled_model_path() if name == DEFAULT_MODEL else name
+    try:
+        if backend == "onnx":
+            from ingest import onnx_backend
+
+            return onnx_backend.load(name, location, cache_dir)
+        return sentence_transformer(location)
+    except (OSError, ValueError) as exc:
+        raise SettingsError(f"model {name!r} could not be loaded ({exc.__class__.__name__}); "
+                            "set MENTOR_MODEL to an installed sentence-transformers model") from None
+
+
+def sentence_transformer(location: str | Path):
+    """The sentence-transformers model at ``location`` (a path or a model name), on the CPU."""
     from sentence_transformers import SentenceTransformer
     from transformers.utils import logging as transformers_logging
 
     transformers_logging.disable_progress_bar()  # a bar per load is noise in a CLI and a UI
-    location: str | Path = name
-    if name == DEFAULT_MODEL:
-        location = bundled_model_path()
-    try:
-        return SentenceTransformer(str(location), device="cpu", backend=backend)
-    except (OSError, ValueError) as exc:
-        raise SettingsError(f"model {name!r} could not be loaded ({exc.__class__.__name__}); "
-                            "set MENTOR_MODEL to an installed sentence-transformers model") from None
+    return SentenceTransformer(str(location), device="cpu")
 
 
 def bundled_model_path() -> Path:

@@ -14,18 +14,26 @@ REPO = Path(__file__).resolve().parent.parent
 KNOWLEDGE = REPO / "knowledge"
 
 
+@pytest.fixture(scope="session")
+def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One ONNX export of the model for the whole session (each export loads torch)."""
+    return tmp_path_factory.mktemp("models")
+
+
 @pytest.fixture(autouse=True)
-def _isolated_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def _isolated_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, model_cache: Path) -> None:
     """No test ever writes to ./.mentor or reads a developer's settings."""
-    for name in ("MENTOR_CHROMA_URL", "MENTOR_CONFIG", "MENTOR_MODEL", "MENTOR_MANIFEST"):
+    for name in ("MENTOR_CHROMA_URL", "MENTOR_CONFIG", "MENTOR_MODEL", "MENTOR_MANIFEST",
+                 "MENTOR_EMBED_BACKEND"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("MENTOR_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("MENTOR_MODEL_CACHE", str(model_cache))
 
 
 @pytest.fixture(scope="session")
-def embedder() -> Embedder:
-    """The shipped all-MiniLM-L6-v2, loaded once."""
-    model = Embedder()
+def embedder(model_cache: Path) -> Embedder:
+    """The shipped all-MiniLM-L6-v2 on the default backend (ONNX Runtime), loaded once."""
+    model = Embedder(backend="onnx", cache_dir=model_cache)
     model.embed(["warm up"])
     return model
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -306,3 +307,32 @@ def test_citation_markers_become_badges_and_links_stay_links() -> None:
 ])
 def test_upload_names_are_made_safe(name: str, expected: str) -> None:
     assert view.safe_filename(name) == expected
+
+
+@pytest.mark.slow
+def test_two_sessions_keep_answering_through_a_cli_reingest_and_then_see_new_content(
+        small_kb: Path, tmp_path: Path, embedder: Embedder, monkeypatch: pytest.MonkeyPatch) -> None:
+    data_dir = tmp_path / "small-data"
+    monkeypatch.setenv("MENTOR_MANIFEST", str(small_kb / "sources.toml"))
+    monkeypatch.setenv("MENTOR_DATA_DIR", str(data_dir))
+    setup = Mentor(Settings.load(), embedder=embedder)
+    setup.ingest()
+    setup.client.close()  # the page's Mentor is then the only reader in this process, as live
+    first, second = _ask(_page(), FREE_GPU), _ask(_page(), "What do data scientists do?")
+    (small_kb / "notes" / "tpu.md").write_text(
+        "# Cloud TPUs\n\n## Renting a TPU\n\nA TPU v5e slice rents by the hour on Google Cloud.\n")
+    ingest = subprocess.Popen([str(Path(sys.executable).with_name("mentor")), "ingest"],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    asked = 0
+    while ingest.poll() is None:  # both sessions keep asking while the other process writes
+        for app in (first, second):
+            _ask(app, FREE_GPU)
+            assert "Colab" in app.chat_message[-1].markdown[0].value
+            asked += 1
+    output = ingest.stdout.read()
+    ingest.stdout.close()
+    assert ingest.returncode == 0, output
+    assert "1 added" in output and asked >= 2
+    for app in (first, second):
+        _ask(app, "Where can I rent a TPU by the hour?")
+        assert any("Cloud TPUs" in card for card in _cards(app))

@@ -1,0 +1,55 @@
+"""The embedding model on both backends: the same unit vectors, an ONNX export made once."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from ingest import Embedder
+from ingest.errors import SettingsError
+
+TEXTS = ["How can I get a free GPU?", "Career paths: data scientist, ML engineer, researcher.",
+         "Kaggle " * 400]  # the last is longer than the model's 256 tokens
+
+
+@pytest.fixture(scope="module")
+def torch_vectors() -> np.ndarray:
+    return Embedder(backend="torch").embed(TEXTS)
+
+
+def test_onnx_and_torch_give_the_same_unit_vectors(embedder, torch_vectors):
+    vectors = embedder.embed(TEXTS)
+    assert vectors.shape == (3, 384) and vectors.dtype == np.float32
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    assert np.abs(vectors - torch_vectors).max() < 1e-5
+
+
+def test_batches_sorted_by_length_come_back_in_input_order(embedder):
+    one_by_one = np.vstack([embedder.embed([text]) for text in TEXTS])
+    assert np.abs(embedder.embed(TEXTS[::-1])[::-1] - one_by_one).max() < 1e-5
+
+
+def test_the_export_is_reused_by_a_new_process_without_importing_torch(embedder, model_cache):
+    probe = ("import sys; from pathlib import Path; from ingest import Embedder; "
+             f"e = Embedder(backend='onnx', cache_dir=Path({str(model_cache)!r})); "
+             "print(e.embed(['free GPU']).shape, 'torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "(1, 384) False"
+
+
+def test_a_damaged_export_is_made_again(tmp_path, torch_vectors):
+    first = Embedder(backend="onnx", cache_dir=tmp_path)
+    first.embed(["warm up"])
+    (model_file,) = tmp_path.glob("*/model.onnx")
+    model_file.write_bytes(model_file.read_bytes()[:1000])  # truncated, as by a full disk
+    again = Embedder(backend="onnx", cache_dir=tmp_path).embed(TEXTS)
+    assert np.abs(again - torch_vectors).max() < 1e-5
+    assert model_file.stat().st_size > 1_000_000
+
+
+def test_an_unknown_backend_is_refused_with_the_choices():
+    with pytest.raises(SettingsError, match="embed_backend: 'tpu' is not one of onnx, torch"):
+        Embedder(backend="tpu")
