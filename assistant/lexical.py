@@ -34,6 +34,10 @@ class LexicalIndex:
         self._vocabulary = vocabulary
         self._known = set(vocabulary)
         self._stems: set[str] | None = None
+        self._spellings: dict[tuple[str, int], list[str]] = {}  # (first letter, length) -> words
+        for word in vocabulary:
+            if word.isalpha():
+                self._spellings.setdefault((word[0], len(word)), []).append(word)
 
     @classmethod
     def build(cls, rows: Iterable[tuple[str, str]]) -> LexicalIndex:
@@ -78,12 +82,19 @@ class LexicalIndex:
         return len(self._ids)
 
     def correct(self, query: str) -> str:
-        """Replace words the corpus never uses with the closest word it does ("pytorh" → "pytorch")."""
+        """Replace words the corpus never uses with the closest word it does ("pytorh" → "pytorch").
+
+        Candidates share the first letter and are at most two letters longer or shorter, which
+        keeps this fast on a vocabulary of 100,000 words.
+        """
         def fix(match: re.Match[str]) -> str:
             word = match.group(0)
-            if len(word) < 4 or word.lower() in self._known or word.isdigit():
+            low = word.lower()
+            if len(word) < 4 or low in self._known or not low.isalpha():
                 return word
-            close = difflib.get_close_matches(word.lower(), self._vocabulary, n=1, cutoff=0.8)
+            candidates = [w for size in range(len(low) - 2, len(low) + 3)
+                          for w in self._spellings.get((low[0], size), ())]
+            close = difflib.get_close_matches(low, candidates, n=1, cutoff=0.8)
             return close[0] if close else word
 
         return re.sub(r"[A-Za-z0-9]+", fix, query)

@@ -13,6 +13,7 @@ from ingest import Embedder, Store
 from ingest.store import StoredChunk
 
 PER_SECTION = 2  # more passages from one section add little; let other sections in
+SHORTLIST = 4  # fused candidates read per passage asked for: room for dropped near-duplicates
 NEAR_DUPLICATE = 0.8  # word-set overlap above which a passage repeats one already kept
 
 
@@ -95,19 +96,15 @@ class HybridSearch:
         query = expand(query) if self.config.synonyms else query
         vector = self.embedder.embed([query])[0]
         n = max(self.config.candidates, k)
-        dense = self.store.query(vector, n) if self.config.dense_weight else []
+        dense = self.store.nearest(vector, n) if self.config.dense_weight else []
         words = lexical.search(query, n) if use_words else []
         fused: dict[str, float] = {}
-        for weight, ranking in ((self.config.dense_weight, [c.id for c in dense]),
+        for weight, ranking in ((self.config.dense_weight, dense),
                                 (self.config.lexical_weight, [i for i, _ in words])):
             for rank, chunk_id in enumerate(ranking):
                 fused[chunk_id] = fused.get(chunk_id, 0.0) + weight / (self.config.rrf_k + rank + 1)
-        rows = {c.id: c for c in dense}
-        missing = [i for i in fused if i not in rows]
-        if missing:
-            rows.update(self._score(missing, vector))
-        ranked = sorted(fused, key=lambda i: (-fused[i], i))
-        return _diverse([_passage(rows[i], version) for i in ranked if i in rows], k)
+        ranked = sorted(fused, key=lambda i: (-fused[i], i))[:k * SHORTLIST]
+        return _diverse([_passage(row, version) for row in self.store.scored(ranked, vector)], k)
 
     def lexical(self, version: str | None = None) -> LexicalIndex:
         """The BM25 index for the store's content at ``version`` (default: current)."""
@@ -127,12 +124,6 @@ class HybridSearch:
             if folder:
                 index.save(folder)
         return index
-
-    def _score(self, ids: list[str], vector) -> dict[str, StoredChunk]:
-        vectors = self.store.embeddings(ids)
-        return {row.id: StoredChunk(row.id, row.text, row.metadata,
-                                    float(vectors[row.id] @ vector))
-                for row in self.store.get(ids) if row.id in vectors}
 
 
 def _searchable(row: StoredChunk) -> str:

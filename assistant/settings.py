@@ -34,7 +34,7 @@ class Settings:
     chroma_url: str = ""
     collection: str = "mentor"
     model: str = "all-MiniLM-L6-v2"
-    embed_batch_size: int = 16  # fastest on 2 cores (benchmarks/results: ingest speed)
+    embed_batch_size: int = 8  # ONNX's fastest on 2 cores (benchmarks/results: embedding speed)
     embed_backend: str = "onnx"  # or "torch"; the same vectors
     model_cache: str = ""  # where the ONNX export is kept; empty: <data_dir>/models
     top_k: int = 5

@@ -85,7 +85,7 @@ def _embedding(data: dict[str, Any]) -> list[str]:
     return lines + ["", f"Chunks per second embedding the {data['texts']} stored chunks of "
                     "knowledge/; metrics: the eval with queries embedded by that backend. "
                     f"Largest difference between the backends' vectors: "
-                    f"{data['max_abs_difference']:.1e}."]
+                    f"{data['max_abs_difference']}."]
 
 
 def _scale(data: dict[str, Any]) -> list[str]:

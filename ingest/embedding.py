@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     import numpy as np
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
-DEFAULT_BATCH_SIZE = 32
+DEFAULT_BATCH_SIZE = 8  # see benchmarks/results: embedding speed
 BACKENDS = ("onnx", "torch")
 # The bundled weights must be the published all-MiniLM-L6-v2, byte for byte.
 BUNDLED_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"

@@ -7,7 +7,9 @@ seconds faster and a serving process hundreds of MB smaller.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import shutil
 import threading
 import warnings
@@ -69,13 +71,17 @@ def load(name: str, location: str | Path, cache_dir: Path) -> OnnxModel:
         SettingsError: the model is not a mean-pooling sentence-transformers model.
     """
     folder = cache_dir / name.replace("/", "--")
-    if all((folder / f).is_file() for f in _FILES):
+    if _complete(folder):
         try:
             return OnnxModel(folder)
         except Exception:  # noqa: BLE001 - onnxruntime raises its own untyped errors
             shutil.rmtree(folder, ignore_errors=True)
     _export(name, location, folder)
     return OnnxModel(folder)
+
+
+def _complete(folder: Path) -> bool:
+    return all((folder / name).is_file() for name in _FILES)
 
 
 def _export(name: str, location: str | Path, folder: Path) -> None:
@@ -92,7 +98,7 @@ def _export(name: str, location: str | Path, folder: Path) -> None:
     sample = model.tokenizer(["a sample", "another, longer sample"], padding=True,
                              return_tensors="pt")
     names = [k for k in _INPUTS if k in sample]
-    tmp = folder.with_name(folder.name + ".tmp")
+    tmp = folder.with_name(f"{folder.name}.tmp-{os.getpid()}")  # one per exporting process
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     with warnings.catch_warnings(), torch.no_grad():
@@ -106,8 +112,11 @@ def _export(name: str, location: str | Path, folder: Path) -> None:
     (tmp / "meta.json").write_text(json.dumps({
         "model": name, "inputs": names, "max_seq_length": model.max_seq_length,
         "dimension": model.get_embedding_dimension()}))
-    shutil.rmtree(folder, ignore_errors=True)
-    tmp.rename(folder)
+    if not _complete(folder):  # else another process finished its export first: keep that
+        shutil.rmtree(folder, ignore_errors=True)
+        with contextlib.suppress(OSError):  # ...or is finishing it at this very moment
+            tmp.rename(folder)
+    shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _mean_pooled(transformer, names: list[str]):

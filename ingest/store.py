@@ -193,7 +193,6 @@ class Store:
 
     def query(self, vector: np.ndarray, n: int) -> list[StoredChunk]:
         """The ``n`` nearest chunks to a unit-length ``vector``, most similar first."""
-        n = min(n, self.count())
         if n <= 0:
             return []
         got = self._collection.query(query_embeddings=[vector], n_results=n,
@@ -201,6 +200,25 @@ class Store:
         return [StoredChunk(i, t, dict(m or {}), 1.0 - float(d))
                 for i, t, m, d in zip(got["ids"][0], got["documents"][0], got["metadatas"][0],
                                       got["distances"][0], strict=True)]
+
+    def nearest(self, vector: np.ndarray, n: int) -> list[str]:
+        """Ids of the ``n`` nearest chunks to ``vector``, nearest first (no texts: fast)."""
+        if n <= 0:
+            return []
+        return list(self._collection.query(query_embeddings=[vector], n_results=n,
+                                           include=["distances"])["ids"][0])
+
+    def scored(self, ids: Sequence[str], vector: np.ndarray) -> list[StoredChunk]:
+        """Chunks by id, in the order asked, with their similarity to unit-length ``vector``."""
+        import numpy as np
+
+        if not ids:
+            return []
+        got = self._collection.get(ids=list(ids), include=["metadatas", "documents", "embeddings"])
+        rows = {i: StoredChunk(i, t, dict(m or {}), float(np.asarray(e, dtype=np.float32) @ vector))
+                for i, t, m, e in zip(got["ids"], got["documents"], got["metadatas"],
+                                      got["embeddings"], strict=True)}
+        return [rows[i] for i in ids if i in rows]
 
     @property
     def _max_batch(self) -> int:
