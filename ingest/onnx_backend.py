@@ -36,7 +36,8 @@ class OnnxModel:
         self.dimension = int(meta["dimension"])
         self._inputs = list(meta["inputs"])
         self._tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
-        self._tokenizer.enable_truncation(int(meta["max_seq_length"]))
+        self._max_tokens = int(meta["max_seq_length"])
+        self._tokenizer.enable_truncation(self._max_tokens)
         self._tokenizer.enable_padding()
         options = onnxruntime.SessionOptions()
         options.log_severity_level = 3  # warnings about unused initialisers are noise here
@@ -45,22 +46,37 @@ class OnnxModel:
         self._lock = threading.Lock()  # a Tokenizer's padding state is not shared safely
 
     def encode(self, texts: list[str], batch_size: int) -> np.ndarray:
-        """Unit-length vectors for ``texts``, batched by length to waste little on padding."""
+        """Unit-length vectors for ``texts``, batched by length to waste little on padding.
+
+        A batch holds as many tokens as ``batch_size`` texts of the longest length the model
+        reads: a few long texts or many short ones, which measured fastest on 2 cores.
+        """
         import numpy as np
 
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        with self._lock:
+            lengths = [sum(e.attention_mask) for e in self._tokenizer.encode_batch(texts)]
+        budget = batch_size * self._max_tokens
         vectors = np.empty((len(texts), self.dimension), dtype=np.float32)
-        for start in range(0, len(texts), batch_size):
-            picked = order[start:start + batch_size]
-            with self._lock:
-                encoded = self._tokenizer.encode_batch([texts[i] for i in picked])
-            columns = {"input_ids": [e.ids for e in encoded],
-                       "attention_mask": [e.attention_mask for e in encoded],
-                       "token_type_ids": [e.type_ids for e in encoded]}
-            feed = {k: np.array(columns[k], dtype=np.int64) for k in self._inputs}
-            vectors[picked] = self._session.run(None, feed)[0]
+        batch: list[int] = []
+        for i in sorted(range(len(texts)), key=lengths.__getitem__):
+            if batch and (len(batch) + 1) * lengths[i] > budget:  # ascending: i is the longest
+                vectors[batch] = self._run([texts[j] for j in batch])
+                batch = []
+            batch.append(i)
+        if batch:
+            vectors[batch] = self._run([texts[j] for j in batch])
         return vectors
 
+    def _run(self, texts: list[str]) -> np.ndarray:
+        import numpy as np
+
+        with self._lock:
+            encoded = self._tokenizer.encode_batch(texts)
+        columns = {"input_ids": [e.ids for e in encoded],
+                   "attention_mask": [e.attention_mask for e in encoded],
+                   "token_type_ids": [e.type_ids for e in encoded]}
+        feed = {k: np.array(columns[k], dtype=np.int64) for k in self._inputs}
+        return self._session.run(None, feed)[0]
 
 def load(name: str, location: str | Path, cache_dir: Path) -> OnnxModel:
     """The ONNX copy of model ``name`` (at ``location``) in ``cache_dir``, exported if missing.

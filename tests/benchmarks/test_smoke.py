@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from assistant.evaluation import Case
-from benchmarks import baseline, cold_start, ingest_speed, latency, report, retrieval
+from benchmarks import baseline, cold_start, embedding_speed, ingest_speed, latency, report, retrieval, scale
 
 DOCUMENTS = 4
 METRICS = ("hit@1", "hit@3", "hit@5", "mrr", "ndcg@5")
@@ -76,3 +76,27 @@ def test_fresh_processes_report_time_and_memory(built):
     for row in cold["commands"].values():
         assert row["median_s"] > 0 and row["peak_rss_mb"] > 0
     assert cold["ratios"]["ask_median_mentor_over_baseline"] > 0
+
+
+def test_backends_agree_and_every_batch_size_is_timed(built, model_cache, tmp_path):
+    workdir, _, mentor, _ = built
+    cases = _cases(workdir / ingest_speed.synthetic_name(DOCUMENTS))
+    found = embedding_speed.run(mentor, model_cache, cases)
+    assert set(found["chunks_per_s"]) == {"torch", "onnx"}
+    assert all(speed > 0 for row in found["chunks_per_s"].values() for speed in row.values())
+    assert found["metrics"]["torch"] == found["metrics"]["onnx"]  # the same vectors
+    assert float(found["max_abs_difference"]) < 1e-5
+    report.write(tmp_path, "embedding_speed", found, "test")
+    assert "| onnx |" in report.write_readme(tmp_path).read_text()
+
+
+def test_a_scaled_store_is_searched_warm_and_cold(embedder, model_cache, tmp_path, monkeypatch):
+    monkeypatch.setitem(scale.SIZES, "test", (300,))
+    monkeypatch.setattr(scale, "POOL", 50)
+    found = scale.run(tmp_path, embedder, baseline.embeddings(), ["free GPU", "career paths"],
+                      "test", 3, model_cache)
+    row = found["sizes"]["300"]
+    assert row["chunks"] == 300 and row["mentor_search"]["p95_ms"] > 0
+    assert row["cold"]["mentor ask"]["peak_rss_mb"] > 0 and row["ratios"]["cold_ask_over_baseline"] > 0
+    report.write(tmp_path, "scale", found, "test")
+    assert "| 300 |" in report.write_readme(tmp_path).read_text()
