@@ -191,16 +191,6 @@ class Store:
         for batch in _batches(list(ids), self._max_batch):
             self._collection.delete(ids=batch)
 
-    def query(self, vector: np.ndarray, n: int) -> list[StoredChunk]:
-        """The ``n`` nearest chunks to a unit-length ``vector``, most similar first."""
-        if n <= 0:
-            return []
-        got = self._collection.query(query_embeddings=[vector], n_results=n,
-                                     include=["metadatas", "documents", "distances"])
-        return [StoredChunk(i, t, dict(m or {}), 1.0 - float(d))
-                for i, t, m, d in zip(got["ids"][0], got["documents"][0], got["metadatas"][0],
-                                      got["distances"][0], strict=True)]
-
     def nearest(self, vector: np.ndarray, n: int) -> list[str]:
         """Ids of the ``n`` nearest chunks to ``vector``, nearest first (no texts: fast)."""
         if n <= 0:

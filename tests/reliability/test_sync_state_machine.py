@@ -126,7 +126,7 @@ class SyncMachine(RuleBasedStateMachine):
             return
         probe = random.choice(rows)  # hypothesis seeds `random` per example: replayable
         vector = store.embeddings([probe.id])[probe.id]
-        assert store.query(vector, 1)[0].text == store.get([probe.id])[0].text == probe.text
+        assert store.scored(store.nearest(vector, 1), vector)[0].text == store.get([probe.id])[0].text == probe.text
 
     def teardown(self):
         self.mentor.client.close()
