@@ -105,12 +105,14 @@ class LexicalIndex:
         words rare in everyday English ("lenovo", "dataframes")."""
         from assistant.synonyms import ACRONYMS, expand
 
-        known = self._known | ACRONYMS
+        def known(word: str) -> bool:
+            return word in self._known or word in ACRONYMS
+
         names = [name for name in _NAME.findall(query) if not name.isdigit()
-                 and not all(word in known for word in _WORD.findall(name.lower()))]
+                 and not all(known(word) for word in _WORD.findall(name.lower()))]
         named = {word for name in names for word in _WORD.findall(name.lower())}
         return names + [word for word in dict.fromkeys(_WORD.findall(query.lower()))
-                        if word not in named and not word.isdigit() and word not in known
+                        if word not in named and not word.isdigit() and not known(word)
                         and zipf(word) < NAME_ZIPF and not self._stem_known(word)
                         and expand(word) == word]
 
