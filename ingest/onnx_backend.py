@@ -11,7 +11,6 @@ import contextlib
 import json
 import os
 import shutil
-import threading
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -38,12 +37,12 @@ class OnnxModel:
         self._tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self._max_tokens = int(meta["max_seq_length"])
         self._tokenizer.enable_truncation(self._max_tokens)
-        self._tokenizer.enable_padding()
+        self._pad_id = int((self._tokenizer.padding or {}).get("pad_id", 0))
+        self._tokenizer.no_padding()  # each batch is padded to its own longest text below
         options = onnxruntime.SessionOptions()
         options.log_severity_level = 3  # warnings about unused initialisers are noise here
         self._session = onnxruntime.InferenceSession(str(folder / "model.onnx"), options,
                                                      providers=["CPUExecutionProvider"])
-        self._lock = threading.Lock()  # a Tokenizer's padding state is not shared safely
 
     def encode(self, texts: list[str], batch_size: int) -> np.ndarray:
         """Unit-length vectors for ``texts``, batched by length to waste little on padding.
@@ -53,29 +52,31 @@ class OnnxModel:
         """
         import numpy as np
 
-        with self._lock:
-            lengths = [sum(e.attention_mask) for e in self._tokenizer.encode_batch(texts)]
+        encoded = self._tokenizer.encode_batch(texts)  # once: lengths, then the batches' inputs
         budget = batch_size * self._max_tokens
         vectors = np.empty((len(texts), self.dimension), dtype=np.float32)
         batch: list[int] = []
-        for i in sorted(range(len(texts)), key=lengths.__getitem__):
-            if batch and (len(batch) + 1) * lengths[i] > budget:  # ascending: i is the longest
-                vectors[batch] = self._run([texts[j] for j in batch])
+        for i in sorted(range(len(texts)), key=lambda j: len(encoded[j].ids)):
+            if batch and (len(batch) + 1) * len(encoded[i].ids) > budget:  # ascending: i is longest
+                vectors[batch] = self._run([encoded[j] for j in batch])
                 batch = []
             batch.append(i)
         if batch:
-            vectors[batch] = self._run([texts[j] for j in batch])
+            vectors[batch] = self._run([encoded[j] for j in batch])
         return vectors
 
-    def _run(self, texts: list[str]) -> np.ndarray:
+    def _run(self, encoded: list) -> np.ndarray:
+        """One forward pass over tokenised texts, padded to the longest of them."""
         import numpy as np
 
-        with self._lock:
-            encoded = self._tokenizer.encode_batch(texts)
-        columns = {"input_ids": [e.ids for e in encoded],
-                   "attention_mask": [e.attention_mask for e in encoded],
-                   "token_type_ids": [e.type_ids for e in encoded]}
-        feed = {k: np.array(columns[k], dtype=np.int64) for k in self._inputs}
+        width = max(len(e.ids) for e in encoded)
+        fields = {"input_ids": ("ids", self._pad_id), "attention_mask": ("attention_mask", 0),
+                  "token_type_ids": ("type_ids", 0)}
+        feed = {}
+        for name in self._inputs:
+            field, pad = fields[name]
+            feed[name] = np.array([getattr(e, field) + [pad] * (width - len(e.ids)) for e in encoded],
+                                  dtype=np.int64)
         return self._session.run(None, feed)[0]
 
 def load(name: str, location: str | Path, cache_dir: Path) -> OnnxModel:
