@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from assistant.retrieval import Passage
-from ingest import Embedder
+from ingest.sentences import SentenceVectors
 
 MAX_PASSAGES = 3
 MAX_UNITS = 6
@@ -16,8 +16,6 @@ MAX_TITLE_CHARS = 40
 KEEP_RATIO = 0.8  # units scoring below this share of the best one are left out
 FLOOR_RATIO = 0.65  # ...unless fewer than MIN_UNITS pass; never below this share
 
-_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(.*)$")
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z*\"'(\[])")
 _LIST_QUESTION = re.compile(r"\b(which|what are|list|options|ways|paths|types|kinds?|tools|jobs|"
                             r"roles|careers|steps|examples|skills|resources|platforms|frameworks|"
                             r"courses)\b",
@@ -41,19 +39,25 @@ class Draft:
     best_unit: float
 
 
-def compose(question: str, passages: list[Passage], embedder: Embedder) -> Draft:
+def compose(question: str, passages: list[Passage], sentences: SentenceVectors) -> Draft:
     """Compose an answer from the sentences and list items that best match ``question``.
 
     ``[n]`` numbers the cited passages 1, 2, … in the order they first appear; ``cited`` holds
     their indexes in ``passages``. ``best_unit`` is the similarity of the best sentence, a
     sharper sign of whether the passages answer the question than a whole passage's score.
+    The sentences' vectors come from ``sentences`` (embedded at ingest); only the question is
+    embedded here.
     """
+    import numpy as np
+
     passages = passages[:MAX_PASSAGES]
-    units = [u for i, p in enumerate(passages) for u in _units(i, p.text)]
+    split = sentences.units([p.text for p in passages])
+    units = [_Unit(i, u.text, u.is_item, order)
+             for i, (found, _) in enumerate(split) for order, u in enumerate(found)]
     if not units:
         return Draft("", [], 0.0)
-    vectors = embedder.embed([question] + [u.text for u in units])
-    scores = vectors[1:] @ vectors[0]
+    question_vector = sentences.embedder.embed([question])[0]
+    scores = np.concatenate([vectors for _, vectors in split]) @ question_vector
     best_unit = float(scores.max())
     # Earlier passages ranked higher overall: a small nudge keeps the answer on the best source.
     scores = scores + [0.03 * (MAX_PASSAGES - u.passage) for u in units]
@@ -99,19 +103,3 @@ def _header(passage: Passage) -> str:
     if passage.section == passage.title or len(passage.title) > MAX_TITLE_CHARS:
         return f"**{passage.section or passage.title}**"
     return f"**{passage.title} · {passage.section}**"
-
-
-def _units(passage: int, text: str) -> list[_Unit]:
-    """Split a passage into list items and sentences, in reading order."""
-    units: list[_Unit] = []
-    for paragraph in re.split(r"\n\s*\n", text):
-        lines = [line for line in paragraph.split("\n") if line.strip()]
-        for line in lines:
-            item = _ITEM.match(line)
-            if item:
-                units.append(_Unit(passage, item.group(1).strip(), True, len(units)))
-                continue
-            for sentence in _SENTENCE_END.split(line.strip()):
-                if len(sentence.split()) >= 3:
-                    units.append(_Unit(passage, sentence.strip(), False, len(units)))
-    return units

@@ -129,17 +129,24 @@ class LexicalIndex:
         return stemmer.stemWord(word) in self._stems or word.removesuffix("s") in self._known
 
     def search(self, query: str, n: int) -> list[tuple[str, float]]:
-        """The ``n`` best (chunk id, BM25 score) pairs with a score above zero."""
-        import bm25s
+        """The ``n`` best (chunk id, BM25 score) pairs with a score above zero.
 
-        if not self._ids:
+        Only chunks sharing a word with the query are ranked: selecting among the whole corpus,
+        mostly zeros, took bm25s several ms at 100,000 chunks.
+        """
+        import bm25s
+        import numpy as np
+
+        tokens = bm25s.tokenize([query], stopwords="en", stemmer=_stemmer(), return_ids=False,
+                                show_progress=False)[0]
+        if not self._ids or not tokens:
             return []
-        tokens = bm25s.tokenize([query], stopwords="en", stemmer=_stemmer(), show_progress=False)
-        if not tokens.vocab:
-            return []
-        docs, scores = self._retriever.retrieve(tokens, k=min(n, len(self._ids)),
-                                                show_progress=False, n_threads=1)
-        return [(self._ids[d], float(s)) for d, s in zip(docs[0], scores[0], strict=True) if s > 0]
+        scores = self._retriever.get_scores(tokens)
+        hits = np.flatnonzero(scores > 0)
+        if len(hits) > n:
+            hits = hits[np.argpartition(-scores[hits], n - 1)[:n]]
+        hits = hits[np.argsort(-scores[hits], kind="stable")]
+        return [(self._ids[d], float(scores[d])) for d in hits]
 
 
 def _stemmer():

@@ -25,6 +25,7 @@ from ingest import (
 )
 from ingest.journal import writer_lock
 from ingest.loading import Document, load_url
+from ingest.sentences import SentenceVectors
 from ingest.store import drop_collection
 from ingest.sync import Progress, SourceChange
 
@@ -65,6 +66,11 @@ class Mentor:
                                           backend=self.settings.embed_backend,
                                           cache_dir=self.settings.model_cache_dir)
 
+    @cached_property
+    def sentences(self) -> SentenceVectors:
+        """The vectors of every passage's sentences, kept in the data dir (see ingest.sentences)."""
+        return SentenceVectors(self.settings.sentence_cache, self.embedder)
+
     @property
     def client(self) -> Any:
         """The Chroma client: on disk in the data dir, or the server at ``chroma_url``."""
@@ -79,8 +85,8 @@ class Mentor:
             self._store = Store(self.client, self.embedder.model_name, self.settings.collection)
         return self._store
 
-    def _current(self, stale: HybridSearch | None = None) -> HybridSearch:
-        """The search over the store as it is now.
+    def _current(self, stale: HybridSearch | None = None) -> tuple[HybridSearch, str | None]:
+        """The search over the store as it is now, and the store's ingest id (None: read it).
 
         A local Chroma store keeps its vector index in memory, per process: when another
         process has re-ingested (the ingest id changed, not by us), or ``stale`` (a search that
@@ -90,14 +96,14 @@ class Mentor:
             if self._searcher is None:
                 self._searcher = self._new_search()
             if self._write_lock.locked():  # our own ingest: this process's view is current
-                return self._searcher
+                return self._searcher, None
             version = self._searcher.version
             changed = self._seen_version is not None and version != self._seen_version
             if self._reopenable() and (changed or self._searcher is stale):
                 self._reopen()
                 version = self._searcher.version
             self._seen_version = version
-            return self._searcher
+            return self._searcher, version
 
     def _new_search(self) -> HybridSearch:
         s = self.settings
@@ -117,15 +123,16 @@ class Mentor:
 
     def _find(self, query: str, k: int) -> list[Passage]:
         """Search, reopening the store once if it failed because another process changed it."""
-        search = self._current()
+        search, version = self._current()
         try:
-            return search.search(query, k)
+            return search.search(query, k, version)
         except MentorError:
             raise
         except Exception:  # noqa: BLE001 - chromadb's errors for a store changed underneath
             if not self._reopenable():
                 raise
-            return self._current(stale=search).search(query, k)
+            search, version = self._current(stale=search)
+            return search.search(query, k, version)
 
     def ingest(self, sources: Sequence[str] | None = None, *, full: bool = False,
                dry_run: bool = False, progress: Progress | None = None) -> IngestReport:
@@ -150,7 +157,8 @@ class Mentor:
                 self._store = self._searcher = None
             report = ingest(specs, self.store, self.embedder, data_dir=s.data_dir,
                             prune=not sources, max_bytes=s.max_file_bytes, dry_run=dry_run,
-                            full=full, load_url=self._load_url, progress=progress)
+                            full=full, load_url=self._load_url, progress=progress,
+                            sentences=self.sentences)
             self._seen_version = str(self.store.info.get("ingest_id", ""))
         report.sources.extend(SourceChange(str(p).split(":")[0], "failed", reason=str(p))
                               for p in problems)
@@ -195,10 +203,10 @@ class Mentor:
         query = conversation.rewrite(question, turns)
         passages = self._find(query, self._k(k))
         version = passages[0].metadata["index_version"] if passages else self.index_version
-        draft = extractive.compose(query, passages, self.embedder)
+        draft = extractive.compose(query, passages, self.sentences)
         best = max([draft.best_unit, *(p.score for p in passages)])
         # A question about something the knowledge base never names needs a closer match.
-        unknown = self._current().lexical(version).unknown_names(question)
+        unknown = self._current()[0].lexical(version).unknown_names(question)
         needed = max(self.settings.min_relevance, self.settings.named_relevance) if unknown \
             else self.settings.min_relevance
         if not draft.cited or best < needed:
@@ -251,12 +259,13 @@ class Mentor:
     @property
     def index_version(self) -> str:
         """The id of the last finished ingest: what searches and answers are drawn from."""
-        return self._current().version
+        search, version = self._current()
+        return search.version if version is None else version
 
     def warm_up(self) -> None:
         """Load the model and the BM25 index now, so the first question is answered fast."""
         self.embedder.embed(["warm up"])
-        self._current().lexical()
+        self._current()[0].lexical()
 
     def as_retriever(self, k: int | None = None):
         """A LangChain ``BaseRetriever`` over this knowledge base."""

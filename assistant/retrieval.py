@@ -83,12 +83,13 @@ class HybridSearch:
         """The ingest id of the content being searched."""
         return str(self.store.info.get("ingest_id", ""))
 
-    def search(self, query: str, k: int) -> list[Passage]:
+    def search(self, query: str, k: int, version: str | None = None) -> list[Passage]:
         """The ``k`` best passages for ``query``, best first.
 
-        Each passage's metadata carries ``index_version``, the ingest it was searched in.
+        Each passage's metadata carries ``index_version``, the ingest it was searched in:
+        ``version`` when the caller has just read it, else the store's.
         """
-        version = self.version
+        version = self.version if version is None else version
         lexical = self.lexical(version)
         query = lexical.correct(query)
         use_words = self.config.lexical_weight and (
@@ -99,12 +100,16 @@ class HybridSearch:
         dense = self.store.nearest(vector, n) if self.config.dense_weight else []
         words = lexical.search(query, n) if use_words else []
         fused: dict[str, float] = {}
-        for weight, ranking in ((self.config.dense_weight, dense),
+        for weight, ranking in ((self.config.dense_weight, [i for i, _ in dense]),
                                 (self.config.lexical_weight, [i for i, _ in words])):
             for rank, chunk_id in enumerate(ranking):
                 fused[chunk_id] = fused.get(chunk_id, 0.0) + weight / (self.config.rrf_k + rank + 1)
         ranked = sorted(fused, key=lambda i: (-fused[i], i))[:k * SHORTLIST]
-        return _diverse([_passage(row, version) for row in self.store.scored(ranked, vector)], k)
+        similarity = dict(dense)
+        words_only = [i for i in ranked if i not in similarity]  # found by BM25 alone: score them
+        similarity.update((i, float(v @ vector)) for i, v in self.store.embeddings(words_only).items())
+        return _diverse([_passage(row, similarity[row.id], version)
+                         for row in self.store.get(ranked)], k)
 
     def lexical(self, version: str | None = None) -> LexicalIndex:
         """The BM25 index for the store's content at ``version`` (default: current)."""
@@ -130,8 +135,8 @@ def _searchable(row: StoredChunk) -> str:
     return f"{row.metadata.get('section_path', '')}\n{row.text}"
 
 
-def _passage(row: StoredChunk, version: str) -> Passage:
-    return Passage(id=row.id, text=row.text, score=min(1.0, max(0.0, row.similarity)),
+def _passage(row: StoredChunk, similarity: float, version: str) -> Passage:
+    return Passage(id=row.id, text=row.text, score=min(1.0, max(0.0, similarity)),
                    metadata={**row.metadata, "index_version": version})
 
 

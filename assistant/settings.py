@@ -65,6 +65,11 @@ class Settings:
         return Path(self.model_cache) if self.model_cache else self.data_dir / "models"
 
     @property
+    def sentence_cache(self) -> Path:
+        """The sqlite file of the collection's sentence vectors, in the data dir."""
+        return self.data_dir / "sentences" / f"{self.collection}.sqlite3"
+
+    @property
     def max_file_bytes(self) -> int:
         """``max_file_mb`` in bytes."""
         return int(self.max_file_mb * 1_000_000)

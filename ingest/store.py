@@ -21,12 +21,11 @@ _MODEL_KEY = "embedding_model"
 
 @dataclass(frozen=True)
 class StoredChunk:
-    """One row of the collection, with its similarity to a query where there was one."""
+    """One row of the collection."""
 
     id: str
     text: str
     metadata: dict[str, Any]
-    similarity: float = 0.0
 
 
 def open_client(data_dir: Path, chroma_url: str = ""):
@@ -191,24 +190,16 @@ class Store:
         for batch in _batches(list(ids), self._max_batch):
             self._collection.delete(ids=batch)
 
-    def nearest(self, vector: np.ndarray, n: int) -> list[str]:
-        """Ids of the ``n`` nearest chunks to ``vector``, nearest first (no texts: fast)."""
+    def nearest(self, vector: np.ndarray, n: int) -> list[tuple[str, float]]:
+        """The ``n`` nearest chunks to unit-length ``vector``: (id, cosine similarity), nearest first.
+
+        No texts are read: the caller fetches only those it keeps.
+        """
         if n <= 0:
             return []
-        return list(self._collection.query(query_embeddings=[vector], n_results=n,
-                                           include=["distances"])["ids"][0])
-
-    def scored(self, ids: Sequence[str], vector: np.ndarray) -> list[StoredChunk]:
-        """Chunks by id, in the order asked, with their similarity to unit-length ``vector``."""
-        import numpy as np
-
-        if not ids:
-            return []
-        got = self._collection.get(ids=list(ids), include=["metadatas", "documents", "embeddings"])
-        rows = {i: StoredChunk(i, t, dict(m or {}), float(np.asarray(e, dtype=np.float32) @ vector))
-                for i, t, m, e in zip(got["ids"], got["documents"], got["metadatas"],
-                                      got["embeddings"], strict=True)}
-        return [rows[i] for i in ids if i in rows]
+        got = self._collection.query(query_embeddings=[vector], n_results=n, include=["distances"])
+        return [(chunk_id, 1.0 - float(distance))
+                for chunk_id, distance in zip(got["ids"][0], got["distances"][0], strict=True)]
 
     @property
     def _max_batch(self) -> int:

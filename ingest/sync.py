@@ -16,6 +16,7 @@ from ingest.chunking import Chunk, chunk_document
 from ingest.embedding import Embedder
 from ingest.errors import SourceError
 from ingest.loading import Document, load_file
+from ingest.sentences import SentenceVectors
 from ingest.sources import SourceSpec
 from ingest.store import Store
 
@@ -82,7 +83,8 @@ class _Plan:
 def ingest(specs: Sequence[SourceSpec], store: Store, embedder: Embedder, *, data_dir: Path,
            prune: bool, max_bytes: int, dry_run: bool = False, full: bool = False,
            load_url: Callable[[SourceSpec, dict[str, Any]], Document | None] | None = None,
-           progress: Progress | None = None) -> IngestReport:
+           progress: Progress | None = None,
+           sentences: SentenceVectors | None = None) -> IngestReport:
     """Bring the store in line with ``specs``: embed new chunks, delete stale ones.
 
     A failed source is reported and skipped, and its stored chunks are kept.
@@ -98,6 +100,8 @@ def ingest(specs: Sequence[SourceSpec], store: Store, embedder: Embedder, *, dat
         full: plan as if the store were empty (the caller drops the collection first).
         load_url: loads a web source given its stored metadata (None when unchanged).
         progress: called with (done, total, label) while embedding.
+        sentences: where new chunks' sentence vectors are kept for answers (embedded now,
+            not on the first question); pruned to what the store holds.
 
     Raises:
         StoreError: another ingest holds the data directory.
@@ -131,7 +135,11 @@ def ingest(specs: Sequence[SourceSpec], store: Store, embedder: Embedder, *, dat
         if not dry_run:
             journal.record(data_dir, "start", report.ingest_id, add=len(plan.add),
                            delete=len(plan.delete), full=full)
-            _apply(plan, reusable, store, embedder, progress)
+            _apply(plan, reusable, store, embedder, progress, sentences)
+            if sentences is not None:
+                deleted = set(plan.delete)
+                sentences.prune({str(meta.get("content_hash")) for chunk_id, meta in existing.items()
+                                 if chunk_id not in deleted} | {c.content_hash for c in plan.add})
             report.total_chunks = store.count()
             store.set_info(ingest_id=report.ingest_id,
                            ingested_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -186,7 +194,7 @@ def _reusable(add: list[Chunk], existing: dict[str, dict[str, Any]]) -> dict[str
 
 
 def _apply(plan: _Plan, reusable: dict[str, str], store: Store, embedder: Embedder,
-           progress: Progress | None) -> None:
+           progress: Progress | None, sentences: SentenceVectors | None) -> None:
     """Write new chunks first and delete stale ones last, so readers never see a source vanish."""
     import numpy as np
 
@@ -200,6 +208,8 @@ def _apply(plan: _Plan, reusable: dict[str, str], store: Store, embedder: Embedd
         vectors.update({c.id: old[reusable[c.id]] for c in batch if c.id in reusable})
         store.upsert([c.id for c in batch], np.stack([vectors[c.id] for c in batch]),
                      [c.text for c in batch], [c.metadata for c in batch])
+        if sentences is not None:
+            sentences.units([c.text for c in fresh])
         if progress:
             progress(min(start + WRITE_BATCH, total), total, "embedding")
     if plan.retag:

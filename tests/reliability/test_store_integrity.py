@@ -31,7 +31,7 @@ from assistant import Mentor, Settings
 store = Mentor(Settings(data_dir=sys.argv[1])).store
 sample = json.loads(sys.argv[2])
 vectors = store.embeddings(sample)
-hits = sum(store.nearest(vectors[i], 1)[0] == i for i in sample)
+hits = sum(store.nearest(vectors[i], 1)[0][0] == i for i in sample)
 rows = [[r.id, r.text, r.metadata] for r in store.rows()]
 print(json.dumps({"count": store.count(), "rows": rows, "recall": hits / len(sample)}))
 """

@@ -1,0 +1,190 @@
+"""A passage's sentences and list items, and their vectors kept in the data dir.
+
+An extractive answer quotes the sentences of the best passages that match the question most
+closely. Embedding them on every question was most of an answer's time, so they are embedded
+once — at ingest, or the first time a passage is answered from — and kept in a sqlite file,
+keyed by model and passage text. It is a cache: rows of passages no longer stored are pruned
+after each ingest, and a damaged or missing file is simply rebuilt.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import sqlite3
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ingest.cleaning import content_hash
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from ingest.embedding import Embedder
+
+_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(.*)$")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z*\"'(\[])")
+_MIN_WORDS = 3  # shorter fragments ("See below.") say nothing on their own
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A sentence or a list item of a passage."""
+
+    text: str
+    is_item: bool
+
+
+def split(text: str) -> list[Unit]:
+    """The list items and sentences of ``text``, in reading order."""
+    units: list[Unit] = []
+    for paragraph in re.split(r"\n\s*\n", text):
+        for line in (line for line in paragraph.split("\n") if line.strip()):
+            item = _ITEM.match(line)
+            if item:
+                units.append(Unit(item.group(1).strip(), True))
+                continue
+            units += [Unit(sentence.strip(), False) for sentence in _SENTENCE_END.split(line.strip())
+                      if len(sentence.split()) >= _MIN_WORDS]
+    return units
+
+
+class SentenceVectors:
+    """Unit-length vectors of every passage's units, embedded once and kept in ``path``.
+
+    Example:
+        >>> cache = SentenceVectors(Path(".mentor/sentences/mentor.sqlite3"), Embedder())
+        >>> units, vectors = cache.units(["Colab is free. It has GPUs for a few hours."])[0]
+        >>> len(units), vectors.shape  # doctest: +SKIP
+        (2, (2, 384))
+    """
+
+    def __init__(self, path: Path, embedder: Embedder) -> None:
+        self.path = path
+        self.embedder = embedder
+        self._lock = threading.Lock()
+        self._db: sqlite3.Connection | None = None
+
+    def units(self, texts: Sequence[str]) -> list[tuple[list[Unit], np.ndarray]]:
+        """Each text's units and their vectors (one row each), embedding only what is missing."""
+        import numpy as np
+
+        split_texts = [split(text) for text in texts]
+        keys = [content_hash(text) for text in texts]
+        digests = [_digest(units) for units in split_texts]
+        found = self._read(set(keys))
+        missing = [i for i, key in enumerate(keys) if found.get(key, (None,))[0] != digests[i]]
+        if missing:
+            wanted = [u.text for i in missing for u in split_texts[i]]
+            vectors = self.embedder.embed(wanted) if wanted else np.zeros((0, 0), np.float32)
+            vectors = vectors.astype(np.float16).astype(np.float32)  # as stored: same answers later
+            rows, start = [], 0
+            for i in missing:
+                end = start + len(split_texts[i])
+                found[keys[i]] = (digests[i], vectors[start:end])
+                rows.append((keys[i], digests[i], vectors[start:end]))
+                start = end
+            self._write(rows)
+        dimension = self.embedder.dimension
+        return [(units, found[key][1].reshape(len(units), dimension))
+                for units, key in zip(split_texts, keys, strict=True)]
+
+    def prune(self, keep: Iterable[str]) -> None:
+        """Forget every passage whose content hash is not in ``keep`` (what the store holds)."""
+        keep = set(keep)
+        model = self.embedder.model_name
+        with self._lock:
+            db = self._connection()
+            if db is None:
+                return
+            try:
+                stale = [(model, key) for (key,) in db.execute(
+                    "SELECT key FROM units WHERE model = ?", (model,)) if key not in keep]
+                with db:
+                    db.executemany("DELETE FROM units WHERE model = ? AND key = ?", stale)
+            except sqlite3.DatabaseError as exc:
+                self._forget(exc)
+
+    def close(self) -> None:
+        """Close the sqlite file."""
+        with self._lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
+
+    def _read(self, keys: set[str]) -> dict[str, tuple[str, np.ndarray]]:
+        import numpy as np
+
+        with self._lock:
+            db = self._connection()
+            if db is None or not keys:
+                return {}
+            marks = ",".join("?" * len(keys))
+            try:
+                rows = db.execute(f"SELECT key, digest, vectors FROM units WHERE model = ? "
+                                  f"AND key IN ({marks})", (self.embedder.model_name, *keys)).fetchall()
+            except sqlite3.DatabaseError as exc:
+                self._forget(exc)
+                return {}
+        return {key: (digest, np.frombuffer(blob, dtype=np.float16).astype(np.float32))
+                for key, digest, blob in rows}
+
+    def _write(self, rows: list[tuple[str, str, np.ndarray]]) -> None:
+        import numpy as np
+
+        with self._lock:
+            db = self._connection()
+            if db is None:
+                return
+            try:
+                with db:
+                    db.executemany(
+                        "INSERT OR REPLACE INTO units VALUES (?, ?, ?, ?)",
+                        [(self.embedder.model_name, key, digest, vectors.astype(np.float16).tobytes())
+                         for key, digest, vectors in rows])
+            except sqlite3.DatabaseError as exc:
+                self._forget(exc)
+
+    def _connection(self) -> sqlite3.Connection | None:
+        """The open sqlite file, created (or recreated, when damaged) on first use."""
+        if self._db is None:
+            try:
+                self._db = _open(self.path)
+            except (OSError, sqlite3.Error) as exc:  # e.g. a read-only data dir
+                self._forget(exc)
+        return self._db
+
+    def _forget(self, exc: Exception) -> None:
+        """After an error: close; delete the file when it is damaged (it is only a cache).
+
+        Busy or locked (an ``OperationalError``) is not damage: those vectors are simply
+        embedded again next time.
+        """
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+        if isinstance(exc, sqlite3.DatabaseError) and not isinstance(exc, sqlite3.OperationalError):
+            for suffix in ("", "-wal", "-shm"):
+                self.path.with_name(self.path.name + suffix).unlink(missing_ok=True)
+
+
+def _open(path: Path) -> sqlite3.Connection:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = sqlite3.connect(path, timeout=5, check_same_thread=False)
+    try:
+        db.execute("PRAGMA journal_mode=WAL")  # readers in other processes never wait for ingest
+        with db:
+            db.execute("CREATE TABLE IF NOT EXISTS units (model TEXT, key TEXT, digest TEXT, "
+                       "vectors BLOB, PRIMARY KEY (model, key))")
+    except sqlite3.Error:
+        db.close()
+        raise
+    return db
+
+
+def _digest(units: list[Unit]) -> str:
+    """What the stored vectors were made from: changes when the text splits differently."""
+    return hashlib.sha256("\x1e".join(u.text for u in units).encode()).hexdigest()[:16]

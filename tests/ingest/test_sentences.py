@@ -1,0 +1,80 @@
+"""Sentence splitting and the sentence-vector cache that answers read instead of embedding."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from assistant import Mentor, Settings
+from ingest.sentences import SentenceVectors, Unit, split
+
+LIST_PASSAGE = ("Here are some common paths:\n\n- Research scientist roles\n"
+                "- Machine learning engineer roles\n\nEach path asks for different skills. "
+                "Pick one. Practice every day with real projects.")
+
+
+def test_split_keeps_list_items_and_sentences_of_three_words_or_more():
+    assert split(LIST_PASSAGE) == [
+        Unit("Here are some common paths:", False), Unit("Research scientist roles", True),
+        Unit("Machine learning engineer roles", True),
+        Unit("Each path asks for different skills.", False),
+        Unit("Practice every day with real projects.", False)]
+
+
+def test_cached_vectors_match_the_model_and_are_embedded_once(tmp_path, embedder):
+    cache = SentenceVectors(tmp_path / "s.sqlite3", embedder)
+    before = embedder.calls
+    (units, vectors), = cache.units([LIST_PASSAGE])
+    assert embedder.calls - before == len(units) == 5
+    expected = embedder.embed([u.text for u in units])
+    assert vectors.shape == expected.shape
+    assert np.abs(vectors - expected).max() < 2e-3  # kept as float16
+    before = embedder.calls
+    again = SentenceVectors(tmp_path / "s.sqlite3", embedder).units([LIST_PASSAGE, LIST_PASSAGE])
+    assert embedder.calls == before
+    assert all(np.array_equal(v, vectors) for _, v in again)
+
+
+def test_a_passage_that_splits_differently_is_embedded_again(tmp_path, embedder):
+    """Same words and content hash, other line breaks: other units, so other vectors."""
+    cache = SentenceVectors(tmp_path / "s.sqlite3", embedder)
+    cache.units(["- Use dropout layers\n- Add more data"])
+    (units, vectors), = cache.units(["- Use dropout layers - Add more data"])
+    assert [u.text for u in units] == ["Use dropout layers - Add more data"]
+    assert vectors.shape == (1, embedder.dimension)
+
+
+def test_a_damaged_cache_file_is_replaced_and_answers_go_on(tmp_path, embedder):
+    path = tmp_path / "s.sqlite3"
+    path.write_bytes(b"this is not a sqlite file" * 100)
+    cache = SentenceVectors(path, embedder)
+    (units, vectors), = cache.units([LIST_PASSAGE])
+    assert len(units) == vectors.shape[0] == 5
+    before = embedder.calls
+    SentenceVectors(path, embedder).units([LIST_PASSAGE])
+    assert embedder.calls == before  # the rebuilt file holds them
+
+
+def test_ingest_embeds_sentences_so_asking_embeds_only_the_question(tmp_path, small_kb, embedder):
+    settings = Settings(data_dir=tmp_path / "data", manifest=small_kb / "sources.toml")
+    mentor = Mentor(settings, embedder=embedder)
+    mentor.ingest()
+    before = embedder.calls
+    answer = mentor.ask("How do I stop my model from overfitting?")
+    assert answer.grounded and "dropout" in answer.text
+    assert embedder.calls - before == 2  # the search query and the question, nothing else
+
+
+def test_ingest_prunes_sentences_of_removed_passages(tmp_path, small_kb, embedder):
+    settings = Settings(data_dir=tmp_path / "data", manifest=small_kb / "sources.toml")
+    mentor = Mentor(settings, embedder=embedder)
+    mentor.ingest()
+    colab = "Colab gives free GPU access for experiments."
+    (small_kb / "notes" / "colab.md").unlink()
+    mentor.ingest()
+    before = embedder.calls
+    mentor.sentences.units([colab])
+    assert embedder.calls - before == 1  # forgotten with its passage, so embedded afresh
+    kept = "Use dropout, regularization and cross-validation."
+    before = embedder.calls
+    mentor.sentences.units([kept])
+    assert embedder.calls == before
