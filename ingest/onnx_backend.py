@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 _FILES = ("model.onnx", "tokenizer.json", "meta.json")
+_FORMAT = 2  # 2: eager attention, which runs faster in ONNX Runtime than SDPA's graph
 
 
 class OnnxModel:
@@ -98,7 +99,13 @@ def load(name: str, location: str | Path, cache_dir: Path) -> OnnxModel:
 
 
 def _complete(folder: Path) -> bool:
-    return all((folder / name).is_file() for name in _FILES)
+    """Whether ``folder`` holds a whole export in the current format."""
+    if not all((folder / name).is_file() for name in _FILES):
+        return False
+    try:
+        return json.loads((folder / "meta.json").read_text()).get("format") == _FORMAT
+    except ValueError:
+        return False
 
 
 def _export(name: str, location: str | Path, folder: Path) -> None:
@@ -108,6 +115,7 @@ def _export(name: str, location: str | Path, folder: Path) -> None:
     from ingest.embedding import sentence_transformer
 
     model = sentence_transformer(location)
+    model[0].auto_model.set_attn_implementation("eager")  # ~13% faster here, same vectors
     poolings = [m.get_config_dict() for m in model if type(m).__name__ == "Pooling"]
     if [p.get("pooling_mode") for p in poolings] != ["mean"]:
         raise SettingsError(f"model {name!r}: embed_backend 'onnx' needs mean pooling; "
@@ -127,7 +135,7 @@ def _export(name: str, location: str | Path, folder: Path) -> None:
                                                       "embedding": {0: "batch"}})
     model.tokenizer.backend_tokenizer.save(str(tmp / "tokenizer.json"))
     (tmp / "meta.json").write_text(json.dumps({
-        "model": name, "inputs": names, "max_seq_length": model.max_seq_length,
+        "format": _FORMAT, "model": name, "inputs": names, "max_seq_length": model.max_seq_length,
         "dimension": model.get_embedding_dimension()}))
     if not _complete(folder):  # else another process finished its export first: keep that
         shutil.rmtree(folder, ignore_errors=True)
