@@ -1,5 +1,8 @@
 """Ingest speed: a full build, a re-ingest with nothing changed and one after a small edit.
 
+Throughput is given as chunks/s (each pipeline's own chunks) and tokens/s (the corpus's tokens,
+the same for both, so it compares the time to ingest the same content).
+
 Mentor is timed against the baseline's full build (the baseline has no incremental path:
 running its script again rebuilds everything). Both embedding models are loaded beforehand,
 so the numbers are load + chunk + embed + store.
@@ -20,6 +23,7 @@ from assistant import Mentor, Settings
 from benchmarks import baseline, synthetic
 from benchmarks.report import ratio
 from ingest import Embedder
+from ingest.embedding import bundled_model_path
 
 KNOWLEDGE_EDIT = "guide.md"  # the one-paragraph change: the guide is the file people edit most
 
@@ -55,6 +59,7 @@ def measure(name: str, workdir: Path, root: Path, patterns: Sequence[str], embed
 
     Returns the results and both stores, for latency measurements on the same content.
     """
+    tokens = corpus_tokens(root, patterns)
     mentor_dir, baseline_dir = store_dirs(workdir, name)
     settings = Settings(data_dir=mentor_dir, manifest=root / "sources.toml")
     mentor = Mentor(settings, embedder=embedder)
@@ -66,15 +71,17 @@ def measure(name: str, workdir: Path, root: Path, patterns: Sequence[str], embed
         lambda: baseline.build(root, baseline_dir, embedding, patterns))
     result = {
         "documents": len({p for pattern in patterns for p in root.glob(pattern)}),
+        "corpus_tokens": tokens,
         "mentor": {
             "full": {"seconds": full_s, "chunks": full.total_chunks,
-                     "chunks_per_s": full.total_chunks / full_s},
+                     "chunks_per_s": full.total_chunks / full_s, "tokens_per_s": tokens / full_s},
             "no_change": {"seconds": again_s, "embedded": again.embedded},
             "changed": {"documents": documents, "seconds": changed_s,
                         "embedded": changed.embedded, "deleted": changed.deleted},
         },
         "baseline": {"full": {"seconds": baseline_s, "chunks": chunks,
-                              "chunks_per_s": chunks / baseline_s}},
+                              "chunks_per_s": chunks / baseline_s,
+                              "tokens_per_s": tokens / baseline_s}},
     }
     result["ratios"] = {
         "full_seconds_mentor_over_baseline": ratio(full_s, baseline_s),
@@ -83,6 +90,16 @@ def measure(name: str, workdir: Path, root: Path, patterns: Sequence[str], embed
         "baseline_rebuild_over_mentor_changed": ratio(baseline_s, changed_s),
     }
     return result, mentor, store
+
+
+def corpus_tokens(root: Path, patterns: Sequence[str]) -> int:
+    """Tokens (the model's word pieces) in the corpus's files: what both pipelines ingest."""
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(bundled_model_path() / "tokenizer.json"))
+    tokenizer.no_truncation()  # the file truncates at 128: count every token of the corpus
+    texts = [p.read_text(encoding="utf-8") for pattern in patterns for p in sorted(root.glob(pattern))]
+    return sum(len(e.ids) for e in tokenizer.encode_batch(texts, add_special_tokens=False))
 
 
 def store_dirs(workdir: Path, name: str) -> tuple[Path, Path]:
