@@ -70,6 +70,7 @@ def compose(question: str, passages: list[Passage], sentences: SentenceVectors) 
     picked = sorted(set(chosen), key=lambda i: (units[i].passage, units[i].order))
     cited: list[int] = []
     blocks: list[str] = []
+    previous = ""
     for passage in dict.fromkeys(units[i].passage for i in picked):
         cited.append(passage)
         n = len(cited)
@@ -77,7 +78,9 @@ def compose(question: str, passages: list[Passage], sentences: SentenceVectors) 
         header = _header(passages[passage])
         items = [f"- {u.text} [{n}]" for u in group if u.is_item]
         prose = " ".join(f"{u.text} [{n}]" for u in group if not u.is_item)
-        blocks.append("\n\n".join([header] + ([prose] if prose else []) + (["\n".join(items)] if items else [])))
+        heading = [] if header == previous else [header]  # two chunks of a section: one heading
+        previous = header
+        blocks.append("\n\n".join(heading + ([prose] if prose else []) + (["\n".join(items)] if items else [])))
     return Draft("\n\n".join(blocks), cited, best_unit)
 
 
