@@ -199,6 +199,11 @@ class Mentor:
             yield reply
             yield Answer(reply, grounded=False, mode="smalltalk", question=question)
             return
+        declined = conversation.creative_request(question)
+        if declined:
+            yield declined
+            yield Answer(declined, grounded=False, mode="refusal", question=question)
+            return
         turns = list(history or [])[-2 * self.settings.history_turns:]
         query = conversation.rewrite(question, turns)
         passages = self._find(query, self._k(k))

@@ -9,7 +9,7 @@ from assistant.evaluation import evaluate, read_cases, regressions
 EVAL = Path(__file__).resolve().parents[1] / "eval"
 # The level reached when this gate was set (see the closing note of the retrieval issue).
 FLOORS = {"hit@3": 0.92, "mrr": 0.87, "hit@1": 0.84, "must_contain": 0.75,
-          "refusal_recall": 0.82, "refusal_precision": 0.95}
+          "refusal_recall": 0.85, "refusal_precision": 0.95}
 
 
 @pytest.fixture(scope="module")
