@@ -110,7 +110,8 @@ class Mentor:
         return HybridSearch(self.store, self.embedder, cache_dir=s.data_dir,
                             config=SearchConfig(s.candidates, s.rrf_k, s.dense_weight,
                                                 s.lexical_weight, s.synonyms,
-                                                s.lexical_for_terms_only))
+                                                s.lexical_for_terms_only, s.per_section,
+                                                s.near_duplicate))
 
     def _reopenable(self) -> bool:
         return self._owns_client and not self.settings.chroma_url

@@ -12,9 +12,7 @@ from assistant.synonyms import expand
 from ingest import Embedder, Store
 from ingest.store import StoredChunk
 
-PER_SECTION = 2  # more passages from one section add little; let other sections in
 SHORTLIST = 4  # fused candidates read per passage asked for: room for dropped near-duplicates
-NEAR_DUPLICATE = 0.8  # word-set overlap above which a passage repeats one already kept
 
 
 @dataclass(frozen=True)
@@ -56,6 +54,8 @@ class SearchConfig:
     lexical_weight: float = 1.0
     synonyms: bool = True
     lexical_for_terms_only: bool = True  # BM25 joins only when the query uses a field term
+    per_section: int = 2  # more passages from one section add little: let others in (0: off)
+    near_duplicate: float = 0.8  # word-set overlap above which a passage repeats a kept one
 
 
 class HybridSearch:
@@ -109,7 +109,7 @@ class HybridSearch:
         words_only = [i for i in ranked if i not in similarity]  # found by BM25 alone: score them
         similarity.update((i, float(v @ vector)) for i, v in self.store.embeddings(words_only).items())
         return _diverse([_passage(row, similarity[row.id], version)
-                         for row in self.store.get(ranked)], k)
+                         for row in self.store.get(ranked)], k, self.config)
 
     def lexical(self, version: str | None = None) -> LexicalIndex:
         """The BM25 index for the store's content at ``version`` (default: current)."""
@@ -140,19 +140,20 @@ def _passage(row: StoredChunk, similarity: float, version: str) -> Passage:
                    metadata={**row.metadata, "index_version": version})
 
 
-def _diverse(passages: list[Passage], k: int) -> list[Passage]:
-    """Drop near-duplicates, and keep at most PER_SECTION passages of a section ahead of others."""
+def _diverse(passages: list[Passage], k: int, config: SearchConfig) -> list[Passage]:
+    """Drop near-duplicates; keep at most ``per_section`` passages of a section ahead of others."""
     kept: list[Passage] = []
     spare: list[Passage] = []
     words: list[set[str]] = []
     per_section: dict[str, int] = {}
     for passage in passages:
         bag = set(passage.text.lower().split())
-        if any(len(bag & other) / max(1, min(len(bag), len(other))) > NEAR_DUPLICATE
+        if any(len(bag & other) / max(1, min(len(bag), len(other))) > config.near_duplicate
                for other in words):
             continue
         words.append(bag)
         path = str(passage.metadata.get("section_path", ""))
         per_section[path] = per_section.get(path, 0) + 1
-        (kept if per_section[path] <= PER_SECTION else spare).append(passage)
+        limited = config.per_section and per_section[path] > config.per_section
+        (spare if limited else kept).append(passage)
     return (kept + spare)[:k]

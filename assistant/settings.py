@@ -44,6 +44,8 @@ class Settings:
     lexical_weight: float = 1.0
     synonyms: bool = True
     lexical_for_terms_only: bool = True  # BM25 only for queries using the field's rare terms
+    per_section: int = 2  # passages of one section ahead of other sections' (0: no limit)
+    near_duplicate: float = 0.8  # word overlap above which a passage is dropped (1: keep all)
     min_relevance: float = 0.37  # calibrated on tests/eval: no false refusals there
     named_relevance: float = 0.5  # the bar when a question names something never mentioned
     answer_mode: str = "auto"
@@ -142,7 +144,9 @@ def _checked(settings: Settings) -> Settings:
     for name in ("top_k", "candidates", "embed_batch_size", "max_question_chars"):
         if getattr(settings, name) < 1:
             raise SettingsError(f"{name}: must be at least 1, got {getattr(settings, name)}")
-    for name in ("min_relevance", "named_relevance"):
+    if settings.per_section < 0:
+        raise SettingsError(f"per_section: must be 0 (no limit) or more, got {settings.per_section}")
+    for name in ("min_relevance", "named_relevance", "near_duplicate"):
         if not 0.0 <= getattr(settings, name) <= 1.0:
             raise SettingsError(f"{name}: must be between 0 and 1, got {getattr(settings, name)}")
     return settings

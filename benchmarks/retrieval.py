@@ -26,7 +26,10 @@ ABLATIONS = {
                                                             "lexical_for_terms_only": False},
     "mentor, no synonyms (synonyms=False)": {"synonyms": False},
     "mentor, BM25 on every query (lexical_for_terms_only=False)": {"lexical_for_terms_only": False},
+    "mentor, no near-duplicate removal (near_duplicate=1)": {"near_duplicate": 1.0},
+    "mentor, no section diversity (per_section=0)": {"per_section": 0},
 }
+NO_HEADINGS = "mentor, headings not embedded (passage text alone)"
 _MARKUP = re.compile(r"[*_`#>]+")
 
 
@@ -73,6 +76,7 @@ def run(mentor: Mentor, store: Chroma, cases: list[Case]) -> dict[str, Any]:
         variant = Mentor(mentor.settings.replace(**change), embedder=mentor.embedder,
                          client=mentor.client)
         rows[name] = evaluate(variant, cases, answers=False).metrics
+    rows[NO_HEADINGS] = evaluate(_without_headings(mentor), cases, answers=False).metrics
     labelled = LabelledBaseline(store, mentor.store.rows())
     rows["baseline"] = evaluate(labelled, cases, answers=False).metrics
     return {
@@ -84,6 +88,21 @@ def run(mentor: Mentor, store: Chroma, cases: list[Case]) -> dict[str, Any]:
         "ratios": {name: ratio(value, rows["baseline"][name])
                    for name, value in rows["mentor"].items()},
     }
+
+
+def _without_headings(mentor: Mentor) -> Mentor:
+    """The same chunks in a second collection, their vectors embedded from the text alone.
+
+    Only the dense side changes: BM25 still reads the headings, and the metadata that scores a
+    hit is the same.
+    """
+    variant = Mentor(mentor.settings.replace(collection="no-headings"), embedder=mentor.embedder,
+                     client=mentor.client)
+    rows = list(mentor.store.rows())
+    variant.store.upsert([r.id for r in rows], mentor.embedder.embed([r.text for r in rows]),
+                         [r.text for r in rows], [r.metadata for r in rows])
+    variant.store.set_info(ingest_id="no-headings")
+    return variant
 
 
 def _fold(text: str) -> str:

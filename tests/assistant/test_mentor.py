@@ -2,7 +2,8 @@
 
 import pytest
 
-from assistant import Mentor, MentorError, Settings, StoreError
+from assistant import Mentor, MentorError, Passage, Settings, StoreError
+from assistant.retrieval import SearchConfig, _diverse
 
 
 def test_ingest_stores_every_source_once(mentor):
@@ -101,6 +102,23 @@ def test_settings_layer_config_env_and_flags(tmp_path):
     assert Settings.load(environ={"MENTOR_CONFIG": str(config)}).answer_mode == "extractive"
     with pytest.raises(MentorError, match="MENTOR_TOP_K"):
         Settings.load(environ={"MENTOR_TOP_K": "many"})
+    with pytest.raises(MentorError, match="per_section: must be 0"):
+        Settings.load(environ={"MENTOR_PER_SECTION": "-1"})
+    with pytest.raises(MentorError, match="near_duplicate: must be between 0 and 1"):
+        Settings.load(environ={"MENTOR_NEAR_DUPLICATE": "1.5"})
+
+
+def test_section_diversity_and_near_duplicate_removal_follow_their_settings():
+    def passage(i, section, text):
+        return Passage(id=str(i), text=text, score=0.5, metadata={"section_path": section})
+
+    ranked = [passage(1, "A", "colab gives free gpus"), passage(2, "A", "sessions end after hours"),
+              passage(3, "A", "save your work to drive"), passage(4, "B", "kaggle has notebooks too"),
+              passage(5, "B", "Kaggle has notebooks too")]
+    ids = lambda config: [p.id for p in _diverse(ranked, 5, config)]  # noqa: E731
+    assert ids(SearchConfig()) == ["1", "2", "4", "3"]  # a third "A" waits; "5" repeats "4"
+    assert ids(SearchConfig(per_section=0)) == ["1", "2", "3", "4"]
+    assert ids(SearchConfig(near_duplicate=1.0)) == ["1", "2", "4", "5", "3"]
 
 
 def _fake_model(text):
