@@ -122,18 +122,21 @@ class Mentor:
             old.close()
         self._searcher = self._new_search()
 
-    def _find(self, query: str, k: int) -> list[Passage]:
-        """Search, reopening the store once if it failed because another process changed it."""
+    def _find(self, query: str, k: int) -> tuple[HybridSearch, list[Passage]]:
+        """Search, reopening the store once if it failed because another process changed it.
+
+        Returns the search that answered too, for its BM25 index.
+        """
         search, version = self._current()
         try:
-            return search.search(query, k, version)
+            return search, search.search(query, k, version)
         except MentorError:
             raise
         except Exception:  # noqa: BLE001 - chromadb's errors for a store changed underneath
             if not self._reopenable():
                 raise
             search, version = self._current(stale=search)
-            return search.search(query, k, version)
+            return search, search.search(query, k, version)
 
     def ingest(self, sources: Sequence[str] | None = None, *, full: bool = False,
                dry_run: bool = False, progress: Progress | None = None) -> IngestReport:
@@ -171,7 +174,7 @@ class Mentor:
         Raises:
             MentorError: the query is empty or too long, or ``k`` is out of range.
         """
-        return self._find(self._clean(query), self._k(k))
+        return self._find(self._clean(query), self._k(k))[1]
 
     def ask(self, question: str, history: Sequence[Any] | None = None, *,
             k: int | None = None, mode: str | None = None) -> Answer:
@@ -207,12 +210,12 @@ class Mentor:
             return
         turns = list(history or [])[-2 * self.settings.history_turns:]
         query = conversation.rewrite(question, turns)
-        passages = self._find(query, self._k(k))
+        search, passages = self._find(query, self._k(k))
         version = passages[0].metadata["index_version"] if passages else self.index_version
         draft = extractive.compose(query, passages, self.sentences)
         best = max([draft.best_unit, *(p.score for p in passages)])
         # A question about something the knowledge base never names needs a closer match.
-        unknown = self._current()[0].lexical(version).unknown_names(question)
+        unknown = search.lexical(version).unknown_names(question)
         needed = max(self.settings.min_relevance, self.settings.named_relevance) if unknown \
             else self.settings.min_relevance
         if not draft.cited or best < needed:
