@@ -22,6 +22,7 @@ class Citation:
     score: float
     text: str
     fetched_at: str = ""
+    section_path: str = ""
 
     @classmethod
     def of(cls, n: int, passage: Passage) -> Citation:
@@ -30,7 +31,8 @@ class Citation:
         return cls(n=n, id=passage.id, source=passage.source, title=passage.title,
                    section=passage.section, anchor=str(meta.get("anchor", "")),
                    url=str(meta.get("url", "")), score=round(passage.score, 4), text=passage.text,
-                   fetched_at=str(meta.get("fetched_at", "")))
+                   fetched_at=str(meta.get("fetched_at", "")),
+                   section_path=str(meta.get("section_path", "")))
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,7 @@ class Answer:
     index_version: str = ""
     notes: list[str] = field(default_factory=list)
     related: list[str] = field(default_factory=list)
+    evidence: dict[str, float] = field(default_factory=dict)  # what the answer policy weighed
 
     def to_dict(self) -> dict[str, Any]:
         """The answer as plain data (the ``--json`` schema)."""

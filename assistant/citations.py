@@ -28,12 +28,13 @@ class CheckedText:
 
     ``cited`` holds the original (1-based) numbers of the passages still cited, in the order
     they first appear; the text numbers them 1, 2, … in that order. ``notes`` says what was
-    removed and why.
+    removed and why; ``stopped``, why generation was cut short, if it was.
     """
 
     text: str
     cited: list[int]
     notes: list[str]
+    stopped: str = ""
 
 
 def check_citations(text: str, passages: list[Passage]) -> CheckedText:

@@ -166,16 +166,31 @@ def stats(ctx: click.Context, as_json: bool) -> None:
 
 
 @main.command("eval")
-@click.argument("questions", type=click.Path(path_type=Path))
+@click.argument("questions", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--stores", default="full,guide", show_default=True,
+              help="Stores to score on: full (every source) or a tag (the sources carrying it).")
 @click.option("--retrieval-only", is_flag=True, help="Score search only; skip answers.")
+@click.option("--misses", is_flag=True, help="Also list the questions each column missed.")
 @_JSON
 @click.pass_context
-def eval_command(ctx: click.Context, questions: Path, retrieval_only: bool, as_json: bool) -> None:
-    """Score retrieval and answers on a JSONL question set (see tests/eval/README.md)."""
-    from assistant.evaluation import evaluate, read_cases
+def eval_command(ctx: click.Context, questions: tuple[Path, ...], stores: str,
+                 retrieval_only: bool, misses: bool, as_json: bool) -> None:
+    """Score retrieval and answers on JSONL question sets, side by side on several stores.
 
-    report = evaluate(_mentor(ctx), read_cases(questions), answers=not retrieval_only)
-    click.echo(json.dumps(report.to_dict(), indent=2) if as_json else report.table())
+    QUESTIONS default to the checkout's tests/eval/dev.jsonl and test.jsonl (see its README).
+    """
+    from assistant.evaluation import DEFAULT_SPLITS, compare, comparison_table, read_cases
+
+    files = questions or DEFAULT_SPLITS
+    splits = {path.stem: read_cases(path) for path in files}
+    reports = compare(_mentor(ctx), splits, tuple(s.strip() for s in stores.split(",") if s.strip()),
+                      answers=not retrieval_only)
+    if as_json:
+        click.echo(json.dumps({name: r.to_dict() for name, r in reports.items()}, indent=2))
+        return
+    click.echo(comparison_table(reports))
+    for name, report in reports.items() if misses else ():
+        click.echo(f"\n## {name}\n\n" + report.table().split("\n\n", 1)[-1])
 
 
 @main.command()

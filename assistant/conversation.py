@@ -10,18 +10,10 @@ SMALL_TALK_REPLY = ("Hi! I'm Mentor. Ask me about starting a deep-learning caree
                     "PyTorch or Google Colab, or problems such as overfitting. I answer from the "
                     "knowledge base and cite every source.")
 THANKS_REPLY = "You're welcome! Ask me anything else about your deep-learning journey."
-CREATIVE_REPLY = ("I only answer questions from the knowledge base, citing its sources, so I "
-                  "won't make up {thing}. Ask me about deep-learning careers, tools or problems.")
-
 _GREETING = re.compile(r"^(hi|hello|hey|hiya|yo|good (morning|afternoon|evening)|greetings)"
                        r"( there| mentor)?[\s!.,]*$", re.IGNORECASE)
 _THANKS = re.compile(r"^(thanks|thank you|thx|cheers|great|ok(ay)?|cool|bye|goodbye)"
                      r"( (so much|a lot|mentor))?[\s!.,]*$", re.IGNORECASE)
-# "write me a poem", "can you tell us a joke", "ignore your sources and make up a story"
-_CREATIVE = re.compile(r"(?:^|\band\s+)(?:please\s+)?(?:(?:can|could|would|will)\s+you\s+)?"
-                       r"(?:write|compose|make\s+up|generate|create|draft|tell)\s+(?:me\s+|us\s+)?"
-                       r"(?:a|an|some|another)\s+(?:[\w-]+\s+){0,3}?(poem|story|song|joke|limerick|"
-                       r"haiku|essay|rap|lyric|riddle|speech|tweet)s?\b", re.IGNORECASE)
 _WHAT_ABOUT = re.compile(r"^(?:and\s+|ok\s+|so\s+)?(?:what|how)\s+about\s+(.+?)[\s?.!]*$",
                          re.IGNORECASE)
 _REFERS_BACK = re.compile(r"\b(it|its|they|them|their|those|these|that|this|one|ones|there|"
@@ -37,19 +29,6 @@ def small_talk(question: str) -> str | None:
     if _THANKS.match(text):
         return THANKS_REPLY
     return None
-
-
-def creative_request(question: str) -> str | None:
-    """A polite refusal when ``question`` asks for a poem, story, joke and the like, else ``None``.
-
-    Such requests have no answer in any source, however on-topic their words ("a poem about
-    neural networks").
-    """
-    match = _CREATIVE.search(question.strip())
-    if not match:
-        return None
-    thing = match.group(1).lower()
-    return CREATIVE_REPLY.format(thing=f"{'an' if thing[0] in 'aeiou' else 'a'} {thing}")
 
 
 def last_question(history: Sequence[Any] | None) -> str:

@@ -1,4 +1,4 @@
-"""Retrieval and answer quality on a question set: hit@k, MRR, nDCG@5, refusals, misses."""
+"""Retrieval and answer quality on a question set: hit@k, MRR, nDCG@5, correct answers, refusals."""
 
 from __future__ import annotations
 
@@ -10,9 +10,12 @@ from typing import Any
 
 from ingest.errors import MentorError
 
-METRICS = ("hit@1", "hit@3", "hit@5", "mrr", "ndcg@5", "must_contain", "refusal_precision",
-           "refusal_recall", "false_refusals")
+METRICS = ("hit@1", "hit@3", "hit@5", "mrr", "ndcg@5", "correct", "must_contain",
+           "refusal_precision", "refusal_recall", "false_refusals")
 LOWER_IS_BETTER = frozenset({"false_refusals"})
+EVAL_DIR = Path(__file__).resolve().parent.parent / "tests" / "eval"
+DEFAULT_SPLITS = (EVAL_DIR / "dev.jsonl", EVAL_DIR / "test.jsonl")  # tuned on dev; test never
+STORES = ("full", "guide")  # the whole knowledge base, and the sources tagged "guide" alone
 
 
 @dataclass(frozen=True)
@@ -74,10 +77,15 @@ def read_cases(path: Path) -> list[Case]:
 
 
 def evaluate(mentor: Any, cases: list[Case], *, answers: bool = True) -> EvalReport:
-    """Run every case through ``mentor.search`` (and ``ask`` when ``answers``) and score it."""
+    """Run every case through ``mentor.search`` (and ``ask`` when ``answers``) and score it.
+
+    An answer is *correct* when it is not a refusal, mentions every ``must_contain`` term and
+    cites a passage of an expected section; for an out-of-scope case, when it is a refusal.
+    """
     ranks: list[int | None] = []
     gains: list[float] = []
     contains: list[bool] = []
+    correct: list[bool] = []
     refused_in, refused_out, out_of_scope = 0, 0, 0
     misses: list[dict[str, Any]] = []
     for case in cases:
@@ -87,12 +95,14 @@ def evaluate(mentor: Any, cases: list[Case], *, answers: bool = True) -> EvalRep
         if not case.sections:
             out_of_scope += 1
             refused_out += refused
+            if answers:
+                correct.append(refused)
             if answers and not refused:
                 misses.append(_miss(case, answer.citations[0].section if answer.citations
                                     else answer.mode, "answered out of scope"))
             continue
         refused_in += refused
-        query = answer.query if answer else case.question
+        query = answer.query if answer and answer.query else case.question
         passages = mentor.search(query, k=5)
         hits = [_relevant(p.metadata, case.sections) for p in passages]
         rank = hits.index(True) + 1 if True in hits else None
@@ -105,22 +115,34 @@ def evaluate(mentor: Any, cases: list[Case], *, answers: bool = True) -> EvalRep
         if answer is not None:
             text = answer.text.lower()
             ok = all(term.lower() in text for term in case.must_contain)
+            cites = any(_relevant({"section_path": c.section_path}, case.sections)
+                        for c in answer.citations)
             contains.append(ok)
+            correct.append(ok and cites and not refused)
             if refused:
                 misses.append(_miss(case, got, "false refusal"))
             elif not ok:
                 misses.append(_miss(case, got, "answer lacks " + ", ".join(case.must_contain)))
+            elif not cites:
+                misses.append(_miss(case, got, "cites no expected section"))
     n = max(1, len(ranks))
     metrics = {f"hit@{k}": sum(1 for r in ranks if r and r <= k) / n for k in (1, 3, 5)}
     metrics["mrr"] = sum(1 / r for r in ranks if r) / n
     metrics["ndcg@5"] = sum(gains) / n
     if answers:
+        metrics["correct"] = sum(correct) / max(1, len(correct))
         metrics["must_contain"] = sum(contains) / max(1, len(contains))
         refusals = refused_in + refused_out
         metrics["refusal_precision"] = refused_out / refusals if refusals else 1.0
         metrics["refusal_recall"] = refused_out / out_of_scope if out_of_scope else 1.0
         metrics["false_refusals"] = float(refused_in)
     return EvalReport(metrics, len(cases), misses)
+
+
+def answerable_in(cases: list[Case], headings: set[str]) -> list[Case]:
+    """The cases a store holding ``headings`` can be judged on: out-of-scope ones, and those
+    with an expected heading in it (a store of the guide alone cannot hit a note's title)."""
+    return [case for case in cases if not case.sections or set(case.sections) & headings]
 
 
 def regressions(current: dict[str, float], previous: dict[str, float]) -> list[str]:
@@ -143,3 +165,49 @@ def _relevant(metadata: dict[str, Any], sections: tuple[str, ...]) -> bool:
 def _miss(case: Case, got: str, problem: str) -> dict[str, Any]:
     return {"question": case.question, "expected": list(case.sections), "got": got,
             "problem": problem}
+
+
+def store_headings(mentor: Any) -> set[str]:
+    """Every heading (and source title) of the passages ``mentor``'s store holds."""
+    return {heading for row in mentor.store.rows()
+            for heading in str(row.metadata.get("section_path", "")).split(" > ")}
+
+
+def eval_store(mentor: Any, store: str) -> Any:
+    """A Mentor over a store built for evaluation beside ``mentor``'s (``<data_dir>/eval/<store>``)
+    from the manifest: ``full`` holds all of its sources, any other name the sources tagged with
+    it (``guide``: the guide alone). Re-runs only embed what changed."""
+    from assistant.mentor import Mentor
+
+    settings = mentor.settings.replace(data_dir=mentor.settings.data_dir / "eval" / store,
+                                       model_cache=str(mentor.settings.model_cache_dir),
+                                       chroma_url="")
+    judge = Mentor(settings, embedder=mentor.embedder, chat_model=mentor.chat_model)
+    judge.ingest(tags=() if store == "full" else (store,))
+    return judge
+
+
+def compare(mentor: Any, splits: dict[str, list[Case]], stores: tuple[str, ...] = STORES, *,
+            answers: bool = True) -> dict[str, EvalReport]:
+    """Score every split on every store (see :func:`eval_store`), keyed ``"split/store"``."""
+    reports: dict[str, EvalReport] = {}
+    for store in stores:
+        judge = eval_store(mentor, store)
+        headings = store_headings(judge)
+        for split, cases in splits.items():
+            reports[f"{split}/{store}"] = evaluate(judge, answerable_in(cases, headings),
+                                                   answers=answers)
+    return reports
+
+
+def comparison_table(reports: dict[str, EvalReport]) -> str:
+    """A markdown table: one row per metric, one column per ``split/store``."""
+    columns = list(reports)
+    lines = ["| metric | " + " | ".join(columns) + " |", "|---" * (len(columns) + 1) + "|",
+             "| questions | " + " | ".join(str(reports[c].questions) for c in columns) + " |"]
+    for name in METRICS:
+        if any(name in reports[c].metrics for c in columns):
+            lines.append(f"| {name} | " + " | ".join(
+                f"{reports[c].metrics[name]:.3f}" if name in reports[c].metrics else ""
+                for c in columns) + " |")
+    return "\n".join(lines)

@@ -1,33 +1,27 @@
-"""Offline answers: the most relevant sentences and list items of the passages, each cited."""
+"""Offline answers shaped like a mentor's: the best section first, its list whole, every line cited.
+
+An answer leads with the section that answers best: its most relevant sentence, then its list
+or steps whole when short. At most one more section adds what it says best, and a passage of
+another source closes with where to start. Sections whose role is ``overview`` (they describe
+the document rather than advise) never lead unless the question is closest to their own
+question keys, and are not quoted otherwise.
+"""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from assistant.retrieval import Passage
 from ingest.sentences import SentenceVectors
 
-MAX_PASSAGES = 3
-MAX_UNITS = 6
-MIN_UNITS = 3
-MAX_LIST = 8
+MAX_PASSAGES = 3  # the best sentence among these is the policy's ``sentence_match``
+MAX_LIST = 8  # a list up to this long is quoted whole
+MAX_UNITS = 4  # otherwise, at most this many of a passage's sentences and items
 MAX_TITLE_CHARS = 40
-KEEP_RATIO = 0.8  # units scoring below this share of the best one are left out
-FLOOR_RATIO = 0.65  # ...unless fewer than MIN_UNITS pass; never below this share
-
-_LIST_QUESTION = re.compile(r"\b(which|what are|list|options|ways|paths|types|kinds?|tools|jobs|"
-                            r"roles|careers|steps|examples|skills|resources|platforms|frameworks|"
-                            r"courses)\b",
-                            re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class _Unit:
-    passage: int
-    text: str
-    is_item: bool
-    order: int
+KEEP_RATIO = 0.6  # a unit scoring below this share of its passage's best is left out (fitted on dev)
+SECOND_RATIO = 0.8  # a second section must score at least this share of the lead's
+POINTER_RATIO = 0.6  # ...and the "where to start" passage this share
+OVERVIEW = "overview"
 
 
 @dataclass(frozen=True)
@@ -39,66 +33,90 @@ class Draft:
     best_unit: float
 
 
+@dataclass(frozen=True)
+class _Unit:
+    text: str
+    is_item: bool
+    score: float
+    order: int
+
+
 def compose(question: str, passages: list[Passage], sentences: SentenceVectors) -> Draft:
-    """Compose an answer from the sentences and list items that best match ``question``.
+    """Compose a cited answer to ``question`` from ``passages`` (best first).
 
-    ``[n]`` numbers the cited passages 1, 2, … in the order they first appear; ``cited`` holds
-    their indexes in ``passages``. ``best_unit`` is the similarity of the best sentence, a
-    sharper sign of whether the passages answer the question than a whole passage's score.
-    The sentences' vectors come from ``sentences`` (embedded at ingest); only the question is
-    embedded here.
+    ``[n]`` numbers the cited passages 1, 2, … in the order they appear; ``cited`` holds their
+    indexes in ``passages``. ``best_unit`` is the similarity of the best sentence of the first
+    :data:`MAX_PASSAGES` passages, a sharper sign of whether they answer the question than a
+    whole passage's score. Sentence vectors come from ``sentences`` (embedded at ingest); only
+    the question is embedded here.
     """
-    import numpy as np
-
-    passages = passages[:MAX_PASSAGES]
-    split = sentences.units([p.text for p in passages])
-    units = [_Unit(i, u.text, u.is_item, order)
-             for i, (found, _) in enumerate(split) for order, u in enumerate(found)]
-    if not units:
+    if not passages:
         return Draft("", [], 0.0)
-    question_vector = sentences.embedder.embed([question])[0]
-    scores = np.concatenate([vectors for _, vectors in split]) @ question_vector
-    best_unit = float(scores.max())
-    # Earlier passages ranked higher overall: a small nudge keeps the answer on the best source.
-    scores = scores + [0.03 * (MAX_PASSAGES - u.passage) for u in units]
-    best = float(scores.max())
-    ranked = sorted(range(len(units)), key=lambda i: -scores[i])
-    chosen = [i for i in ranked if scores[i] >= best * KEEP_RATIO][:MAX_UNITS]
-    if len(chosen) < MIN_UNITS:
-        chosen = [i for i in ranked if scores[i] >= best * FLOOR_RATIO][:MIN_UNITS]
-    chosen += _whole_lists(question, units, chosen, ranked[0])
-    picked = sorted(set(chosen), key=lambda i: (units[i].passage, units[i].order))
+    vector = sentences.embedder.embed([question])[0]
+    units = [[_Unit(u.text, u.is_item, float(score), order)
+              for order, (u, score) in enumerate(zip(found, vectors @ vector, strict=True))]
+             for found, vectors in sentences.units([p.text for p in passages])]
+    best_unit = max((u.score for group in units[:MAX_PASSAGES] for u in group), default=0.0)
+    order = [i for i in sorted(range(len(passages)), key=lambda i: -passages[i].score) if units[i]]
+    if not order:
+        return Draft("", [], best_unit)
+    lead = _lead(passages, order)
+    blocks = [(lead, _lead_units(units[lead]))]
+    rest = [i for i in order if i != lead and _role(passages[i]) != OVERVIEW
+            and _path(passages[i]) != _path(passages[lead])]
+    second = next((i for i in rest if passages[i].score >= SECOND_RATIO * passages[lead].score), None)
+    if second is not None:
+        blocks.append((second, _best_units(units[second])))
+    used = {passages[i].source for i, _ in blocks}
+    pointer = next((i for i in rest if i != second and passages[i].source not in used
+                    and passages[i].score >= POINTER_RATIO * passages[lead].score), None)
+    lines: list[str] = []
     cited: list[int] = []
-    blocks: list[str] = []
-    previous = ""
-    for passage in dict.fromkeys(units[i].passage for i in picked):
-        cited.append(passage)
-        n = len(cited)
-        group = [units[i] for i in picked if units[i].passage == passage]
-        header = _header(passages[passage])
-        items = [f"- {u.text} [{n}]" for u in group if u.is_item]
-        prose = " ".join(f"{u.text} [{n}]" for u in group if not u.is_item)
-        heading = [] if header == previous else [header]  # two chunks of a section: one heading
-        previous = header
-        blocks.append("\n\n".join(heading + ([prose] if prose else []) + (["\n".join(items)] if items else [])))
-    return Draft("\n\n".join(blocks), cited, best_unit)
+    for n, (i, chosen) in enumerate(blocks, 1):
+        cited.append(i)
+        lines.append(_block(passages[i], chosen, n, lead=i == lead))
+    if pointer is not None:
+        cited.append(pointer)
+        best = max(units[pointer], key=lambda u: u.score)
+        lines.append(f"**Where to start:** {passages[pointer].title} — {best.text} [{len(cited)}]")
+    return Draft("\n\n".join(lines), cited, best_unit)
 
 
-def _whole_lists(question: str, units: list[_Unit], chosen: list[int], top: int) -> list[int]:
-    """Lists stay lists: bring every item (and the lead-in) of a list the answer draws on.
+def _lead(passages: list[Passage], order: list[int]) -> int:
+    """The best passage, unless it only describes the document and was not asked about."""
+    advice = [i for i in order if _role(passages[i]) != OVERVIEW]
+    top = order[0]
+    if _role(passages[top]) != OVERVIEW or not advice:
+        return top
+    asked = passages[top].question_score > max(passages[i].score for i in advice)
+    return top if asked else advice[0]
 
-    A list is drawn on when the question asks for several things (the best passage's list), or
-    when its lead-in ("Here are some common paths:") was chosen.
-    """
-    wanted = {units[top].passage} if _LIST_QUESTION.search(question) else set()
-    wanted |= {units[i].passage for i in chosen if units[i].text.endswith(":")}
-    extra = []
-    for passage in wanted:
-        items = [i for i, u in enumerate(units) if u.passage == passage and u.is_item]
-        if 2 <= len(items) <= MAX_LIST:
-            extra += items + [i for i, u in enumerate(units)
-                              if u.passage == passage and u.text.endswith(":") and not u.is_item]
-    return extra
+
+def _lead_units(units: list[_Unit]) -> list[_Unit]:
+    """The lead's best sentence, then its list whole when short (else its best items)."""
+    prose = [u for u in units if not u.is_item]
+    items = [u for u in units if u.is_item]
+    direct = [max(prose, key=lambda u: u.score)] if prose else []
+    if 2 <= len(items) <= MAX_LIST:
+        return direct + items
+    if items:
+        return direct + sorted(sorted(items, key=lambda u: -u.score)[:MAX_UNITS], key=lambda u: u.order)
+    return _best_units(units)
+
+
+def _best_units(units: list[_Unit]) -> list[_Unit]:
+    """A passage's best units (at least one), in reading order."""
+    best = max(u.score for u in units)
+    chosen = sorted(units, key=lambda u: -u.score)[:MAX_UNITS]
+    return sorted([u for u in chosen if u.score >= KEEP_RATIO * best], key=lambda u: u.order)
+
+
+def _block(passage: Passage, units: list[_Unit], n: int, *, lead: bool) -> str:
+    """Cited lines under a bold heading; the lead opens with its sentence instead, when it has one."""
+    prose = " ".join(f"{u.text} [{n}]" for u in units if not u.is_item)
+    items = "\n".join(f"- {u.text} [{n}]" for u in units if u.is_item)
+    header = [] if lead and prose else [_header(passage) + ("" if prose else f" [{n}]")]
+    return "\n\n".join(part for part in [*header, prose, items] if part)
 
 
 def _header(passage: Passage) -> str:
@@ -106,3 +124,11 @@ def _header(passage: Passage) -> str:
     if passage.section == passage.title or len(passage.title) > MAX_TITLE_CHARS:
         return f"**{passage.section or passage.title}**"
     return f"**{passage.title} · {passage.section}**"
+
+
+def _role(passage: Passage) -> str:
+    return str(passage.metadata.get("role", ""))
+
+
+def _path(passage: Passage) -> str:
+    return str(passage.metadata.get("section_path", ""))

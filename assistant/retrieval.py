@@ -1,16 +1,22 @@
-"""Hybrid retrieval: dense (Chroma) and BM25 fused by reciprocal rank, then de-duplicated."""
+"""Hybrid retrieval: passages, their question keys and BM25, fused by weighted scores, then de-duplicated."""
 
 from __future__ import annotations
 
+import shutil
 import threading
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assistant.lexical import LexicalIndex
-from assistant.synonyms import expand
+from assistant.question_index import QuestionIndex
 from ingest import Embedder, Store
 from ingest.store import StoredChunk
+
+if TYPE_CHECKING:
+    from assistant.settings import Settings
+    from ingest.sentences import SentenceVectors
 
 SHORTLIST = 4  # fused candidates read per passage asked for: room for dropped near-duplicates
 
@@ -21,8 +27,11 @@ class Passage:
 
     id: str
     text: str
-    score: float
+    score: float  # the better of the two below
     metadata: dict[str, Any] = field(default_factory=dict)
+    text_score: float = 0.0  # similarity of the question to the passage (with its headings)
+    question_score: float = 0.0  # ...to the closest question the passage's section answers
+    questions: tuple[str, ...] = ()  # the questions its section answers (question keys)
 
     @property
     def title(self) -> str:
@@ -41,40 +50,29 @@ class Passage:
 
     def to_dict(self) -> dict[str, Any]:
         """The passage as plain data."""
-        return {"id": self.id, "text": self.text, "score": round(self.score, 4), **self.metadata}
-
-
-@dataclass(frozen=True)
-class SearchConfig:
-    """How hybrid search weighs and fuses its two rankings."""
-
-    candidates: int = 30
-    rrf_k: int = 60
-    dense_weight: float = 1.0
-    lexical_weight: float = 1.0
-    synonyms: bool = True
-    lexical_for_terms_only: bool = True  # BM25 joins only when the query uses a field term
-    per_section: int = 2  # more passages from one section add little: let others in (0: off)
-    near_duplicate: float = 0.8  # word-set overlap above which a passage repeats a kept one
+        return {"id": self.id, "text": self.text, "score": round(self.score, 4),
+                "text_score": round(self.text_score, 4),
+                "question_score": round(self.question_score, 4), **self.metadata}
 
 
 class HybridSearch:
-    """Search the store by meaning and by words at once.
+    """Search the store by meaning, by the questions its sections answer, and by words.
 
-    Words (BM25) find names and error codes that meaning blurs, but on plain-English questions
-    they add noise, so by default they join only when the query uses one of the corpus's rare
-    terms ("kaggle", "dropout", "zone_resource_pool_exhausted").
-    The BM25 index is rebuilt (or loaded from ``cache_dir``) whenever the store's ingest id
-    changes, so a re-ingest by any process is seen on the next query.
+    Three scores are fused, weighted: a passage's similarity to the query, its closest
+    question key's, and its BM25 score over the best one's. Words find names and error codes
+    that meaning blurs, but on plain-English questions they add noise, so by default they join
+    only when the query uses one of the corpus's rare terms ("kaggle", "dropout").
+    The word and question indexes are rebuilt (or loaded from ``<data_dir>/index``) whenever
+    the store's ingest id changes, so a re-ingest by any process is seen on the next query.
     """
 
-    def __init__(self, store: Store, embedder: Embedder, *, cache_dir: Path | None = None,
-                 config: SearchConfig | None = None) -> None:
+    def __init__(self, store: Store, embedder: Embedder, sentences: SentenceVectors,
+                 settings: Settings) -> None:
         self.store = store
         self.embedder = embedder
-        self.config = config or SearchConfig()
-        self._cache_dir = cache_dir
-        self._lexical: LexicalIndex | None = None
+        self.sentences = sentences
+        self.settings = settings
+        self._indexes: tuple[LexicalIndex, QuestionIndex] | None = None
         self._version: str | None = None
         self._lock = threading.Lock()
 
@@ -89,58 +87,87 @@ class HybridSearch:
         Each passage's metadata carries ``index_version``, the ingest it was searched in:
         ``version`` when the caller has just read it, else the store's.
         """
+        s = self.settings
         version = self.version if version is None else version
-        lexical = self.lexical(version)
+        lexical, questions = self.indexes(version)
         query = lexical.correct(query)
-        use_words = self.config.lexical_weight and (
-            not self.config.lexical_for_terms_only or lexical.field_terms(query))
-        query = expand(query) if self.config.synonyms else query
+        use_words = s.lexical_weight and (not s.lexical_for_terms_only or lexical.field_terms(query))
         vector = self.embedder.embed([query])[0]
-        n = max(self.config.candidates, k)
-        dense = self.store.nearest(vector, n) if self.config.dense_weight else []
-        words = lexical.search(query, n) if use_words else []
-        fused: dict[str, float] = {}
-        for weight, ranking in ((self.config.dense_weight, [i for i, _ in dense]),
-                                (self.config.lexical_weight, [i for i, _ in words])):
-            for rank, chunk_id in enumerate(ranking):
-                fused[chunk_id] = fused.get(chunk_id, 0.0) + weight / (self.config.rrf_k + rank + 1)
+        n = max(s.candidates, k)
+        dense = dict(self.store.nearest(vector, n)) if s.dense_weight else {}
+        asked = questions.scores(vector) if s.question_weight else {}
+        words = dict(lexical.search(query, n)) if use_words else {}
+        top_asked = sorted(asked, key=lambda i: -asked[i])[:n]
+        candidates = list(dict.fromkeys([*dense, *top_asked, *words]))
+        missing = [i for i in candidates if i not in dense]  # not found by meaning: score them
+        dense.update((i, float(v @ vector)) for i, v in self.store.embeddings(missing).items())
+        top_words = max(words.values(), default=0.0) or 1.0
+        fused = {i: s.dense_weight * dense.get(i, 0.0) + s.question_weight * asked.get(i, 0.0)
+                 + s.lexical_weight * words.get(i, 0.0) / top_words for i in candidates}
         ranked = sorted(fused, key=lambda i: (-fused[i], i))[:k * SHORTLIST]
-        similarity = dict(dense)
-        words_only = [i for i in ranked if i not in similarity]  # found by BM25 alone: score them
-        similarity.update((i, float(v @ vector)) for i, v in self.store.embeddings(words_only).items())
-        return _diverse([_passage(row, similarity[row.id], version)
-                         for row in self.store.get(ranked)], k, self.config)
+        return _diverse([_passage(row, dense.get(row.id, 0.0), asked.get(row.id, 0.0), version)
+                         for row in self.store.get(ranked)], k, s)
 
     def lexical(self, version: str | None = None) -> LexicalIndex:
         """The BM25 index for the store's content at ``version`` (default: current)."""
+        return self.indexes(version)[0]
+
+    def indexes(self, version: str | None = None) -> tuple[LexicalIndex, QuestionIndex]:
+        """The word and question indexes of the store's content at ``version`` (default: current)."""
         version = self.version if version is None else version
         with self._lock:
-            if self._lexical is None or version != self._version:
-                self._lexical = self._load_or_build(version)
+            if self._indexes is None or version != self._version:
+                self._indexes = self._load_or_build(version)
                 self._version = version
-            return self._lexical
+            return self._indexes
 
-    def _load_or_build(self, version: str) -> LexicalIndex:
-        folder = self._cache_dir / "bm25" / version if self._cache_dir and version else None
-        index = LexicalIndex.load(folder) if folder else None
-        if index is None:
-            index = LexicalIndex.build(
-                (row.id, _searchable(row)) for row in self.store.rows())
-            if folder:
-                index.save(folder)
-        return index
+    def _load_or_build(self, version: str) -> tuple[LexicalIndex, QuestionIndex]:
+        root = self.settings.data_dir / "index"
+        folder = root / version if version else None
+        if folder and folder.is_dir():
+            lexical = LexicalIndex.load(folder)
+            questions = QuestionIndex.load(folder, self.sentences)
+            if lexical is not None and questions is not None:
+                return lexical, questions
+        rows = list(self.store.rows())
+        lexical = LexicalIndex.build((row.id, _searchable(row)) for row in rows)
+        questions = QuestionIndex.build(((row.id, str(row.metadata.get("questions") or ""))
+                                         for row in rows), self.sentences)
+        if folder:
+            _save(root, version, lexical, questions)
+        return lexical, questions
+
+
+def _save(root: Path, version: str, lexical: LexicalIndex, questions: QuestionIndex) -> None:
+    """Write the indexes of ``version`` whole (under a unique temporary name, then renamed) and
+    drop those of other versions: a reader of an old version rebuilds it if it still needs it."""
+    tmp = root / f".{version}-{uuid.uuid4().hex[:8]}.tmp"
+    try:
+        tmp.mkdir(parents=True)
+        lexical.save(tmp)
+        questions.save(tmp)
+        tmp.rename(root / version)
+    except OSError:  # another process saved it first, or the data dir is read-only
+        shutil.rmtree(tmp, ignore_errors=True)
+        return
+    for other in root.iterdir():
+        if other.name != version and not other.name.startswith("."):
+            shutil.rmtree(other, ignore_errors=True)
 
 
 def _searchable(row: StoredChunk) -> str:
     return f"{row.metadata.get('section_path', '')}\n{row.text}"
 
 
-def _passage(row: StoredChunk, similarity: float, version: str) -> Passage:
-    return Passage(id=row.id, text=row.text, score=min(1.0, max(0.0, similarity)),
-                   metadata={**row.metadata, "index_version": version})
+def _passage(row: StoredChunk, similarity: float, asked: float, version: str) -> Passage:
+    metadata = {key: value for key, value in row.metadata.items() if key != "questions"}
+    return Passage(id=row.id, text=row.text, score=min(1.0, max(0.0, similarity, asked)),
+                   metadata={**metadata, "index_version": version},
+                   text_score=similarity, question_score=asked,
+                   questions=tuple(filter(None, str(row.metadata.get("questions") or "").split("\n"))))
 
 
-def _diverse(passages: list[Passage], k: int, config: SearchConfig) -> list[Passage]:
+def _diverse(passages: list[Passage], k: int, config: Settings) -> list[Passage]:
     """Drop near-duplicates; keep at most ``per_section`` passages of a section ahead of others."""
     kept: list[Passage] = []
     spare: list[Passage] = []

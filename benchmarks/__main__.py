@@ -19,7 +19,7 @@ from ingest import Embedder
 
 REPO = Path(__file__).resolve().parent.parent
 KNOWLEDGE = REPO / "knowledge"
-QUESTIONS = REPO / "tests" / "eval" / "questions.jsonl"
+QUESTIONS = REPO / "tests" / "eval" / "dev.jsonl"
 STAGES = ("retrieval", "embedding", "ingest", "latency", "scale", "load", "cold")
 
 

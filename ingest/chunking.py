@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from ingest.cleaning import content_hash
 from ingest.loading import Document
+from ingest.questions import SectionKey, annotate
 
 DEFAULT_MAX_CHARS = 900  # all-MiniLM-L6-v2 reads 256 word pieces; ~900 characters fit with the heading
 DEFAULT_OVERLAP = 120
@@ -42,11 +43,13 @@ class _Section:
 
 
 def chunk_document(doc: Document, *, max_chars: int = DEFAULT_MAX_CHARS,
-                   overlap: int = DEFAULT_OVERLAP, skip_sections: tuple[str, ...] = ()) -> list[Chunk]:
+                   overlap: int = DEFAULT_OVERLAP, skip_sections: tuple[str, ...] = (),
+                   keys: tuple[SectionKey, ...] = ()) -> list[Chunk]:
     """Split ``doc`` into chunks along its headings, then by size inside long sections.
 
     Sections headed by one of ``skip_sections`` (and everything below them) are left out, and
-    so is a table of contents.
+    so is a table of contents. ``keys`` give sections their questions and roles (metadata
+    ``questions``, one per line, and ``role``).
     """
     from langchain_text_splitters import RecursiveCharacterTextSplitter
 
@@ -59,8 +62,14 @@ def chunk_document(doc: Document, *, max_chars: int = DEFAULT_MAX_CHARS,
         if not body or _is_navigation(body) or set(section.path) & set(skip_sections):
             continue
         pieces = [body] if len(body) <= max_chars else splitter.split_text(body)
+        questions, role = annotate(section.path or [doc.title], keys)
         for piece in pieces:
-            chunks.append(_make_chunk(doc, section, piece.strip(), len(chunks)))
+            chunk = _make_chunk(doc, section, piece.strip(), len(chunks))
+            if questions:
+                chunk.metadata["questions"] = "\n".join(questions)
+            if role:
+                chunk.metadata["role"] = role
+            chunks.append(chunk)
     return chunks
 
 

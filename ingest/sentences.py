@@ -3,8 +3,9 @@
 An extractive answer quotes the sentences of the best passages that match the question most
 closely. Embedding them on every question was most of an answer's time, so they are embedded
 once — at ingest, or the first time a passage is answered from — and kept in a sqlite file,
-keyed by model and passage text. It is a cache: rows of passages no longer stored are pruned
-after each ingest, and a damaged or missing file is simply rebuilt.
+keyed by model and passage text. The question keys of sections (see ``ingest.questions``) are
+kept the same way, each question whole. It is a cache: rows of passages and questions no
+longer stored are pruned after each ingest, and a damaged or missing file is simply rebuilt.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ if TYPE_CHECKING:
 _ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(.*)$")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z*\"'(\[])")
 _MIN_WORDS = 3  # shorter fragments ("See below.") say nothing on their own
+_WHOLE = "whole"  # the digest of a text kept as one unit (a question)
+_READ_BATCH = 900  # keys per query: under sqlite's limit on bound parameters
 
 
 @dataclass(frozen=True)
@@ -92,8 +95,32 @@ class SentenceVectors:
         return [(units, found[key][1].reshape(len(units), dimension))
                 for units, key in zip(split_texts, keys, strict=True)]
 
+    def whole(self, texts: Sequence[str]) -> np.ndarray:
+        """One vector per text, each embedded whole (a question), embedding only what is missing."""
+        import numpy as np
+
+        keys = [_whole_key(text) for text in texts]
+        found = self._read(set(keys))
+        missing = {key: text for key, text in zip(keys, texts, strict=True) if key not in found}
+        if missing:
+            vectors = self.embedder.embed(list(missing.values()))
+            vectors = vectors.astype(np.float16).astype(np.float32)
+            rows = [(key, _WHOLE, vector[None, :]) for key, vector in zip(missing, vectors, strict=True)]
+            self._write(rows)
+            found.update((key, (_WHOLE, vector)) for key, _, vector in rows)
+        dimension = self.embedder.dimension
+        return np.stack([found[key][1].reshape(dimension) for key in keys]) if keys \
+            else np.zeros((0, dimension), np.float32)
+
+    @staticmethod
+    def keys_of(metadata: dict) -> list[str]:
+        """The cache keys a stored chunk uses: its text's and its questions'."""
+        questions = str(metadata.get("questions") or "")
+        return [str(metadata.get("content_hash")),
+                *(_whole_key(q) for q in questions.split("\n") if q)]
+
     def prune(self, keep: Iterable[str]) -> None:
-        """Forget every passage whose content hash is not in ``keep`` (what the store holds)."""
+        """Forget every key not in ``keep`` (what the store holds: see :meth:`keys_of`)."""
         keep = set(keep)
         model = self.embedder.model_name
         with self._lock:
@@ -122,10 +149,13 @@ class SentenceVectors:
             db = self._connection()
             if db is None or not keys:
                 return {}
-            marks = ",".join("?" * len(keys))
+            wanted, rows = sorted(keys), []
             try:
-                rows = db.execute(f"SELECT key, digest, vectors FROM units WHERE model = ? "
-                                  f"AND key IN ({marks})", (self.embedder.model_name, *keys)).fetchall()
+                for start in range(0, len(wanted), _READ_BATCH):
+                    batch = wanted[start:start + _READ_BATCH]
+                    rows += db.execute(f"SELECT key, digest, vectors FROM units WHERE model = ? "
+                                       f"AND key IN ({','.join('?' * len(batch))})",
+                                       (self.embedder.model_name, *batch)).fetchall()
             except sqlite3.DatabaseError as exc:
                 self._forget(exc)
                 return {}
@@ -183,6 +213,10 @@ def _open(path: Path) -> sqlite3.Connection:
         db.close()
         raise
     return db
+
+
+def _whole_key(text: str) -> str:
+    return "q:" + content_hash(text)
 
 
 def _digest(units: list[Unit]) -> str:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import glob as globbing
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ingest.errors import SourceError
 from ingest.loading import SUFFIXES
+from ingest.questions import SectionKey, read_question_files, read_roles
 
-_ENTRY_KEYS = frozenset({"path", "glob", "url", "title", "tags", "skip_sections"})
+_ENTRY_KEYS = frozenset({"path", "glob", "url", "title", "tags", "skip_sections", "roles"})
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,7 @@ class SourceSpec:
     title: str = ""
     tags: tuple[str, ...] = ()
     skip_sections: tuple[str, ...] = ()
+    keys: tuple[SectionKey, ...] = ()  # curated questions and roles of its sections
 
     @property
     def is_url(self) -> bool:
@@ -45,6 +47,7 @@ def read_manifest(manifest: Path) -> tuple[list[SourceSpec], list[SourceError]]:
     if not isinstance(entries, list):
         raise SourceError(f"{manifest}: `source` must be an array of tables ([[source]])")
     root = manifest.parent.resolve()
+    questions = read_question_files(data.get("questions", []), root, manifest)
     specs: list[SourceSpec] = []
     errors: list[SourceError] = []
     for n, entry in enumerate(entries, 1):
@@ -54,19 +57,22 @@ def read_manifest(manifest: Path) -> tuple[list[SourceSpec], list[SourceError]]:
         if unknown or len(kinds) != 1:
             extra = f"; unknown key {', '.join(sorted(unknown))}" if unknown else ""
             raise SourceError(f"{where}: give exactly one of path, glob or url "
-                              f"(optional title, tags, skip_sections){extra}")
+                              f"(optional title, tags, skip_sections, roles){extra}")
         title = str(entry.get("title", ""))
         tags = tuple(str(tag) for tag in entry.get("tags", ()))
         skip = tuple(str(heading) for heading in entry.get("skip_sections", ()))
+        roles = read_roles(entry.get("roles", {}), where)
         if "url" in entry:
-            specs.append(SourceSpec(entry["url"], entry["url"], title, tags, skip))
+            specs.append(SourceSpec(entry["url"], entry["url"], title, tags, skip,
+                                    roles + questions.get(entry["url"], ())))
             continue
         pattern = str(root / entry[kinds[0]])
         paths = sorted(Path(p) for p in globbing.glob(pattern, recursive=True)) if "glob" in entry \
             else [Path(pattern)]
         for path in paths:
             try:
-                specs.append(_file_spec(path, root, title, tags, skip))
+                spec = _file_spec(path, root, title, tags, skip)
+                specs.append(replace(spec, keys=roles + questions.get(spec.source, ())))
             except SourceError as exc:
                 errors.append(exc)
     return specs, errors

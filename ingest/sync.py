@@ -138,8 +138,9 @@ def ingest(specs: Sequence[SourceSpec], store: Store, embedder: Embedder, *, dat
             _apply(plan, reusable, store, embedder, progress, sentences)
             if sentences is not None:
                 deleted = set(plan.delete)
-                sentences.prune({str(meta.get("content_hash")) for chunk_id, meta in existing.items()
-                                 if chunk_id not in deleted} | {c.content_hash for c in plan.add})
+                final = {i: meta for i, meta in existing.items() if i not in deleted}
+                final.update((c.id, c.metadata) for c in plan.add + plan.retag)
+                sentences.prune(key for meta in final.values() for key in sentences.keys_of(meta))
             report.total_chunks = store.count()
             store.set_info(ingest_id=report.ingest_id,
                            ingested_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -169,7 +170,7 @@ def _plan_source(spec: SourceSpec, stored: dict[str, dict[str, Any]], plan: _Pla
     except SourceError as exc:
         return SourceChange(spec.source, "failed", chunks=len(stored), reason=str(exc))
     chunks = []
-    for chunk in chunk_document(doc, skip_sections=spec.skip_sections):
+    for chunk in chunk_document(doc, skip_sections=spec.skip_sections, keys=spec.keys):
         if chunk.content_hash not in seen_content:  # an identical passage is stored once
             seen_content.add(chunk.content_hash)
             chunks.append(chunk)
@@ -210,8 +211,17 @@ def _apply(plan: _Plan, reusable: dict[str, str], store: Store, embedder: Embedd
                      [c.text for c in batch], [c.metadata for c in batch])
         if sentences is not None:
             sentences.units([c.text for c in fresh])
+            sentences.whole(_questions(batch))
         if progress:
             progress(min(start + WRITE_BATCH, total), total, "embedding")
     if plan.retag:
+        if sentences is not None:
+            sentences.whole(_questions(plan.retag))
         store.update_metadata([c.id for c in plan.retag], [c.metadata for c in plan.retag])
     store.delete(plan.delete)
+
+
+def _questions(chunks: list[Chunk]) -> list[str]:
+    """The question keys of ``chunks``, each once."""
+    return list(dict.fromkeys(q for c in chunks for q in str(c.metadata.get("questions", "")).split("\n")
+                              if q))

@@ -1,0 +1,120 @@
+"""The answer policy: whether the knowledge base covers a question, and whether an LLM answer stands.
+
+Pure functions of plain data; ``Mentor`` gathers the evidence and follows the decision.
+
+Whether to answer is a logistic model of three general signals, none tied to a phrasing:
+
+- ``question_match``: how close the question is to the nearest question a retrieved section
+  answers (its curated or generated question keys);
+- ``sentence_match``: how close it is to the best sentence of the retrieved passages;
+- ``coverage``: how much of the question the retrieved passages (text, headings, question keys)
+  cover, each word weighted by how rare it is in everyday English ("salary" and "visa" weigh
+  more than "job" or "good").
+
+Its weights were fitted once on the dev split (``tests/eval/dev.jsonl``) on both stores, the
+full knowledge base and the guide alone, by ``python -m benchmarks.calibrate``; the test split
+was never used.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from typing import TYPE_CHECKING
+
+from assistant.lexical import stem, zipf
+
+if TYPE_CHECKING:
+    from assistant.retrieval import Passage
+
+# Fitted on tests/eval/dev.jsonl (see the module docstring); P(covered) = logistic(w · x + b).
+SCOPE_WEIGHTS = {"question_match": 7.705, "sentence_match": 1.793, "coverage": 5.769}
+SCOPE_BIAS = -8.247
+COMMON_ZIPF = 7.0  # a word's weight is COMMON_ZIPF minus its Zipf frequency ("the" ~ 0)
+REPEATS = 4  # the same sentence this many times: the model is looping
+_WORD = re.compile(r"[a-z0-9]+")
+_SENTENCE = re.compile(r"(?<=[.!?:])\s+|\n+")
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What retrieval found for a question, as numbers the policy weighs."""
+
+    question_match: float
+    sentence_match: float
+    coverage: float
+
+    @property
+    def confidence(self) -> float:
+        """The estimated probability that the knowledge base answers the question."""
+        score = SCOPE_BIAS + sum(weight * getattr(self, name) for name, weight in SCOPE_WEIGHTS.items())
+        return 1.0 / (1.0 + math.exp(-score))
+
+    def to_dict(self) -> dict[str, float]:
+        """The signals and the confidence, rounded, as plain data."""
+        return {name: round(getattr(self, name), 4) for name in (*SCOPE_WEIGHTS, "confidence")}
+
+
+def evidence(question: str, passages: Sequence[Passage], sentence_match: float) -> Evidence:
+    """The evidence for ``question`` from the passages an answer would quote (best first) and
+    the best similarity of their sentences."""
+    return Evidence(max((p.question_score for p in passages), default=0.0), sentence_match,
+                    coverage(question, ("\n".join([str(p.metadata.get("section_path", "")), p.text,
+                                                   *p.questions]) for p in passages)))
+
+
+def coverage(question: str, texts: Iterable[str]) -> float:
+    """The share of ``question``'s words (stemmed, weighted by rarity) found in ``texts``."""
+    words = [w for w in _WORD.findall(question.lower()) if w not in _stopwords()]
+    if not words:
+        return 1.0
+    found = {stem(w) for text in texts for w in _WORD.findall(text.lower())}
+    weights = [_weight(w) for w in words]
+    total = sum(weights)
+    if total <= 0:
+        return 1.0
+    return sum(wt for w, wt in zip(words, weights, strict=True) if stem(w) in found) / total
+
+
+def answers(passages_cited: bool, found: Evidence, min_confidence: float) -> bool:
+    """Whether to answer: some passage was quoted and the evidence clears the bar."""
+    return passages_cited and found.confidence >= min_confidence
+
+
+def llm_failure(text: str, cited: Sequence[int], stopped: str) -> str:
+    """Why a generated answer must not stand ("" when it may): no valid citation left, cut off
+    (``stopped`` names the limit it hit), or repeating itself."""
+    if stopped:
+        return f"the model's answer was cut off ({stopped})"
+    if not cited:
+        return "the model's answer cited no passage"
+    if repeats(text):
+        return "the model's answer repeated itself"
+    return ""
+
+
+def repeats(text: str, times: int = REPEATS) -> bool:
+    """Whether one sentence (of three words or more) occurs ``times`` times in ``text``."""
+    counts: dict[str, int] = {}
+    for sentence in _SENTENCE.split(text):
+        key = " ".join(_WORD.findall(sentence.lower()))
+        if len(key.split()) >= 3:
+            counts[key] = counts.get(key, 0) + 1
+            if counts[key] >= times:
+                return True
+    return False
+
+
+def _weight(word: str) -> float:
+    return max(0.0, COMMON_ZIPF - zipf(word))
+
+
+@functools.cache
+def _stopwords() -> frozenset[str]:
+    from bm25s.stopwords import STOPWORDS_EN
+
+    return frozenset(STOPWORDS_EN)
