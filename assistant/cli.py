@@ -60,14 +60,16 @@ def _mentor(ctx: click.Context, **flags: Any):
 @click.option("--full", is_flag=True, help="Drop the store and embed everything again.")
 @click.option("--dry-run", is_flag=True, help="Show what would change; change nothing.")
 @click.option("--watch", is_flag=True, help="Keep running; re-ingest when knowledge files change.")
+@click.option("--questions", is_flag=True, default=None,
+              help="Have the chat model (--llm) write question keys for passages without curated ones.")
 @click.option("--eval", "eval_file", type=click.Path(path_type=Path), default=None,
               help="Then score retrieval on this question set; warn on any metric that fell.")
 @_JSON
 @click.pass_context
 def ingest_command(ctx: click.Context, sources: tuple[str, ...], full: bool, dry_run: bool,
-                   watch: bool, eval_file: Path | None, as_json: bool) -> None:
+                   watch: bool, questions: bool | None, eval_file: Path | None, as_json: bool) -> None:
     """Ingest the manifest (default) or the given files, folders and URLs."""
-    mentor = _mentor(ctx)
+    mentor = _mentor(ctx, generate_questions=questions)
     if watch:
         _watch(mentor)
         return
@@ -82,6 +84,8 @@ def ingest_command(ctx: click.Context, sources: tuple[str, ...], full: bool, dry
                 detail = change.reason or f"+{change.added} -{change.removed} chunks"
                 click.echo(f"  {change.status:<9} {change.source}  ({detail})")
         click.echo(("Plan: " if dry_run else "Done: ") + report.summary())
+        for note in report.notes:
+            click.echo(f"mentor: warning: {note}", err=True)
     if eval_file and not dry_run:
         _eval_after_ingest(mentor, eval_file)
     if report.failures:

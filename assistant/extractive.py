@@ -1,7 +1,7 @@
 """Offline answers shaped like a mentor's: the best section first, its list whole, every line cited.
 
-An answer leads with the section that answers best: its most relevant sentence, then its list
-or steps whole when short. At most one more section adds what it says best, and a passage of
+An answer leads with the section that answers best: its most relevant sentence (or list item),
+then its list or steps — whole when short and mostly on the question. At most one more section adds what it says best, and a passage of
 another source closes with where to start. Sections whose role is ``overview`` (they describe
 the document rather than advise) never lead unless the question is closest to their own
 question keys, and are not quoted otherwise.
@@ -57,7 +57,7 @@ def compose(question: str, passages: list[Passage], sentences: SentenceVectors) 
               for order, (u, score) in enumerate(zip(found, vectors @ vector, strict=True))]
              for found, vectors in sentences.units([p.text for p in passages])]
     best_unit = max((u.score for group in units[:MAX_PASSAGES] for u in group), default=0.0)
-    order = [i for i in sorted(range(len(passages)), key=lambda i: -passages[i].score) if units[i]]
+    order = [i for i in range(len(passages)) if units[i]]  # search's order: its fused ranking
     if not order:
         return Draft("", [], best_unit)
     lead = _lead(passages, order)
@@ -93,15 +93,16 @@ def _lead(passages: list[Passage], order: list[int]) -> int:
 
 
 def _lead_units(units: list[_Unit]) -> list[_Unit]:
-    """The lead's best sentence, then its list whole when short (else its best items)."""
-    prose = [u for u in units if not u.is_item]
-    items = [u for u in units if u.is_item]
-    direct = [max(prose, key=lambda u: u.score)] if prose else []
-    if 2 <= len(items) <= MAX_LIST:
-        return direct + items
-    if items:
-        return direct + sorted(sorted(items, key=lambda u: -u.score)[:MAX_UNITS], key=lambda u: u.order)
-    return _best_units(units)
+    """The lead's best sentence or item first, then its list: whole when short and mostly on
+    the question, else the items that are."""
+    best = max(units, key=lambda u: u.score)
+    items = [u for u in units if u.is_item and u is not best]
+    near = [u for u in items if u.score >= KEEP_RATIO * best.score]
+    whole = len(items) + best.is_item <= MAX_LIST
+    listed = items if whole else sorted(near, key=lambda u: -u.score)[:MAX_UNITS - 1]
+    prose = [] if best.is_item else [u for u in units if not u.is_item and u is not best
+                                     and u.score >= KEEP_RATIO * best.score][:1]
+    return [best, *prose, *sorted(listed, key=lambda u: u.order)]
 
 
 def _best_units(units: list[_Unit]) -> list[_Unit]:
@@ -112,11 +113,15 @@ def _best_units(units: list[_Unit]) -> list[_Unit]:
 
 
 def _block(passage: Passage, units: list[_Unit], n: int, *, lead: bool) -> str:
-    """Cited lines under a bold heading; the lead opens with its sentence instead, when it has one."""
+    """Cited lines under a bold heading; the lead opens with its first unit as a sentence instead."""
+    if lead:
+        first, rest = units[0], units[1:]
+        prose = " ".join(f"{u.text} [{n}]" for u in [first, *(u for u in rest if not u.is_item)])
+        items = "\n".join(f"- {u.text} [{n}]" for u in rest if u.is_item)
+        return "\n\n".join(part for part in (prose, items) if part)
     prose = " ".join(f"{u.text} [{n}]" for u in units if not u.is_item)
     items = "\n".join(f"- {u.text} [{n}]" for u in units if u.is_item)
-    header = [] if lead and prose else [_header(passage) + ("" if prose else f" [{n}]")]
-    return "\n\n".join(part for part in [*header, prose, items] if part)
+    return "\n\n".join(part for part in (_header(passage), prose, items) if part)
 
 
 def _header(passage: Passage) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import functools
 import json
+import math
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -25,10 +26,12 @@ class LexicalIndex:
         'b'
     """
 
-    def __init__(self, retriever, ids: list[str], vocabulary: list[str]) -> None:
+    def __init__(self, retriever, ids: list[str], vocabulary: list[str],
+                 frequencies: dict[str, int]) -> None:
         self._retriever = retriever
         self._ids = ids
         self._vocabulary = vocabulary
+        self._frequencies = frequencies  # stem -> how many chunks use it
         self._known = set(vocabulary)
         self._spellings: dict[tuple[str, int], list[str]] = {}  # (first letter, length) -> words
         for word in vocabulary:
@@ -49,14 +52,19 @@ class LexicalIndex:
             retriever.index(bm25s.tokenize(texts, stopwords="en", stemmer=_stemmer(),
                                            show_progress=False), show_progress=False)
         vocabulary = sorted({w for text in texts for w in _WORD.findall(text.lower())})
-        return cls(retriever, ids, vocabulary)
+        frequencies: dict[str, int] = {}
+        for text in texts:
+            for word_stem in {stem(w) for w in _WORD.findall(text.lower())}:
+                frequencies[word_stem] = frequencies.get(word_stem, 0) + 1
+        return cls(retriever, ids, vocabulary, frequencies)
 
     def save(self, folder: Path) -> None:
         """Write the index into ``folder`` (created if need be)."""
         folder.mkdir(parents=True, exist_ok=True)
         if self._ids:
             self._retriever.save(str(folder / "bm25"))
-        (folder / "ids.json").write_text(json.dumps({"ids": self._ids, "vocabulary": self._vocabulary}))
+        (folder / "ids.json").write_text(json.dumps({"ids": self._ids, "vocabulary": self._vocabulary,
+                                                     "frequencies": self._frequencies}))
 
     @classmethod
     def load(cls, folder: Path) -> LexicalIndex | None:
@@ -68,10 +76,15 @@ class LexicalIndex:
             retriever = bm25s.BM25.load(str(folder / "bm25")) if data["ids"] else bm25s.BM25()
         except (OSError, ValueError, KeyError):
             return None
-        return cls(retriever, data["ids"], data["vocabulary"])
+        return cls(retriever, data["ids"], data["vocabulary"], data["frequencies"])
 
     def __len__(self) -> int:
         return len(self._ids)
+
+    def rarity(self, word: str) -> float:
+        """How telling ``word`` is in this corpus: the inverse document frequency of its stem,
+        highest for a word no chunk uses ("salary" in a knowledge base that never mentions pay)."""
+        return math.log((len(self._ids) + 1) / (self._frequencies.get(stem(word), 0) + 0.5))
 
     def correct(self, query: str) -> str:
         """Replace words the corpus never uses with the closest word it does ("pytorh" → "pytorch").

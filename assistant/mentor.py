@@ -26,6 +26,7 @@ from ingest import (
 )
 from ingest.journal import writer_lock
 from ingest.loading import Document, load_url
+from ingest.question_writer import QuestionWriter
 from ingest.sentences import SentenceVectors
 from ingest.store import drop_collection
 from ingest.sync import Progress, SourceChange
@@ -118,18 +119,21 @@ class Mentor:
             old.close()
         self._searcher = self._new_search()
 
-    def _find(self, query: str, k: int) -> list[Passage]:
-        """Search, reopening the store once if it failed because another process changed it."""
+    def _find(self, query: str, k: int) -> tuple[HybridSearch, list[Passage]]:
+        """Search, reopening the store once if it failed because another process changed it.
+
+        Returns the search that answered too, for its word statistics.
+        """
         search, version = self._current()
         try:
-            return search.search(query, k, version)
+            return search, search.search(query, k, version)
         except MentorError:
             raise
         except Exception:  # noqa: BLE001 - chromadb's errors for a store changed underneath
             if not self._reopenable():
                 raise
             search, version = self._current(stale=search)
-            return search.search(query, k, version)
+            return search, search.search(query, k, version)
 
     def ingest(self, sources: Sequence[str] | None = None, *, full: bool = False,
                dry_run: bool = False, progress: Progress | None = None,
@@ -137,6 +141,8 @@ class Mentor:
         """Sync the store with the manifest, or add/update only ``sources`` (files, folders, URLs).
 
         With ``tags``, the store is synced with the manifest's sources carrying one of them.
+        With the ``generate_questions`` setting, the chat model (``llm``) writes question keys
+        for passages that have no curated ones (cached: unchanged passages cost nothing).
 
         Unchanged chunks are never re-embedded; with the manifest, sources no longer listed
         are removed. Sources that fail to load are reported and keep their stored chunks.
@@ -160,7 +166,7 @@ class Mentor:
             report = ingest(specs, self.store, self.embedder, data_dir=s.data_dir,
                             prune=not sources, max_bytes=s.max_file_bytes, dry_run=dry_run,
                             full=full, load_url=self._load_url, progress=progress,
-                            sentences=self.sentences)
+                            sentences=self.sentences, writer=self._question_writer())
             self._seen_version = str(self.store.info.get("ingest_id", ""))
         report.sources.extend(SourceChange(str(p).split(":")[0], "failed", reason=str(p))
                               for p in problems)
@@ -172,7 +178,7 @@ class Mentor:
         Raises:
             MentorError: the query is empty or too long, or ``k`` is out of range.
         """
-        return self._find(self._clean(query), self._k(k))
+        return self._find(self._clean(query), self._k(k))[1]
 
     def ask(self, question: str, history: Sequence[Any] | None = None, *,
             k: int | None = None, mode: str | None = None) -> Answer:
@@ -203,10 +209,11 @@ class Mentor:
             return
         turns = list(history or [])[-2 * self.settings.history_turns:]
         query = conversation.rewrite(question, turns)
-        passages = self._find(query, self._k(k))
+        search, passages = self._find(query, self._k(k))
         version = passages[0].metadata["index_version"] if passages else self.index_version
         draft = extractive.compose(query, passages, self.sentences)
-        found = policy.evidence(query, passages[:extractive.MAX_PASSAGES], draft.best_unit)
+        found = policy.evidence(query, passages[:extractive.MAX_PASSAGES], draft.best_unit,
+                                search.lexical(version).rarity)
         if not policy.answers(bool(draft.cited), found, self.settings.min_confidence):
             answer = replace(_refusal(question, query, passages, version), evidence=found.to_dict())
             yield answer.text
@@ -232,6 +239,17 @@ class Mentor:
         yield Answer(draft.text, grounded=True, citations=citations, mode="extractive",
                      question=question, query=query, index_version=version, notes=notes,
                      evidence=found.to_dict())
+
+    def _question_writer(self) -> QuestionWriter | None:
+        """The writer of question keys, when the ``generate_questions`` setting asks for one.
+
+        Raises:
+            SettingsError: no chat model is configured, or it cannot be loaded.
+        """
+        if not self.settings.generate_questions:
+            return None
+        model, _ = self._chat_model("llm")
+        return QuestionWriter(model, self.settings.data_dir / "questions.sqlite3")
 
     def _chat_model(self, mode: str) -> tuple[Any, list[str]]:
         """The chat model ``mode`` asks for, or None (with why) for extractive answers."""

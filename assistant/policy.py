@@ -8,8 +8,8 @@ Whether to answer is a logistic model of three general signals, none tied to a p
   answers (its curated or generated question keys);
 - ``sentence_match``: how close it is to the best sentence of the retrieved passages;
 - ``coverage``: how much of the question the retrieved passages (text, headings, question keys)
-  cover, each word weighted by how rare it is in everyday English ("salary" and "visa" weigh
-  more than "job" or "good").
+  cover, each word weighted by how rarely the knowledge base uses it (a word it never uses,
+  such as "salary" in a corpus that never mentions pay, weighs most; "learning" very little).
 
 Its weights were fitted once on the dev split (``tests/eval/dev.jsonl``) on both stores, the
 full knowledge base and the guide alone, by ``python -m benchmarks.calibrate``; the test split
@@ -21,20 +21,19 @@ from __future__ import annotations
 import functools
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from typing import TYPE_CHECKING
 
-from assistant.lexical import stem, zipf
+from assistant.lexical import stem
 
 if TYPE_CHECKING:
     from assistant.retrieval import Passage
 
 # Fitted on tests/eval/dev.jsonl (see the module docstring); P(covered) = logistic(w · x + b).
-SCOPE_WEIGHTS = {"question_match": 7.705, "sentence_match": 1.793, "coverage": 5.769}
-SCOPE_BIAS = -8.247
-COMMON_ZIPF = 7.0  # a word's weight is COMMON_ZIPF minus its Zipf frequency ("the" ~ 0)
+SCOPE_WEIGHTS = {"question_match": 8.184, "sentence_match": 2.451, "coverage": 4.975}
+SCOPE_BIAS = -7.793
 REPEATS = 4  # the same sentence this many times: the model is looping
 _WORD = re.compile(r"[a-z0-9]+")
 _SENTENCE = re.compile(r"(?<=[.!?:])\s+|\n+")
@@ -59,21 +58,21 @@ class Evidence:
         return {name: round(getattr(self, name), 4) for name in (*SCOPE_WEIGHTS, "confidence")}
 
 
-def evidence(question: str, passages: Sequence[Passage], sentence_match: float) -> Evidence:
-    """The evidence for ``question`` from the passages an answer would quote (best first) and
-    the best similarity of their sentences."""
+def evidence(question: str, passages: Sequence[Passage], sentence_match: float,
+             rarity: Callable[[str], float]) -> Evidence:
+    """The evidence for ``question`` from the passages an answer would quote (best first), the
+    best similarity of their sentences, and how telling each word is in the corpus."""
+    texts = ("\n".join([str(p.metadata.get("section_path", "")), p.text, *p.questions]) for p in passages)
     return Evidence(max((p.question_score for p in passages), default=0.0), sentence_match,
-                    coverage(question, ("\n".join([str(p.metadata.get("section_path", "")), p.text,
-                                                   *p.questions]) for p in passages)))
+                    coverage(question, texts, rarity))
 
 
-def coverage(question: str, texts: Iterable[str]) -> float:
-    """The share of ``question``'s words (stemmed, weighted by rarity) found in ``texts``."""
+def coverage(question: str, texts: Iterable[str], rarity: Callable[[str], float]) -> float:
+    """The share of ``question``'s words found in ``texts`` (stemmed), each word weighted by
+    ``rarity``: words the corpus rarely or never uses tell most about what is asked."""
     words = [w for w in _WORD.findall(question.lower()) if w not in _stopwords()]
-    if not words:
-        return 1.0
     found = {stem(w) for text in texts for w in _WORD.findall(text.lower())}
-    weights = [_weight(w) for w in words]
+    weights = [max(0.0, rarity(w)) for w in words]
     total = sum(weights)
     if total <= 0:
         return 1.0
@@ -107,10 +106,6 @@ def repeats(text: str, times: int = REPEATS) -> bool:
             if counts[key] >= times:
                 return True
     return False
-
-
-def _weight(word: str) -> float:
-    return max(0.0, COMMON_ZIPF - zipf(word))
 
 
 @functools.cache

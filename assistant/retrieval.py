@@ -156,7 +156,8 @@ def _save(root: Path, version: str, lexical: LexicalIndex, questions: QuestionIn
 
 
 def _searchable(row: StoredChunk) -> str:
-    return f"{row.metadata.get('section_path', '')}\n{row.text}"
+    """What BM25 reads of a chunk: its headings, text and question keys (doc2query's expansion)."""
+    return f"{row.metadata.get('section_path', '')}\n{row.text}\n{row.metadata.get('questions') or ''}"
 
 
 def _passage(row: StoredChunk, similarity: float, asked: float, version: str) -> Passage:

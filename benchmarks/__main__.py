@@ -13,13 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from assistant import Mentor, Settings
-from assistant.evaluation import read_cases
+from assistant.evaluation import DEFAULT_SPLITS, compare, eval_store, read_cases
 from benchmarks import baseline, cold_start, embedding_speed, ingest_speed, latency, load, report, retrieval, scale
 from ingest import Embedder
 
 REPO = Path(__file__).resolve().parent.parent
 KNOWLEDGE = REPO / "knowledge"
-QUESTIONS = REPO / "tests" / "eval" / "dev.jsonl"
+QUESTIONS = DEFAULT_SPLITS[0]  # dev: latency and load replay its questions
 STAGES = ("retrieval", "embedding", "ingest", "latency", "scale", "load", "cold")
 
 
@@ -54,8 +54,13 @@ def run(size: str, out: Path, stages: tuple[str, ...] = STAGES) -> dict[str, dic
         if {"retrieval", "embedding", "latency", "load"} & set(stages):
             kb_mentor, kb_store = _knowledge_stores(workdir, embedder, embedding)
         if "retrieval" in stages:
-            _say("retrieval")
-            done("retrieval", retrieval.run(kb_mentor, kb_store, cases))
+            _say("retrieval: dev and test splits, full knowledge base and guide alone")
+            splits = {path.stem: read_cases(path) for path in DEFAULT_SPLITS}
+            guide_store, _ = baseline.build(KNOWLEDGE, workdir / "kb-baseline-guide", embedding,
+                                            patterns=("guide.md",))
+            stores = {"full": (kb_mentor, kb_store), "guide": (eval_store(kb_mentor, "guide"), guide_store)}
+            done("retrieval", {"columns": retrieval.compare_stores(stores, splits),
+                               "answers": {name: r.metrics for name, r in compare(kb_mentor, splits).items()}})
         if "embedding" in stages:
             _say("embedding backends and batch sizes")
             done("embedding_speed", embedding_speed.run(kb_mentor, model_cache, cases))

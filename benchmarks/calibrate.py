@@ -54,14 +54,15 @@ def fit(rows: list[dict], steps: int = 20000, rate: float = 0.1, l2: float = 0.0
 
 
 def bar(rows: list[dict], weights: list[float], bias: float) -> float:
-    """The highest confidence bar that refuses at most 1 in 40 in-scope questions per store."""
+    """The highest confidence bar that refuses at most 1 in 40 in-scope questions per store
+    (and at least one may be, in a store of fewer than 40)."""
     def confidence(row: dict) -> float:
         return 1 / (1 + math.exp(-(bias + sum(w * row[f] for w, f in zip(weights, FEATURES, strict=True)))))
 
     best = 0.0
     for candidate in sorted({round(confidence(r), 3) for r in rows}):
         ok = all(sum(1 for r in rows if r["store"] == s and r["in_scope"] and confidence(r) < candidate)
-                 <= MAX_FALSE_REFUSALS * sum(1 for r in rows if r["store"] == s and r["in_scope"])
+                 <= max(1.0, MAX_FALSE_REFUSALS * sum(1 for r in rows if r["store"] == s and r["in_scope"]))
                  for s in {r["store"] for r in rows})
         if ok:
             best = candidate

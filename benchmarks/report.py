@@ -65,13 +65,24 @@ def write_readme(out: Path) -> Path:
 
 
 def _retrieval(data: dict[str, Any]) -> list[str]:
-    lines = ["| configuration | " + " | ".join(METRICS) + " |", "|---" * (len(METRICS) + 1) + "|"]
-    lines += [f"| {name} | " + " | ".join(f"{row[k]:.3f}" for k in METRICS) + " |"
-              for name, row in data["metrics"].items()]
-    return lines + ["", f"{data['questions']} questions ({data['in_scope']} in scope; out-of-scope "
-                    "ones are not scored here). Mentor returns 5 passages, the baseline's "
-                    "`similarity_search` is asked for 5 too. Baseline relevance: a "
-                    f"{data['relevance_rule']} (its chunks carry no headings)."]
+    lines: list[str] = []
+    for column, found in data["columns"].items():
+        lines += [f"### {column}", "", "| configuration | " + " | ".join(METRICS) + " |",
+                  "|---" * (len(METRICS) + 1) + "|"]
+        lines += [f"| {name} | " + " | ".join(f"{row[k]:.3f}" for k in METRICS) + " |"
+                  for name, row in found["metrics"].items()]
+        lines += ["", f"{found['questions']} questions ({found['in_scope']} in scope; out-of-scope "
+                  "ones are not scored here).", ""]
+    answers = data["answers"]
+    names = list(next(iter(answers.values())))
+    lines += ["### Answers (Mentor)", "", "| metric | " + " | ".join(answers) + " |",
+              "|---" * (len(answers) + 1) + "|"]
+    lines += [f"| {name} | " + " | ".join(f"{answers[c][name]:.3f}" for c in answers) + " |" for name in names]
+    first = next(iter(data["columns"].values()))
+    return lines + ["", "Splits: dev (tuned on) and test (written before the change, never tuned on); "
+                    "stores: the full knowledge base and the guide alone. Mentor returns 5 passages, the "
+                    "baseline's `similarity_search` is asked for 5 too. Baseline relevance: a "
+                    f"{first['relevance_rule']} (its chunks carry no headings)."]
 
 
 def _embedding(data: dict[str, Any]) -> list[str]:

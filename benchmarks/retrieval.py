@@ -1,4 +1,4 @@
-"""Retrieval quality on the question set: Mentor, Mentor with one part switched off, baseline.
+"""Retrieval quality on the question sets: Mentor, Mentor with one part switched off, baseline.
 
 The baseline's chunks carry no headings, so each is given the headings of the Mentor chunks
 it shares text with (a run of ``SHARED_RUN`` characters, compared lower-cased with markup and
@@ -21,10 +21,9 @@ from ingest.store import StoredChunk
 
 SHARED_RUN = 80
 ABLATIONS = {
+    "mentor, no question keys (question_weight=0)": {"question_weight": 0.0},
+    "mentor, no passage vectors (dense_weight=0)": {"dense_weight": 0.0},
     "mentor, no BM25 (lexical_weight=0)": {"lexical_weight": 0.0},
-    "mentor, BM25 alone (dense_weight=0, on every query)": {"dense_weight": 0.0,
-                                                            "lexical_for_terms_only": False},
-    "mentor, no synonyms (synonyms=False)": {"synonyms": False},
     "mentor, BM25 on every query (lexical_for_terms_only=False)": {"lexical_for_terms_only": False},
     "mentor, no near-duplicate removal (near_duplicate=1)": {"near_duplicate": 1.0},
     "mentor, no section diversity (per_section=0)": {"per_section": 0},
@@ -67,6 +66,19 @@ class LabelledBaseline:
             found |= self._runs.get(text[start:start + SHARED_RUN], set())
         found.update(h for short, headings in self._short if short in text for h in headings)
         return sorted(found)
+
+
+def compare_stores(stores: dict[str, tuple[Mentor, Chroma]], splits: dict[str, list[Case]]) -> dict[str, Any]:
+    """:func:`run` for every split on every store (``{"full": (mentor, baseline store), …}``),
+    keyed ``"split/store"``; only the questions a store can answer are scored on it."""
+    from assistant.evaluation import answerable_in, store_headings
+
+    results = {}
+    for store_name, (store_mentor, store) in stores.items():
+        headings = store_headings(store_mentor)
+        for split, cases in splits.items():
+            results[f"{split}/{store_name}"] = run(store_mentor, store, answerable_in(cases, headings))
+    return results
 
 
 def run(mentor: Mentor, store: Chroma, cases: list[Case]) -> dict[str, Any]:

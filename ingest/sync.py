@@ -16,6 +16,7 @@ from ingest.chunking import Chunk, chunk_document
 from ingest.embedding import Embedder
 from ingest.errors import SourceError
 from ingest.loading import Document, load_file
+from ingest.question_writer import QuestionWriter
 from ingest.sentences import SentenceVectors
 from ingest.sources import SourceSpec
 from ingest.store import Store
@@ -49,6 +50,7 @@ class IngestReport:
     deleted: int = 0
     total_chunks: int = 0
     seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)  # e.g. passages the chat model wrote no questions for
 
     def count(self, status: Status) -> int:
         """How many sources ended in ``status``."""
@@ -84,7 +86,8 @@ def ingest(specs: Sequence[SourceSpec], store: Store, embedder: Embedder, *, dat
            prune: bool, max_bytes: int, dry_run: bool = False, full: bool = False,
            load_url: Callable[[SourceSpec, dict[str, Any]], Document | None] | None = None,
            progress: Progress | None = None,
-           sentences: SentenceVectors | None = None) -> IngestReport:
+           sentences: SentenceVectors | None = None,
+           writer: QuestionWriter | None = None) -> IngestReport:
     """Bring the store in line with ``specs``: embed new chunks, delete stale ones.
 
     A failed source is reported and skipped, and its stored chunks are kept.
@@ -102,6 +105,7 @@ def ingest(specs: Sequence[SourceSpec], store: Store, embedder: Embedder, *, dat
         progress: called with (done, total, label) while embedding.
         sentences: where new chunks' sentence vectors are kept for answers (embedded now,
             not on the first question); pruned to what the store holds.
+        writer: writes question keys for passages that have no curated ones.
 
     Raises:
         StoreError: another ingest holds the data directory.
@@ -118,8 +122,9 @@ def ingest(specs: Sequence[SourceSpec], store: Store, embedder: Embedder, *, dat
         seen_content: set[str] = set()
         for spec in specs:
             change = _plan_source(spec, by_source.pop(spec.source, {}), plan, seen_content,
-                                  max_bytes, load_url)
+                                  max_bytes, load_url, writer)
             report.sources.append(change)
+            report.notes += writer.failures if writer else []
         # Only sources missing from ``specs`` are left in ``by_source``; failed ones were popped.
         if prune:
             for source, chunks in sorted(by_source.items()):
@@ -155,7 +160,8 @@ def ingest(specs: Sequence[SourceSpec], store: Store, embedder: Embedder, *, dat
 
 
 def _plan_source(spec: SourceSpec, stored: dict[str, dict[str, Any]], plan: _Plan,
-                 seen_content: set[str], max_bytes: int, load_url) -> SourceChange:
+                 seen_content: set[str], max_bytes: int, load_url,
+                 writer: QuestionWriter | None) -> SourceChange:
     try:
         if spec.is_url:
             if load_url is None:
@@ -174,6 +180,10 @@ def _plan_source(spec: SourceSpec, stored: dict[str, dict[str, Any]], plan: _Pla
         if chunk.content_hash not in seen_content:  # an identical passage is stored once
             seen_content.add(chunk.content_hash)
             chunks.append(chunk)
+    if writer is not None:
+        for chunk_hash, questions in writer.questions(chunks).items():
+            for chunk in (c for c in chunks if c.content_hash == chunk_hash and questions):
+                chunk.metadata["questions"] = "\n".join(questions)
     new_ids = {c.id for c in chunks}
     added = [c for c in chunks if c.id not in stored]
     retag = [c for c in chunks if c.id in stored and stored[c.id] != c.metadata]

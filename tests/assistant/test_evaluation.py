@@ -1,38 +1,67 @@
-"""Quality gate on our own question set: a change that hurts retrieval or answers fails here."""
+"""Quality gate on the dev split, on the full store and the guide alone; the test split's format."""
 
+import json
 from pathlib import Path
 
 import pytest
 
-from assistant.evaluation import evaluate, read_cases, regressions
+from assistant.evaluation import DEFAULT_SPLITS, compare, evaluate, read_cases, regressions
 
 EVAL = Path(__file__).resolve().parents[1] / "eval"
-# The level reached when this gate was set (see the closing note of the retrieval issue).
-FLOORS = {"hit@3": 0.92, "mrr": 0.87, "hit@1": 0.84, "must_contain": 0.75,
-          "refusal_recall": 0.85, "refusal_precision": 0.95}
+# Just under the level reached on dev when this gate was set (the closing note of issue 15 gives
+# the test split's figures, which were never tuned on). Key: "split/store".
+FLOORS = {
+    "dev/full": {"hit@1": 0.86, "hit@3": 0.95, "mrr": 0.90, "correct": 0.77, "refusal_recall": 0.65,
+                 "refusal_precision": 0.95},
+    "dev/guide": {"hit@1": 0.80, "hit@3": 0.89, "mrr": 0.85, "correct": 0.80, "refusal_recall": 0.80,
+                  "refusal_precision": 0.95},
+}
 
 
 @pytest.fixture(scope="module")
-def report(mentor):
-    return evaluate(mentor, read_cases(EVAL / "questions.jsonl"))
+def reports(mentor):
+    return compare(mentor, {"dev": read_cases(EVAL / "dev.jsonl")})
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("metric", sorted(FLOORS))
-def test_retrieval_stays_above_its_floor(report, metric):
-    assert report.metrics[metric] >= FLOORS[metric], report.table()
+@pytest.mark.parametrize(("column", "metric"), [(c, m) for c, floors in FLOORS.items() for m in floors])
+def test_quality_stays_above_its_floor(reports, column, metric):
+    assert reports[column].metrics[metric] >= FLOORS[column][metric], reports[column].table()
 
 
 @pytest.mark.slow
-def test_at_most_one_in_scope_question_in_forty_is_refused(report):
-    in_scope = sum(1 for case in read_cases(EVAL / "questions.jsonl") if case.sections)
-    assert report.metrics["false_refusals"] <= in_scope / 40, report.table()
+@pytest.mark.parametrize("column", sorted(FLOORS))
+def test_at_most_one_in_scope_question_in_forty_is_refused(reports, column):
+    in_scope = reports[column].questions - sum(1 for m in reports[column].misses
+                                               if m["problem"] == "answered out of scope")
+    assert reports[column].metrics["false_refusals"] <= max(1, in_scope / 40), reports[column].table()
+
+
+@pytest.mark.slow
+def test_the_guide_alone_refuses_no_more_answerable_questions_than_the_full_store(reports):
+    assert reports["dev/guide"].metrics["false_refusals"] <= reports["dev/full"].metrics["false_refusals"] + 1
 
 
 @pytest.mark.slow
 def test_follow_up_dialogues_find_the_right_section(mentor):
     report = evaluate(mentor, read_cases(EVAL / "dialogues.jsonl"))
     assert report.metrics["hit@3"] >= 5 / 6, report.table()
+
+
+def test_both_splits_are_well_formed_and_name_real_headings():
+    from assistant.settings import REPO_KNOWLEDGE
+
+    headings = set()
+    for path in [REPO_KNOWLEDGE / "guide.md", *sorted((REPO_KNOWLEDGE / "resources").glob("*.md"))]:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.startswith("#") or line.startswith("title:"):
+                headings.add(line.lstrip("#").removeprefix("title:").split("{#")[0].strip().rstrip(":"))
+    for split in DEFAULT_SPLITS:
+        cases = read_cases(split)
+        assert len(cases) >= 100 and sum(1 for c in cases if not c.sections) >= 20
+        assert all(set(case.sections) <= headings for case in cases), split
+        for line in split.read_text(encoding="utf-8").splitlines():
+            assert set(json.loads(line)) <= {"question", "sections", "must_contain", "category"}
 
 
 def test_regressions_name_the_metric_that_fell():

@@ -1,4 +1,4 @@
-"""The BM25 index's word checks: typo fixes, names the corpus never uses, field terms."""
+"""The BM25 index's word checks: typo fixes, rarity in the corpus, field terms."""
 
 from assistant.lexical import LexicalIndex
 
@@ -15,17 +15,9 @@ def test_a_typo_is_corrected_to_a_corpus_word():
     assert index().correct("free gpu in colb") == "free gpu in colab"
 
 
-def test_capitalised_names_and_lowercase_rare_words_are_unknown():
-    assert index().unknown_names("is a lenovo good? Ask in Germany") == ["Germany", "lenovo"]
-
-
-def test_plain_english_and_inflected_corpus_words_are_not_unknown():
-    # "stuck" and "help" are everyday words; "careers" and "gpus" share a stem with corpus words
-    assert index().unknown_names("i am stuck, can careers in gpus help me") == []
-
-
-def test_words_the_synonym_map_knows_are_not_unknown():
-    assert index().unknown_names("my model memorises everything") == []
+def test_rarity_is_highest_for_words_the_corpus_never_uses():
+    assert index().rarity("salary") > index().rarity("kaggle") > 0
+    assert index().rarity("careers") == index().rarity("career")  # by stem
 
 
 def test_field_terms_are_corpus_words_rare_in_everyday_english():

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.evaluation import Case
+from assistant.evaluation import Case, evaluate
 from benchmarks import baseline, cold_start, embedding_speed, ingest_speed, latency, report, retrieval, scale
 
 DOCUMENTS = 4
@@ -58,13 +58,15 @@ def test_in_process_benchmarks_report_every_number(built, tmp_path):
         assert all(timed[operation][p] > 0 for p in ("p50_ms", "p95_ms", "p99_ms"))
 
     out = tmp_path / "results"
-    report.write(out, "retrieval", found, "test")
+    answers = {"synthetic/full": evaluate(mentor, cases).metrics}
+    report.write(out, "retrieval", {"columns": {"synthetic/full": found}, "answers": answers}, "test")
     report.write(out, "ingest_speed", {"synthetic": ingest}, "test")
     report.write(out, "latency", {"synthetic": timed}, "test")
     written = json.loads((out / "retrieval.json").read_text())
-    assert written["machine"]["cores"] >= 1 and written["metrics"]["mentor"]["hit@5"] > 0
+    assert written["machine"]["cores"] >= 1
+    assert written["columns"]["synthetic/full"]["metrics"]["mentor"]["hit@5"] > 0
     readme = report.write_readme(out).read_text()
-    assert "| mentor |" in readme and "| synthetic |" in readme and "p95 ms" in readme
+    assert "| mentor |" in readme and "| correct |" in readme and "| synthetic |" in readme and "p95 ms" in readme
 
 
 def test_fresh_processes_report_time_and_memory(built):

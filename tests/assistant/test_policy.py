@@ -1,0 +1,51 @@
+"""The answer policy on plain data: the scope model, coverage, and when an LLM answer stands."""
+
+import pytest
+
+from assistant import policy
+from assistant.retrieval import Passage
+
+
+def _rarity(word: str) -> float:
+    return {"free": 0.5, "gpu": 1.0, "salary": 4.0}.get(word, 1.0)
+
+
+def test_confidence_grows_with_every_signal():
+    low = policy.Evidence(0.4, 0.4, 0.3)
+    assert policy.Evidence(0.8, 0.4, 0.3).confidence > low.confidence
+    assert policy.Evidence(0.4, 0.7, 0.3).confidence > low.confidence
+    assert policy.Evidence(0.4, 0.4, 0.9).confidence > low.confidence
+    assert 0.0 < low.confidence < 1.0
+    assert set(low.to_dict()) == {"question_match", "sentence_match", "coverage", "confidence"}
+
+
+def test_coverage_weighs_a_missing_rare_word_most():
+    texts = ["Colab gives you a free GPU"]
+    assert policy.coverage("free gpu", texts, _rarity) == 1.0
+    assert policy.coverage("free gpu salary", texts, _rarity) == pytest.approx(1.5 / 5.5)
+    assert policy.coverage("careers", ["career paths"], _rarity) == 1.0  # stems match
+    assert policy.coverage("the and of", texts, _rarity) == 1.0  # nothing telling to miss
+
+
+def test_evidence_reads_headings_text_and_question_keys_of_the_passages():
+    passage = Passage("a", "Use dropout.", 0.6, {"section_path": "Guide > Solutions"},
+                      text_score=0.5, question_score=0.6, questions=("my model memorizes the data",))
+    found = policy.evidence("model memorizes", [passage], 0.55, _rarity)
+    assert found == policy.Evidence(0.6, 0.55, 1.0)
+    assert policy.answers(True, found, 0.2) and not policy.answers(False, found, 0.2)
+    assert not policy.answers(True, policy.Evidence(0.1, 0.1, 0.0), 0.2)
+
+
+@pytest.mark.parametrize(("text", "cited", "stopped", "why"), [
+    ("Colab is free [1].", [1], "", ""),
+    ("Colab is free.", [], "", "cited no passage"),
+    ("Colab is free [1].", [1], "it took over 30 s", "cut off (it took over 30 s)"),
+    ("The answer to your question is: [1]. " * 5, [1], "", "repeated itself"),
+])
+def test_llm_failure_says_why_an_answer_must_not_stand(text, cited, stopped, why):
+    assert (why in policy.llm_failure(text, cited, stopped)) if why else not policy.llm_failure(text, cited, stopped)
+
+
+def test_repeats_counts_whole_sentences_not_words():
+    assert policy.repeats("Use Colab. Use Colab now. " + "Save your work often. " * 4)
+    assert not policy.repeats("Use Colab. Kaggle has GPUs. Save your work. Stop idle machines.")
