@@ -4,8 +4,9 @@ Pure functions of plain data; ``Mentor`` gathers the evidence and follows the de
 
 Whether to answer is a logistic model of three general signals, none tied to a phrasing:
 
-- ``question_match``: how close the question is to the nearest question a retrieved section
-  answers (its curated or generated question keys);
+- ``question_match``: how close the question is to the best retrieved passage — to the nearest
+  question it answers (its curated or generated question keys), or to its text where that is
+  closer or it has none;
 - ``sentence_match``: how close it is to the best sentence of the retrieved passages;
 - ``coverage``: how much of the question the retrieved passages (text, headings, question keys)
   cover, each word weighted by how rarely the knowledge base uses it (a word it never uses,
@@ -32,8 +33,8 @@ if TYPE_CHECKING:
     from assistant.retrieval import Passage
 
 # Fitted on tests/eval/dev.jsonl (see the module docstring); P(covered) = logistic(w · x + b).
-SCOPE_WEIGHTS = {"question_match": 8.184, "sentence_match": 2.451, "coverage": 4.975}
-SCOPE_BIAS = -7.793
+SCOPE_WEIGHTS = {"question_match": 8.213, "sentence_match": 2.427, "coverage": 4.974}
+SCOPE_BIAS = -7.801
 REPEATS = 4  # the same sentence this many times: the model is looping
 _WORD = re.compile(r"[a-z0-9]+")
 _SENTENCE = re.compile(r"(?<=[.!?:])\s+|\n+")
@@ -63,7 +64,7 @@ def evidence(question: str, passages: Sequence[Passage], sentence_match: float,
     """The evidence for ``question`` from the passages an answer would quote (best first), the
     best similarity of their sentences, and how telling each word is in the corpus."""
     texts = ("\n".join([str(p.metadata.get("section_path", "")), p.text, *p.questions]) for p in passages)
-    return Evidence(max((p.question_score for p in passages), default=0.0), sentence_match,
+    return Evidence(max((p.score for p in passages), default=0.0), sentence_match,
                     coverage(question, texts, rarity))
 
 

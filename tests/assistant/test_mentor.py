@@ -48,7 +48,7 @@ def test_answer_json_schema(mentor):
 
 
 @pytest.mark.parametrize("question", ["What is the capital of France?",
-                                      "how much does a machine learning engineer earn in Germany",
+                                      "which visa do I need to move to Canada",
                                       "what's a good recipe for banana bread"])
 def test_out_of_scope_questions_are_refused_with_the_closest_topics(mentor, question):
     answer = mentor.ask(question)
