@@ -58,3 +58,24 @@ class Answer:
         """The answer as plain data (the ``--json`` schema)."""
         data = asdict(self)
         return {"answer": data.pop("text"), **data}
+
+
+MAX_TITLE_CHARS = 40  # a longer source title (a blog post's headline) is left out of topic names
+
+
+def topic(passage: Passage) -> str:
+    """How a passage's topic is named to a reader: "Google Colab: Common pitfalls"."""
+    if passage.section == passage.title or len(passage.title) > MAX_TITLE_CHARS:
+        return passage.section or passage.title
+    return f"{passage.title}: {passage.section}"
+
+
+def refusal(question: str, query: str, passages: list[Passage], version: str,
+            evidence: dict[str, float]) -> Answer:
+    """Say plainly that the knowledge base does not cover the question, and what it does cover."""
+    related = list(dict.fromkeys(topic(p) for p in passages))[:3]
+    text = "The knowledge base doesn't cover that, so I won't guess."
+    if related:
+        text += " The closest topics it does cover: " + "; ".join(related) + "."
+    return Answer(text, grounded=False, mode="refusal", question=question, query=query,
+                  index_version=version, related=related, evidence=evidence)

@@ -68,7 +68,9 @@ def _mentor(ctx: click.Context, **flags: Any):
 @click.pass_context
 def ingest_command(ctx: click.Context, sources: tuple[str, ...], full: bool, dry_run: bool,
                    watch: bool, questions: bool | None, eval_file: Path | None, as_json: bool) -> None:
-    """Ingest the manifest (default) or the given files, folders and URLs."""
+    """Sync the store with the manifest and the sources added before (default), or add the
+    given files, folders and URLs: they are remembered, so every later sync keeps them, and a
+    folder is synced (files deleted from it leave the store). `mentor remove` takes one out."""
     mentor = _mentor(ctx, generate_questions=questions)
     if watch:
         _watch(mentor)
@@ -92,6 +94,38 @@ def ingest_command(ctx: click.Context, sources: tuple[str, ...], full: bool, dry
         for change in report.failures:
             click.echo(f"mentor: error: {change.reason}", err=True)
         ctx.exit(1)
+
+
+@main.command()
+@click.argument("source")
+@_JSON
+@click.pass_context
+def remove(ctx: click.Context, source: str, as_json: bool) -> None:
+    """Take SOURCE (a file, folder or URL added with `mentor ingest`) out of the store."""
+    report = _mentor(ctx).remove(source)
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), indent=2))
+        return
+    for change in report.sources:
+        click.echo(f"  {change.status:<9} {change.source}  (-{change.removed} chunks)")
+    click.echo(f"Removed {source}: {report.deleted} chunks deleted; {report.total_chunks} in the store")
+
+
+@main.command()
+@_JSON
+@click.pass_context
+def sources(ctx: click.Context, as_json: bool) -> None:
+    """List the sources in the store: kind, chunks, last ingest, fetch date and last error."""
+    rows = _mentor(ctx).sources()
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    for row in rows:
+        when = row["last_ingest"][:16] or "-"
+        fetched = f", fetched {row['fetched_at'][:10]}" if row["fetched_at"] else ""
+        error = f"\n      last error: {row['last_error']}" if row["last_error"] else ""
+        click.echo(f"{row['source']}  [{row['kind']}]  {row['chunks']} chunks, ingested {when}{fetched}{error}")
+    click.echo(f"{len(rows)} sources")
 
 
 @main.command()

@@ -1,23 +1,23 @@
 """Offline answers shaped like a mentor's: the best section first, its list whole, every line cited.
 
-An answer leads with the section that answers best: its most relevant sentence (or list item),
-then its list or steps — whole when short and mostly on the question. At most one more section adds what it says best, and a passage of
-another source closes with where to start. Sections whose role is ``overview`` (they describe
-the document rather than advise) never lead unless the question is closest to their own
-question keys, and are not quoted otherwise.
+An answer leads with the section search ranks first: its most relevant sentence (or list item),
+then its list or steps, whole when short. At most one more section adds what it says best, and
+a passage of another source closes with where to start. Sections whose role is ``overview``
+(they describe the document rather than advise) never lead unless the question is closest to
+their own question keys, and are not quoted otherwise.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from assistant.answers import MAX_TITLE_CHARS
 from assistant.retrieval import Passage
 from ingest.sentences import SentenceVectors
 
 MAX_PASSAGES = 3  # the best sentence among these is the policy's ``sentence_match``
 MAX_LIST = 8  # a list up to this long is quoted whole
 MAX_UNITS = 4  # otherwise, at most this many of a passage's sentences and items
-MAX_TITLE_CHARS = 40
 KEEP_RATIO = 0.6  # a unit scoring below this share of its passage's best is left out (fitted on dev)
 SECOND_RATIO = 0.8  # a second section must score at least this share of the lead's
 POINTER_RATIO = 0.6  # ...and the "where to start" passage this share

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 import threading
-from dataclasses import replace
 from collections.abc import Generator, Iterator, Sequence
+from dataclasses import replace
 from functools import cached_property
 from typing import Any
 
-from assistant import conversation, extractive, policy
-from assistant.answers import Answer, Citation
+from assistant import catalog, conversation, extractive, policy
+from assistant.answers import Answer, Citation, refusal
 from assistant.retrieval import HybridSearch, Passage
 from assistant.settings import ANSWER_MODES, Settings
 from ingest import (
@@ -22,13 +22,13 @@ from ingest import (
     ingest,
     open_client,
     read_manifest,
-    specs_for,
 )
 from ingest.journal import writer_lock
 from ingest.loading import Document, load_url
 from ingest.question_writer import QuestionWriter
+from ingest.registry import Registry, absolute, removal
 from ingest.sentences import SentenceVectors
-from ingest.store import drop_collection
+from ingest.store import drop_collection, replace_collection
 from ingest.sync import Progress, SourceChange
 
 MAX_K = 50
@@ -152,25 +152,63 @@ class Mentor:
             StoreError: another ingest is running on the same data dir.
         """
         s = self.settings
-        if sources:
-            specs, problems = specs_for(list(sources), s.knowledge_dir), []
-        else:
-            specs, problems = read_manifest(s.manifest)
-            if tags:
-                specs = [spec for spec in specs if set(spec.tags) & set(tags)]
+        registry = Registry.open(s.data_dir)
+        specs, prune, problems = catalog.plan(s, registry, list(sources or ()), full=full, tags=tags)
         with self._write_lock:
+            options = {"data_dir": s.data_dir, "prune": prune, "max_bytes": s.max_file_bytes,
+                       "dry_run": dry_run, "full": full, "load_url": self._load_url,
+                       "progress": progress, "sentences": self.sentences,
+                       "writer": self._question_writer()}
             if full and not dry_run:
-                with writer_lock(s.data_dir):  # never drop what another ingest is writing
-                    drop_collection(self.client, s.collection)
-                self._store = self._searcher = None
-            report = ingest(specs, self.store, self.embedder, data_dir=s.data_dir,
-                            prune=not sources, max_bytes=s.max_file_bytes, dry_run=dry_run,
-                            full=full, load_url=self._load_url, progress=progress,
-                            sentences=self.sentences, writer=self._question_writer())
+                report = self._rebuild(specs, options)
+            else:
+                report = ingest(specs, self.store, self.embedder, **options)
             self._seen_version = str(self.store.info.get("ingest_id", ""))
-        report.sources.extend(SourceChange(str(p).split(":")[0], "failed", reason=str(p))
-                              for p in problems)
+        report.sources.extend(SourceChange(catalog.named(p), "failed", reason=str(p)) for p in problems)
+        if not dry_run and not tags:
+            registry.add([absolute(x) for x in sources or ()])
+            catalog.record(registry, report)
         return report
+
+    def _rebuild(self, specs: list[SourceSpec], options: dict[str, Any]) -> IngestReport:
+        """Embed everything into a staging collection under one writer lock, then put it in the
+        store's place: readers keep the old store until the new one is whole, and a kill at any
+        point leaves the old one answering."""
+        s = self.settings
+        staging = f"{s.collection}-staging"
+        with writer_lock(s.data_dir):
+            drop_collection(self.client, staging)  # a rebuild that was killed
+            report = ingest(specs, Store(self.client, self.embedder.model_name, staging),
+                            self.embedder, locked=True, **options)
+            replace_collection(self.client, staging, s.collection)
+        self._store = self._searcher = None
+        return report
+
+    def remove(self, source: str) -> IngestReport:
+        """Take a source added with :meth:`ingest` (a file, folder or URL) out, with its chunks.
+
+        Raises:
+            SourceError: the source is listed in the manifest (remove it there), or unknown.
+        """
+        s = self.settings
+        registry = Registry.open(s.data_dir)
+        manifest, _ = read_manifest(s.manifest)
+        stored = {str(meta.get("source", "")) for meta in self.store.metadata_by_id().values()}
+        entry, gone = removal(source, registry, manifest, stored, s.knowledge_dir)
+        with self._write_lock:
+            report = ingest([], self.store, self.embedder, data_dir=s.data_dir,
+                            prune=gone.__contains__, max_bytes=s.max_file_bytes,
+                            sentences=self.sentences)
+            self._seen_version = str(self.store.info.get("ingest_id", ""))
+        if entry:
+            registry.remove(entry)
+        registry.forget(gone)
+        registry.save()
+        return report
+
+    def sources(self) -> list[dict[str, Any]]:
+        """Every stored or registered source: kind, chunks, last ingest, fetch date, last error."""
+        return catalog.listing(self.settings, self.store)
 
     def search(self, query: str, k: int | None = None) -> list[Passage]:
         """The ``k`` most relevant passages for ``query``, best first, scores in [0, 1].
@@ -215,7 +253,7 @@ class Mentor:
         found = policy.evidence(query, passages[:extractive.MAX_PASSAGES], draft.best_unit,
                                 search.lexical(version).rarity)
         if not policy.answers(bool(draft.cited), found, self.settings.min_confidence):
-            answer = replace(_refusal(question, query, passages, version), evidence=found.to_dict())
+            answer = refusal(question, query, passages, version, found.to_dict())
             yield answer.text
             yield answer
             return
@@ -327,20 +365,3 @@ class Mentor:
         if not 1 <= k <= MAX_K:
             raise MentorError(f"k: must be between 1 and {MAX_K}, got {k}")
         return k
-
-
-def _topic(passage: Passage) -> str:
-    """How a passage's topic is named to a reader: "Google Colab: Common pitfalls"."""
-    if passage.section == passage.title or len(passage.title) > extractive.MAX_TITLE_CHARS:
-        return passage.section or passage.title
-    return f"{passage.title}: {passage.section}"
-
-
-def _refusal(question: str, query: str, passages: list[Passage], version: str) -> Answer:
-    """Say plainly that the knowledge base does not cover the question, and what it does cover."""
-    related = list(dict.fromkeys(_topic(p) for p in passages))[:3]
-    text = "The knowledge base doesn't cover that, so I won't guess."
-    if related:
-        text += " The closest topics it does cover: " + "; ".join(related) + "."
-    return Answer(text, grounded=False, mode="refusal", question=question, query=query,
-                  index_version=version, related=related)

@@ -3,7 +3,10 @@
 For every dev question, on a store of the full knowledge base and one of the guide alone, the
 answer's evidence (question match, sentence match, coverage) is paired with whether the
 question is in scope; a logistic regression is fitted to it, and the bar is the highest
-confidence that refuses at most one in-scope question in 40 on either store. Print the
+confidence that refuses at most one in-scope question in 40 on either store — judged on
+out-of-fold confidences (each question scored by a model fitted without it, in ``FOLDS``
+folds), since a bar chosen on the very questions the model was fitted to refuses more on new
+ones. Print the
 weights to copy into ``assistant/policy.py`` and ``Settings.min_confidence``; results go to
 ``benchmarks/results/calibration.json``. The test split is never read.
 """
@@ -21,6 +24,7 @@ from assistant.policy import SCOPE_WEIGHTS
 
 FEATURES = tuple(SCOPE_WEIGHTS)
 MAX_FALSE_REFUSALS = 1 / 40
+FOLDS = 5
 OUT = Path(__file__).resolve().parent / "results" / "calibration.json"
 
 
@@ -33,7 +37,8 @@ def observe(mentor: Mentor, stores: tuple[str, ...] = STORES) -> list[dict]:
         for case in answerable_in(cases, store_headings(judge)):
             evidence = judge.ask(case.question).evidence
             if evidence:  # small talk carries none
-                rows.append({"store": store, "in_scope": bool(case.sections), **evidence})
+                rows.append({"store": store, "case": cases.index(case), "in_scope": bool(case.sections),
+                             **evidence})
     return rows
 
 
@@ -53,20 +58,36 @@ def fit(rows: list[dict], steps: int = 20000, rate: float = 0.1, l2: float = 0.0
     return (w / std).tolist(), float(b - (mean * w / std).sum())
 
 
-def bar(rows: list[dict], weights: list[float], bias: float) -> float:
+def out_of_fold(rows: list[dict]) -> list[float]:
+    """Each row's confidence under a model fitted on the other folds (questions are dealt to
+    folds by their place in the dev split, so both stores' rows of a question share a fold)."""
+    folds = [row["case"] % FOLDS for row in rows]
+    confidences = [0.0] * len(rows)
+    for fold in range(FOLDS):
+        weights, bias = fit([r for r, f in zip(rows, folds, strict=True) if f != fold])
+        for i, row in enumerate(rows):
+            if folds[i] == fold:
+                confidences[i] = _confidence(row, weights, bias)
+    return confidences
+
+
+def bar(rows: list[dict], confidences: list[float]) -> float:
     """The highest confidence bar that refuses at most 1 in 40 in-scope questions per store
     (and at least one may be, in a store of fewer than 40)."""
-    def confidence(row: dict) -> float:
-        return 1 / (1 + math.exp(-(bias + sum(w * row[f] for w, f in zip(weights, FEATURES, strict=True)))))
-
     best = 0.0
-    for candidate in sorted({round(confidence(r), 3) for r in rows}):
-        ok = all(sum(1 for r in rows if r["store"] == s and r["in_scope"] and confidence(r) < candidate)
+    stores = {r["store"] for r in rows}
+    for candidate in sorted({round(c, 3) for c in confidences}):
+        ok = all(sum(1 for r, c in zip(rows, confidences, strict=True)
+                     if r["store"] == s and r["in_scope"] and c < candidate)
                  <= max(1.0, MAX_FALSE_REFUSALS * sum(1 for r in rows if r["store"] == s and r["in_scope"]))
-                 for s in {r["store"] for r in rows})
+                 for s in stores)
         if ok:
             best = candidate
     return best
+
+
+def _confidence(row: dict, weights: list[float], bias: float) -> float:
+    return 1 / (1 + math.exp(-(bias + sum(w * row[f] for w, f in zip(weights, FEATURES, strict=True)))))
 
 
 def main() -> None:
@@ -74,7 +95,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="mentor-calibrate-") as tmp:
         rows = observe(Mentor(Settings(data_dir=Path(tmp))))
     weights, bias = fit(rows)
-    threshold = bar(rows, weights, bias)
+    threshold = bar(rows, out_of_fold(rows))
     result = {"weights": dict(zip(FEATURES, (round(w, 3) for w in weights), strict=True)),
               "bias": round(bias, 3), "min_confidence": threshold, "observations": len(rows)}
     OUT.write_text(json.dumps(result, indent=2) + "\n")

@@ -97,7 +97,12 @@ def decode(data: bytes, label: str) -> str:
     for bom, encoding in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
                           (codecs.BOM_UTF16_BE, "utf-16")):
         if data.startswith(bom):
-            return clean_text(data.decode(encoding, errors="strict"))
+            try:
+                return clean_text(data.decode(encoding, errors="strict"))
+            except UnicodeDecodeError as exc:  # e.g. UTF-16 cut short: an odd number of bytes
+                raise SourceError(f"{label}: starts with a {encoding.upper()} byte-order mark but is "
+                                  f"not valid {encoding.upper()} (byte {exc.start}); re-save it as "
+                                  "UTF-8") from None
     if b"\x00" in data:
         raise SourceError(f"{label}: looks binary (contains NUL bytes); only text, markdown, "
                           "HTML and PDF files are ingested")

@@ -28,7 +28,7 @@ class SourceSpec:
     @property
     def is_url(self) -> bool:
         """Whether the source is fetched over HTTP."""
-        return self.location.startswith(("http://", "https://"))
+        return is_url(self.location)
 
 
 def read_manifest(manifest: Path) -> tuple[list[SourceSpec], list[SourceError]]:
@@ -86,7 +86,7 @@ def specs_for(locations: list[str], root: Path) -> list[SourceSpec]:
     """
     specs = []
     for location in locations:
-        if location.startswith(("http://", "https://")):
+        if is_url(location):
             specs.append(SourceSpec(location, location))
             continue
         path = Path(location)
@@ -98,6 +98,11 @@ def specs_for(locations: list[str], root: Path) -> list[SourceSpec]:
         else:
             raise SourceError(f"{location}: no such file or folder; check the path")
     return specs
+
+
+def is_url(location: str) -> bool:
+    """Whether ``location`` is an http(s) URL (the scheme in any case: ``HTTP://`` too)."""
+    return location[:8].lower().startswith(("http://", "https://"))
 
 
 def source_id(path: Path, root: Path) -> str:

@@ -85,9 +85,30 @@ def _refuse_damaged(folder: Path) -> None:
 
 
 def drop_collection(client, name: str = DEFAULT_COLLECTION) -> None:
-    """Delete the collection ``name`` if it exists (``mentor ingest --full``)."""
+    """Delete the collection ``name`` if it exists."""
     if name in {c.name for c in client.list_collections()}:
         client.delete_collection(name)
+
+
+def replace_collection(client, staging: str, name: str = DEFAULT_COLLECTION) -> None:
+    """Put the collection ``staging`` in the place of ``name`` (``mentor ingest --full``).
+
+    The old one is renamed aside first and dropped last, so readers always find a whole
+    collection under ``name`` but for the instant between two renames (they retry a failed
+    search once); an empty ``name`` a reader created in that instant is dropped.
+    """
+    names = {c.name for c in client.list_collections()}
+    retired = f"{name}-retired"
+    drop_collection(client, retired)
+    if name in names:
+        client.get_collection(name, embedding_function=None).modify(name=retired)
+    new = client.get_collection(staging, embedding_function=None)
+    try:
+        new.modify(name=name)
+    except Exception:  # noqa: BLE001 - a reader recreated `name` in between: take its place
+        drop_collection(client, name)
+        new.modify(name=name)
+    drop_collection(client, retired)
 
 
 class Store:
@@ -119,6 +140,17 @@ class Store:
                 f"MENTOR_MODEL={found}")
         return collection
 
+    def _read(self, method: str, **arguments: Any) -> Any:
+        """Call a read method of the collection; when ``mentor ingest --full`` has put a new
+        collection in its place since it was opened, open that one and call again."""
+        from chromadb.errors import NotFoundError
+
+        try:
+            return getattr(self._collection, method)(**arguments)
+        except NotFoundError:
+            self._collection = self._open()
+            return getattr(self._collection, method)(**arguments)
+
     @property
     def info(self) -> dict[str, Any]:
         """The collection's metadata: model, dimension and the last ingest's record."""
@@ -131,7 +163,7 @@ class Store:
 
     def count(self) -> int:
         """Number of stored chunks."""
-        return self._collection.count()
+        return self._read("count")
 
     def metadata_by_id(self) -> dict[str, dict[str, Any]]:
         """Every stored chunk's metadata, by id."""
@@ -142,7 +174,7 @@ class Store:
         include = ["metadatas", "documents"] if include_text else ["metadatas"]
         offset = 0
         while True:
-            got = self._collection.get(include=include, limit=page, offset=offset)
+            got = self._read("get", include=include, limit=page, offset=offset)
             documents = got["documents"] or [""] * len(got["ids"])
             for chunk_id, text, meta in zip(got["ids"], documents, got["metadatas"], strict=True):
                 yield StoredChunk(chunk_id, text, dict(meta or {}))
@@ -156,14 +188,14 @@ class Store:
 
         found: dict[str, np.ndarray] = {}
         for batch in _batches(list(ids), self._max_batch):
-            got = self._collection.get(ids=batch, include=["embeddings"])
+            got = self._read("get", ids=batch, include=["embeddings"])
             for chunk_id, vector in zip(got["ids"], got["embeddings"], strict=True):
                 found[chunk_id] = np.asarray(vector, dtype=np.float32)
         return found
 
     def get(self, ids: Sequence[str]) -> list[StoredChunk]:
         """Stored chunks by id, in the order asked; unknown ids are left out."""
-        got = self._collection.get(ids=list(ids), include=["metadatas", "documents"])
+        got = self._read("get", ids=list(ids), include=["metadatas", "documents"])
         rows = {i: StoredChunk(i, t, dict(m or {}))
                 for i, t, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)}
         return [rows[i] for i in ids if i in rows]
@@ -197,7 +229,7 @@ class Store:
         """
         if n <= 0:
             return []
-        got = self._collection.query(query_embeddings=[vector], n_results=n, include=["distances"])
+        got = self._read("query", query_embeddings=[vector], n_results=n, include=["distances"])
         return [(chunk_id, 1.0 - float(distance))
                 for chunk_id, distance in zip(got["ids"][0], got["distances"][0], strict=True)]
 

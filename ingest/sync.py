@@ -83,11 +83,11 @@ class _Plan:
 
 
 def ingest(specs: Sequence[SourceSpec], store: Store, embedder: Embedder, *, data_dir: Path,
-           prune: bool, max_bytes: int, dry_run: bool = False, full: bool = False,
+           prune: Callable[[str], bool], max_bytes: int, dry_run: bool = False, full: bool = False,
            load_url: Callable[[SourceSpec, dict[str, Any]], Document | None] | None = None,
            progress: Progress | None = None,
            sentences: SentenceVectors | None = None,
-           writer: QuestionWriter | None = None) -> IngestReport:
+           writer: QuestionWriter | None = None, locked: bool = False) -> IngestReport:
     """Bring the store in line with ``specs``: embed new chunks, delete stale ones.
 
     A failed source is reported and skipped, and its stored chunks are kept.
@@ -97,7 +97,7 @@ def ingest(specs: Sequence[SourceSpec], store: Store, embedder: Embedder, *, dat
         store: where chunks live.
         embedder: embeds new chunk text.
         data_dir: holds the writer lock and the journal.
-        prune: delete chunks of stored sources not in ``specs`` (a manifest run).
+        prune: which stored sources not in ``specs`` to delete, by source id (a sync: all).
         max_bytes: files larger than this are refused.
         dry_run: plan only; change nothing.
         full: plan as if the store were empty (the caller drops the collection first).
@@ -106,6 +106,7 @@ def ingest(specs: Sequence[SourceSpec], store: Store, embedder: Embedder, *, dat
         sentences: where new chunks' sentence vectors are kept for answers (embedded now,
             not on the first question); pruned to what the store holds.
         writer: writes question keys for passages that have no curated ones.
+        locked: the caller already holds the writer lock (a rebuild into a staging collection).
 
     Raises:
         StoreError: another ingest holds the data directory.
@@ -113,7 +114,7 @@ def ingest(specs: Sequence[SourceSpec], store: Store, embedder: Embedder, *, dat
     started = time.perf_counter()
     report = IngestReport(ingest_id=time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6],
                           dry_run=dry_run)
-    with journal.writer_lock(data_dir) if not dry_run else nullcontext():
+    with journal.writer_lock(data_dir) if not (dry_run or locked) else nullcontext():
         existing = {} if full else store.metadata_by_id()
         by_source: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
         for chunk_id, meta in existing.items():
@@ -126,18 +127,21 @@ def ingest(specs: Sequence[SourceSpec], store: Store, embedder: Embedder, *, dat
             report.sources.append(change)
             report.notes += writer.failures if writer else []
         # Only sources missing from ``specs`` are left in ``by_source``; failed ones were popped.
-        if prune:
-            for source, chunks in sorted(by_source.items()):
+        for source, chunks in sorted(by_source.items()):
+            if prune(source):
                 plan.delete.extend(chunks)
                 report.sources.append(SourceChange(source, "removed", removed=len(chunks)))
         kept = {c.source for c in report.sources if c.status != "removed" and c.chunks}
-        if not prune:
-            kept |= set(by_source)
+        kept |= {source for source in by_source if not prune(source)}
         reusable = _reusable(plan.add, existing)
         report.embedded = len(plan.add) - len(reusable)
         report.reused = len(reusable)
         report.deleted = len(plan.delete)
-        if not dry_run:
+        changed = bool(plan.add or plan.delete or plan.retag) or full or journal.unfinished(data_dir)
+        if not dry_run and not changed:  # nothing to write: the store and its version stay as they are
+            report.ingest_id = str(store.info.get("ingest_id", "")) or report.ingest_id
+            report.total_chunks = len(existing)
+        elif not dry_run:
             journal.record(data_dir, "start", report.ingest_id, add=len(plan.add),
                            delete=len(plan.delete), full=full)
             _apply(plan, reusable, store, embedder, progress, sentences)
