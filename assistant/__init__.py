@@ -10,10 +10,11 @@ if TYPE_CHECKING:
     from assistant.retriever import MentorRetriever
     from assistant.settings import Settings
     from ingest.errors import MentorError, SettingsError, SourceError, StoreError
+    from ingest.sync import IngestReport
 
 # Names are imported on first use, so `mentor --help` stays fast.
 _HOMES = {
-    "Answer": "assistant.answers", "Citation": "assistant.answers",
+    "Answer": "assistant.answers", "Citation": "assistant.answers", "IngestReport": "ingest.sync",
     "Mentor": "assistant.mentor", "MentorRetriever": "assistant.retriever",
     "Passage": "assistant.retrieval", "Settings": "assistant.settings",
     "MentorError": "ingest.errors", "SettingsError": "ingest.errors",
@@ -23,6 +24,7 @@ _HOMES = {
 __all__ = [
     "Answer",
     "Citation",
+    "IngestReport",
     "Mentor",
     "MentorError",
     "MentorRetriever",

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
 from assistant.settings import Settings
-from ingest import IngestReport, SourceSpec, Store, read_manifest
+from ingest import IngestReport, SourceError, SourceSpec, Store, read_manifest
+from ingest.loading import SUFFIXES, parse_bytes
 from ingest.registry import Prune, Registry, absolute, added_specs, now, synced_specs
 from ingest.sources import is_url
 
@@ -61,6 +64,51 @@ def listing(settings: Settings, store: Store) -> list[dict[str, Any]]:
                      "fetched_at": fetched.get(name, ""), "last_ingest": status.get("last_ingest", ""),
                      "last_error": status.get("last_error", "")})
     return rows
+
+
+UPLOADS = "uploads"  # the knowledge folder's sub-folder documents added from the chat go to
+UPLOAD_SUFFIXES = sorted(SUFFIXES - {".text", ".rst"})
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def save_upload(settings: Settings, name: str, data: bytes) -> Path:
+    """Check an uploaded document and save it to ``uploads/`` under a safe, unused name.
+
+    The same content under the same name is the same file (saved again, unchanged); other
+    content never overwrites an upload: it gets the next free name (``notes-2.md``).
+
+    Raises:
+        SourceError: an unsupported type, too large, or not parseable (nothing is saved).
+    """
+    safe = safe_filename(name)
+    suffix = Path(safe).suffix.lower()
+    if suffix not in SUFFIXES:
+        raise SourceError(f"{safe}: unsupported file type {suffix or '(none)'}; use one of "
+                          f"{', '.join(sorted(SUFFIXES))}")
+    if len(data) > settings.max_file_bytes:
+        raise SourceError(f"{safe}: {len(data) / 1e6:.1f} MB is over the "
+                          f"{settings.max_file_bytes / 1e6:.0f} MB limit; split the file")
+    parse_bytes(data, suffix, f"{UPLOADS}/{safe}", label=safe)
+    folder = settings.knowledge_dir / UPLOADS
+    target, n = folder / safe, 1
+    while target.is_file() and target.read_bytes() != data:
+        n += 1
+        target = folder / f"{Path(safe).stem}-{n}{suffix}"
+    folder.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.name}.part")
+    partial.write_bytes(data)
+    partial.replace(target)
+    return target
+
+
+def safe_filename(name: str) -> str:
+    """The base name of ``name`` with only ``A-Z a-z 0-9 . _ -``, never hidden or empty."""
+    stem, dot, suffix = re.split(r"[\\/]", name)[-1].rpartition(".")
+    if not dot:
+        stem, suffix = suffix, ""
+    stem = _SAFE_NAME.sub("_", stem).lstrip(".")[:100] or "upload"
+    suffix = _SAFE_NAME.sub("", suffix)[:10]
+    return f"{stem}.{suffix}" if suffix else stem
 
 
 def named(problem: Exception) -> str:

@@ -17,6 +17,7 @@ from ingest import (
     Embedder,
     IngestReport,
     MentorError,
+    SourceError,
     SourceSpec,
     Store,
     ingest,
@@ -183,6 +184,25 @@ class Mentor:
             replace_collection(self.client, staging, s.collection)
         self._store = self._searcher = None
         return report
+
+    def add_document(self, name: str, data: bytes) -> tuple[str, IngestReport]:
+        """Save an uploaded document to the knowledge folder's ``uploads/`` and ingest it.
+
+        Returns its source id and the ingest's report. When the manifest does not cover
+        ``uploads/``, the file is added like ``mentor ingest PATH`` (and kept by later syncs).
+
+        Raises:
+            SourceError: the document is refused (type, size, unreadable); nothing was saved.
+        """
+        path = catalog.save_upload(self.settings, name, data)
+        source = f"{catalog.UPLOADS}/{path.name}"
+        covered = any(spec.source == source for spec in read_manifest(self.settings.manifest)[0])
+        report = self.ingest() if covered else self.ingest([str(path)])
+        failed = next((c for c in report.failures if c.source in (source, str(path))), None)
+        if failed:
+            path.unlink(missing_ok=True)
+            raise SourceError(failed.reason)
+        return source, report
 
     def remove(self, source: str) -> IngestReport:
         """Take a source added with :meth:`ingest` (a file, folder or URL) out, with its chunks.

@@ -10,17 +10,15 @@ import html
 import re
 import uuid
 from collections.abc import Iterable, Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import streamlit as st
 
-from assistant import Answer, Citation, Mentor, MentorError, Settings, SourceError
+from assistant import Answer, Citation, IngestReport, Mentor, MentorError, Settings
+from assistant.catalog import UPLOAD_SUFFIXES, UPLOADS
 from assistant.feedback import FeedbackStore
 from assistant.settings import ANSWER_MODES
-from ingest.loading import SUFFIXES, parse_bytes
-from ingest.sync import IngestReport
 
 STARTERS = {
     "Career": ("Which jobs can I get with deep learning?",
@@ -31,9 +29,8 @@ STARTERS = {
     "Troubleshooting": ("My model memorises the training data. What can I do?",
                         "My laptop is too slow to train models", "I don't have enough data"),
 }
-UPLOAD_TYPES = sorted(s.lstrip(".") for s in SUFFIXES - {".text", ".rst"})
+UPLOAD_TYPES = [suffix.lstrip(".") for suffix in UPLOAD_SUFFIXES]
 MAX_PASSAGES = 10
-_SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 _INLINE = re.compile(  # [label](dest "title") and ![alt](dest), one level of nested () and []
     r"(?P<bang>!?)\[(?P<label>(?:[^\[\]\\]|\\.|\[(?:[^\[\]\\]|\\.)*\])*)\]\(\s*"
     r"(?P<dest><[^<>\n]*>|(?:[^\s()\\]|\\.|\((?:[^\s()\\]|\\.)*\))*)"
@@ -303,51 +300,12 @@ def report_markdown(report: IngestReport) -> str:
 
 
 def add_upload(mentor: Mentor, name: str, data: bytes) -> tuple[bool, str]:
-    """Check an uploaded file, save it to ``uploads/`` and ingest it; ``(ok, message)``.
-
-    Nothing is saved or changed unless the file parses.
-    """
-    settings = mentor.settings
-    safe = safe_filename(name)
-    suffix = Path(safe).suffix.lower()
-    if suffix not in SUFFIXES:
-        return False, f"{safe}: unsupported file type {suffix or '(none)'}; use one of " \
-                      f"{', '.join(sorted(SUFFIXES))}"
-    if len(data) > settings.max_file_bytes:
-        return False, f"{safe}: {len(data) / 1e6:.1f} MB is over the " \
-                      f"{settings.max_file_bytes / 1e6:.0f} MB limit; split the file"
+    """Add an uploaded document to the knowledge base; ``(ok, message)``. A refused one changes nothing."""
     try:
-        parse_bytes(data, suffix, f"uploads/{safe}", label=safe)
-    except SourceError as exc:
-        return False, str(exc)
-    target = settings.knowledge_dir / "uploads" / safe
-    previous = target.read_bytes() if target.is_file() else None
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(f".{safe}.part")
-    partial.write_bytes(data)
-    partial.replace(target)
-    try:
-        report = mentor.ingest([str(target)])
-        problem = report.failures[0].reason if report.failures else ""
+        source, report = mentor.add_document(name, data)
     except MentorError as exc:
-        problem = str(exc)
-    if problem:
-        if previous is None:
-            target.unlink()
-        else:
-            target.write_bytes(previous)
-        return False, problem
-    return True, f"Added {escape(safe)}. {report.summary()}"
-
-
-def safe_filename(name: str) -> str:
-    """The base name of ``name`` with only ``A-Z a-z 0-9 . _ -``, never hidden or empty."""
-    stem, dot, suffix = re.split(r"[\\/]", name)[-1].rpartition(".")
-    if not dot:
-        stem, suffix = suffix, ""
-    stem = _SAFE_NAME.sub("_", stem).lstrip(".")[:100] or "upload"
-    suffix = _SAFE_NAME.sub("", suffix)[:10]
-    return f"{stem}.{suffix}" if suffix else stem
+        return False, escape(str(exc))
+    return True, f"Added {escape(source.removeprefix(UPLOADS + '/'))}. {report.summary()}"
 
 
 def answer_settings(mentor: Mentor) -> Settings:

