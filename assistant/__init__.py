@@ -5,9 +5,9 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from assistant.answers import Answer, Citation
+    from assistant.langchain_retriever import MentorRetriever
     from assistant.mentor import Mentor
-    from assistant.retrieval import Passage
-    from assistant.retriever import MentorRetriever
+    from assistant.search import Passage
     from assistant.settings import Settings
     from ingest.errors import MentorError, SettingsError, SourceError, StoreError
     from ingest.sync import IngestReport
@@ -15,8 +15,8 @@ if TYPE_CHECKING:
 # Names are imported on first use, so `mentor --help` stays fast.
 _HOMES = {
     "Answer": "assistant.answers", "Citation": "assistant.answers", "IngestReport": "ingest.sync",
-    "Mentor": "assistant.mentor", "MentorRetriever": "assistant.retriever",
-    "Passage": "assistant.retrieval", "Settings": "assistant.settings",
+    "Mentor": "assistant.mentor", "MentorRetriever": "assistant.langchain_retriever",
+    "Passage": "assistant.search", "Settings": "assistant.settings",
     "MentorError": "ingest.errors", "SettingsError": "ingest.errors",
     "SourceError": "ingest.errors", "StoreError": "ingest.errors",
 }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from assistant.retrieval import Passage
+from assistant.search import Passage
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from assistant.settings import ANSWER_MODES
 from ingest.errors import MentorError
 
 _JSON = click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
@@ -31,12 +32,12 @@ class _Group(click.Group):
               help="Where the store lives (env MENTOR_DATA_DIR, default ./.mentor).")
 @click.option("--model", default=None, help="Sentence-transformers model (env MENTOR_MODEL).")
 @click.option("--chroma-url", default=None, help="Use a Chroma server (env MENTOR_CHROMA_URL).")
-@click.option("--answer-mode", type=click.Choice(["auto", "extractive", "llm"]), default=None,
+@click.option("--answer-mode", type=click.Choice(ANSWER_MODES), default=None,
               help="How answers are written (env MENTOR_ANSWER_MODE).")
 @click.option("--llm", default=None, help="Chat model, e.g. ollama:llama3.2 (env MENTOR_LLM).")
 @click.option("--config", type=click.Path(path_type=Path), default=None,
               help="Settings file (env MENTOR_CONFIG, default ./mentor.toml).")
-@click.version_option("0.1.0", prog_name="mentor")
+@click.version_option(package_name="mentor", prog_name="mentor")
 @click.pass_context
 def main(ctx: click.Context, data_dir: Path | None, model: str | None, chroma_url: str | None,
          answer_mode: str | None, llm: str | None, config: Path | None) -> None:
@@ -278,17 +279,9 @@ def gaps(ctx: click.Context) -> None:
 @click.pass_context
 def links(ctx: click.Context, as_json: bool) -> None:
     """Check every URL in the knowledge base and report the dead ones."""
-    import re
 
-    from ingest.web import check_links
 
-    mentor = _mentor(ctx)
-    urls = set()
-    for row in mentor.store.rows():
-        urls.add(str(row.metadata.get("url") or ""))
-        urls.update(re.findall(r"https?://[^\s)\]>\"']+", row.text))
-    statuses = check_links(sorted(u.rstrip(".,") for u in urls if u),
-                           allowed_hosts=mentor.settings.allowed_hosts)
+    statuses = _mentor(ctx).links()
     dead = [s for s in statuses if not s.ok]
     if as_json:
         click.echo(json.dumps([s.__dict__ for s in statuses], indent=2))
@@ -320,15 +313,12 @@ def _watch(mentor) -> None:
 
 def _eval_after_ingest(mentor, eval_file: Path) -> None:
     """Score retrieval, compare with the previous run kept in the data dir, warn on regressions."""
-    from assistant.evaluation import evaluate, read_cases, regressions
+    from assistant.evaluation import score_after_ingest
 
-    report = evaluate(mentor, read_cases(eval_file), answers=False)
-    kept = mentor.settings.data_dir / "last-eval.json"
-    previous = json.loads(kept.read_text()) if kept.exists() else {}
-    click.echo("Eval: " + ", ".join(f"{k} {v:.3f}" for k, v in report.metrics.items()))
-    for line in regressions(report.metrics, previous):
+    metrics, fell = score_after_ingest(mentor, eval_file)
+    click.echo("Eval: " + ", ".join(f"{k} {v:.3f}" for k, v in metrics.items()))
+    for line in fell:
         click.echo(f"mentor: warning: {line} since the last ingest", err=True)
-    kept.write_text(json.dumps(report.metrics))
 
 
 def _print_answer(answer) -> None:

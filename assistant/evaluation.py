@@ -167,6 +167,16 @@ def _miss(case: Case, got: str, problem: str) -> dict[str, Any]:
             "problem": problem}
 
 
+def score_after_ingest(mentor: Any, path: Path) -> tuple[dict[str, float], list[str]]:
+    """Retrieval metrics on the question set at ``path`` and the ones that fell since the last
+    call (kept in ``<data_dir>/last-eval.json``)."""
+    metrics = evaluate(mentor, read_cases(path), answers=False).metrics
+    kept = mentor.settings.data_dir / "last-eval.json"
+    previous = json.loads(kept.read_text()) if kept.exists() else {}
+    kept.write_text(json.dumps(metrics))
+    return metrics, regressions(metrics, previous)
+
+
 def store_headings(mentor: Any) -> set[str]:
     """Every heading (and source title) of the passages ``mentor``'s store holds."""
     return {heading for row in mentor.store.rows()

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from assistant.answers import MAX_TITLE_CHARS
-from assistant.retrieval import Passage
+from assistant.search import Passage
 from ingest.sentences import SentenceVectors
 
 MAX_PASSAGES = 3  # the best sentence among these is the policy's ``sentence_match``

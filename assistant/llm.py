@@ -12,7 +12,7 @@ from typing import Any
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
 from assistant.citations import MARKER, CheckedText, check_citations
-from assistant.retrieval import Passage
+from assistant.search import Passage
 from ingest.errors import MentorError, SettingsError
 
 NO_ANSWER = "The knowledge base doesn't cover that."

@@ -16,7 +16,7 @@ from mcp.shared.uri_template import UriTemplate
 from mcp_types import Resource
 
 from assistant.mentor import Mentor
-from assistant.retrieval import Passage
+from assistant.search import Passage
 from ingest.errors import MentorError, SettingsError
 from ingest.store import StoredChunk
 
@@ -135,9 +135,9 @@ def _passage(passage: Passage) -> dict[str, Any]:
             "score": round(passage.score, 4), "id": passage.id}
 
 
-def _chunks_by_source(mentor: Mentor, *, include_text: bool = True) -> dict[str, list[StoredChunk]]:
+def _chunks_by_source(mentor: Mentor) -> dict[str, list[StoredChunk]]:
     by_source: dict[str, list[StoredChunk]] = {}
-    for row in mentor.store.rows(include_text=include_text):
+    for row in mentor.store.rows(include_text=False):
         by_source.setdefault(str(row.metadata.get("source", "")), []).append(row)
     return by_source
 
@@ -146,11 +146,11 @@ def _source_resources(mentor: Mentor) -> list[Resource]:
     return [Resource(uri=SOURCE_URI.expand({"source": source}), name=source,
                      title=str(rows[0].metadata.get("title", "")) or None,
                      description=f"{len(rows)} passages", mime_type="text/markdown")
-            for source, rows in sorted(_chunks_by_source(mentor, include_text=False).items()) if source]
+            for source, rows in sorted(_chunks_by_source(mentor).items()) if source]
 
 
 def _source_text(mentor: Mentor, source: str) -> str | None:
-    rows = _chunks_by_source(mentor).get(source)
+    rows = mentor.store.of_source(source)
     if not rows:
         return None
     rows.sort(key=lambda row: int(row.metadata.get("position", 0)))

@@ -11,7 +11,7 @@ from typing import Any
 
 from assistant import catalog, conversation, extractive, policy
 from assistant.answers import Answer, Citation, refusal
-from assistant.retrieval import HybridSearch, Passage
+from assistant.search import HybridSearch, Passage
 from assistant.settings import ANSWER_MODES, Settings
 from ingest import (
     Embedder,
@@ -34,6 +34,7 @@ from ingest.sync import Progress, SourceChange
 
 MAX_K = 50
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_URL = re.compile(r"https?://[^\s)\]>\"']+")
 
 
 class Mentor:
@@ -353,9 +354,20 @@ class Mentor:
 
     def as_retriever(self, k: int | None = None):
         """A LangChain ``BaseRetriever`` over this knowledge base."""
-        from assistant.retriever import MentorRetriever
+        from assistant.langchain_retriever import MentorRetriever
 
         return MentorRetriever(mentor=self, k=self._k(k))
+
+    def links(self) -> list[Any]:
+        """Check every URL the knowledge base holds (source URLs and links in passages)."""
+        from ingest.web import check_links
+
+        urls = set()
+        for row in self.store.rows():
+            urls.add(str(row.metadata.get("url") or ""))
+            urls.update(_URL.findall(row.text))
+        return check_links(sorted(u.rstrip(".,") for u in urls if u),
+                           allowed_hosts=self.settings.allowed_hosts)
 
     def stats(self) -> dict[str, Any]:
         """What is in the store: sources, chunks, model, data dir, last ingest."""

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 from assistant.lexical import stem
 
 if TYPE_CHECKING:
-    from assistant.retrieval import Passage
+    from assistant.search import Passage
 
 # Fitted on tests/eval/dev.jsonl (see the module docstring); P(covered) = logistic(w · x + b).
 SCOPE_WEIGHTS = {"question_match": 8.021, "sentence_match": 3.017, "coverage": 5.173}

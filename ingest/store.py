@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import closing
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import closing, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -16,6 +16,8 @@ if TYPE_CHECKING:
     import numpy as np
 
 DEFAULT_COLLECTION = "mentor"
+SWAP_RETRIES = 5  # reads that find no collection while --full swaps one in: tries, waiting
+SWAP_WAIT = 0.02  # seconds times the attempt number
 _MODEL_KEY = "embedding_model"
 
 
@@ -124,11 +126,17 @@ class Store:
         self.name = name
         self._collection = self._open()
 
-    def _open(self):
+    def _open(self, *, create: bool = True):
+        from chromadb.errors import NotFoundError
+
         try:
+            if not create:
+                return self._client.get_collection(self.name, embedding_function=None)
             collection = self._client.get_or_create_collection(
                 self.name, metadata={_MODEL_KEY: self.model_name},
                 configuration={"hnsw": {"space": "cosine"}}, embedding_function=None)
+        except NotFoundError:
+            raise
         except Exception as exc:  # chromadb reports damage and outages with many types
             raise StoreError(f"collection {self.name!r} cannot be opened ({exc}); rebuild it "
                              "with `mentor ingest --full`") from None
@@ -143,18 +151,29 @@ class Store:
     def _read(self, method: str, **arguments: Any) -> Any:
         """Call a read method of the collection; when ``mentor ingest --full`` has put a new
         collection in its place since it was opened, open that one and call again."""
+        return self._retrying(lambda: getattr(self._collection, method)(**arguments))
+
+    def _retrying(self, call: Callable[[], Any]) -> Any:
+        """``call()``, reopening the collection by name if it was replaced; the swap renames
+        two collections one after the other, so for an instant neither is found: wait it out."""
         from chromadb.errors import NotFoundError
 
-        try:
-            return getattr(self._collection, method)(**arguments)
-        except NotFoundError:
-            self._collection = self._open()
-            return getattr(self._collection, method)(**arguments)
+        for attempt in range(SWAP_RETRIES):
+            try:
+                return call()
+            except NotFoundError:
+                if attempt == SWAP_RETRIES - 1:
+                    raise
+                time.sleep(SWAP_WAIT * attempt)
+                with suppress(NotFoundError):
+                    self._collection = self._open(create=False)
+        raise AssertionError("unreachable")
 
     @property
     def info(self) -> dict[str, Any]:
         """The collection's metadata: model, dimension and the last ingest's record."""
-        return dict(self._client.get_collection(self.name, embedding_function=None).metadata or {})
+        return self._retrying(lambda: dict(
+            self._client.get_collection(self.name, embedding_function=None).metadata or {}))
 
     def set_info(self, **values: Any) -> None:
         """Merge ``values`` into the collection's metadata."""
@@ -181,6 +200,12 @@ class Store:
             if len(got["ids"]) < page:
                 return
             offset += page
+
+    def of_source(self, source: str) -> list[StoredChunk]:
+        """The chunks of one source (read by a filter, not by scanning the store)."""
+        got = self._read("get", where={"source": source}, include=["metadatas", "documents"])
+        return [StoredChunk(i, t, dict(m or {}))
+                for i, t, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)]
 
     def embeddings(self, ids: Iterable[str]) -> dict[str, np.ndarray]:
         """Stored vectors of ``ids``, for reuse and for scoring."""

@@ -3,7 +3,7 @@
 import pytest
 
 from assistant.citations import CheckedText, check_citations
-from assistant.retrieval import Passage
+from assistant.search import Passage
 
 PASSAGES = [
     Passage("colab", "Google Colab is a free, browser-based Jupyter notebook service. The free "

@@ -1,7 +1,7 @@
 """Extractive answers: the best section leads with its list whole, every line is cited."""
 
 from assistant.extractive import compose
-from assistant.retrieval import Passage
+from assistant.search import Passage
 from ingest.sentences import SentenceVectors
 
 

@@ -3,7 +3,7 @@
 import pytest
 
 from assistant import policy
-from assistant.retrieval import Passage
+from assistant.search import Passage
 
 
 def _rarity(word: str) -> float:
