@@ -113,12 +113,14 @@ def _best_units(units: list[_Unit]) -> list[_Unit]:
 
 
 def _block(passage: Passage, units: list[_Unit], n: int, *, lead: bool) -> str:
-    """Cited lines under a bold heading; the lead opens with its first unit as a sentence instead."""
-    if lead:
-        first, rest = units[0], units[1:]
-        prose = " ".join(f"{u.text} [{n}]" for u in [first, *(u for u in rest if not u.is_item)])
-        items = "\n".join(f"- {u.text} [{n}]" for u in rest if u.is_item)
+    """Cited lines under a bold heading; a lead whose best unit is a sentence opens with it instead."""
+    if lead and not units[0].is_item:  # its best sentence first, then its list
+        prose = " ".join(f"{u.text} [{n}]" for u in units if not u.is_item)
+        items = "\n".join(f"- {u.text} [{n}]" for u in units if u.is_item)
         return "\n\n".join(part for part in (prose, items) if part)
+    if lead:  # a list answers best: its heading, then the list in its own order
+        items = "\n".join(f"- {u.text} [{n}]" for u in sorted(units, key=lambda u: u.order))
+        return f"{_header(passage)} [{n}]\n\n{items}"
     prose = " ".join(f"{u.text} [{n}]" for u in units if not u.is_item)
     items = "\n".join(f"- {u.text} [{n}]" for u in units if u.is_item)
     return "\n\n".join(part for part in (_header(passage), prose, items) if part)
