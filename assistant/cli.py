@@ -244,10 +244,14 @@ def mcp(ctx: click.Context, use_http: bool, port: int) -> None:
 
 
 @main.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to serve on; any other than loopback starts the chat read-only "
+                   "unless MENTOR_ADMIN_TOKEN is set.")
 @click.option("--port", default=8501, show_default=True)
 @click.pass_context
-def ui(ctx: click.Context, port: int) -> None:
+def ui(ctx: click.Context, host: str, port: int) -> None:
     """Open the chat in the browser (ingests the knowledge base first if needed)."""
+    import ipaddress
     import os
 
     mentor = _mentor(ctx)
@@ -255,10 +259,18 @@ def ui(ctx: click.Context, port: int) -> None:
     click.echo(f"Knowledge base: {report.summary()}")
     for change in report.failures:
         click.echo(f"mentor: warning: {change.reason}", err=True)
+    try:
+        local = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        local = False
+    if not local and not mentor.settings.admin_token:
+        os.environ["MENTOR_READ_ONLY"] = "true"  # read by the chat's own Settings.load()
+        click.echo("Serving beyond this machine: the chat is read-only (no upload or re-ingest); "
+                   "set MENTOR_ADMIN_TOKEN to unlock them for admins.")
     app = Path(__file__).resolve().parent.parent / "ui" / "app.py"
-    click.echo(f"Mentor chat on http://127.0.0.1:{port}  (Ctrl-C stops it)")
+    click.echo(f"Mentor chat on http://{host}:{port}  (Ctrl-C stops it)")
     os.execv(sys.executable, [sys.executable, "-m", "streamlit", "run", str(app),
-                              "--server.address", "127.0.0.1", "--server.port", str(port),
+                              "--server.address", host, "--server.port", str(port),
                               "--server.headless", "true", "--browser.gatherUsageStats", "false",
                               "--client.toolbarMode", "minimal"])
 

@@ -52,6 +52,8 @@ class Settings:
     generate_questions: bool = False  # at ingest, the llm writes question keys for uncurated passages
     llm_budget: float = 30.0  # seconds a generated answer may run before it is cut off
     history_turns: int = 6
+    read_only: bool = False  # the chat offers no upload or re-ingest (unless admin_token unlocks them)
+    admin_token: str = field(default="", repr=False)  # unlocks the chat's knowledge controls
     max_file_mb: float = 20.0
     max_question_chars: int = 2000
     fetch_timeout: float = 15.0

@@ -23,6 +23,9 @@ _FORBIDDEN = (
     ("is_link_local", "a link-local"), ("is_multicast", "a multicast"),
     ("is_reserved", "a reserved"), ("is_private", "a private"),
 )
+# Anything else that is not globally reachable, e.g. the shared address space 100.64.0.0/10
+# (carrier-grade NAT), which holds some clouds' metadata address (100.100.100.200).
+_NOT_GLOBAL = "a non-public (shared or special-purpose)"
 
 
 @dataclass(frozen=True)
@@ -234,6 +237,7 @@ def _check_url(url: str, allowed_hosts: Collection[str]) -> None:
         if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
             address = address.ipv4_mapped
         kind = next((kind for test, kind in _FORBIDDEN if getattr(address, test)), None)
+        kind = kind or (None if address.is_global else _NOT_GLOBAL)
         if kind:
             raise FetchError(
                 f"refused {url}: {address} is {kind} address;"

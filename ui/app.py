@@ -6,6 +6,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "ui")]  # run as a script: ui/ is not a package
 
+import access  # noqa: E402
 import streamlit as st  # noqa: E402
 import view  # noqa: E402
 
@@ -33,7 +34,8 @@ messages = st.session_state.setdefault("messages", [])
 with st.sidebar:
     st.subheader("Knowledge base")
     view.index_status(mentor)
-    view.ingest_controls(mentor)
+    if access.may_change(mentor.settings):
+        view.ingest_controls(mentor)
     st.subheader("Answers")
     settings = view.answer_settings(mentor)
     actions = st.container()
@@ -47,7 +49,7 @@ if not messages and not question:
     view.welcome()
 for message in messages:
     view.show_message(message, store)
-if question:
+if question and access.question_allowed():
     view.ask(mentor, question, settings, store)
 with actions:
     view.conversation_actions(messages)

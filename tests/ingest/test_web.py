@@ -205,6 +205,8 @@ def test_localhost_is_refused_unless_allowed(base):
         ("http://10.1.2.3/", "10.1.2.3 is a private address"),
         ("http://224.0.0.1/", "224.0.0.1 is a multicast address"),
         ("http://240.0.0.1/", "240.0.0.1 is a reserved address"),
+        ("http://100.100.100.200/", "100.100.100.200 is a non-public (shared or special-purpose) address"),
+        ("http://100.64.0.1/", "100.64.0.1 is a non-public (shared or special-purpose) address"),
     ],
 )
 def test_unsafe_urls_are_refused_before_connecting(guarded, url, reason):

@@ -331,6 +331,9 @@ def test_upload_names_are_made_safe(name: str, expected: str) -> None:
 @pytest.mark.slow
 def test_two_sessions_keep_answering_through_a_cli_reingest_and_then_see_new_content(
         small_kb: Path, tmp_path: Path, embedder: Embedder, monkeypatch: pytest.MonkeyPatch) -> None:
+    import access
+
+    monkeypatch.setattr(access, "MAX_QUESTIONS", 10_000)  # these sessions ask as fast as they can
     data_dir = tmp_path / "small-data"
     monkeypatch.setenv("MENTOR_MANIFEST", str(small_kb / "sources.toml"))
     monkeypatch.setenv("MENTOR_DATA_DIR", str(data_dir))
@@ -355,3 +358,54 @@ def test_two_sessions_keep_answering_through_a_cli_reingest_and_then_see_new_con
     for app in (first, second):
         _ask(app, "Where can I rent a TPU by the hour?")
         assert any("Cloud TPUs" in card for card in _cards(app))
+
+
+def _controls(app: AppTest) -> tuple[int, bool]:
+    """How many upload boxes the sidebar shows, and whether it offers a re-ingest."""
+    return len(app.sidebar.file_uploader), any(b.label == "Re-ingest knowledge" for b in app.sidebar.button)
+
+
+@pytest.mark.slow
+def test_a_read_only_chat_answers_but_offers_no_way_to_change_the_knowledge_base(
+        kb_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MENTOR_READ_ONLY", "true")
+    app = _ask(_page(), FREE_GPU)
+
+    assert _controls(app) == (0, False)
+    assert app.session_state["messages"][-1]["answer"].grounded
+    assert app.sidebar.metric[1].label == "Chunks"  # the index status stays
+
+
+@pytest.mark.slow
+def test_the_admin_token_unlocks_the_controls_and_wrong_ones_are_limited(
+        kb_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MENTOR_ADMIN_TOKEN", "s3cret-token")
+    app = _page()
+    assert _controls(app) == (0, False)
+
+    for _ in range(5):
+        app.sidebar.text_input[0].input("guess").run()
+        next(b for b in app.sidebar.button if b.label == "Unlock").click().run()
+    assert "not the admin token" in app.sidebar.error[0].value
+    app.sidebar.text_input[0].input("s3cret-token").run()
+    next(b for b in app.sidebar.button if b.label == "Unlock").click().run()
+    assert "Too many attempts" in app.sidebar.error[0].value and _controls(app) == (0, False)
+
+    fresh = _page()
+    fresh.sidebar.text_input[0].input("s3cret-token").run()
+    next(b for b in fresh.sidebar.button if b.label == "Unlock").click().run()
+    assert not fresh.exception and _controls(fresh) == (1, True)
+    _ask(fresh, FREE_GPU)
+    assert "s3cret-token" not in view.conversation_markdown(fresh.session_state["messages"])
+
+
+@pytest.mark.slow
+def test_a_session_over_its_question_rate_is_told_to_wait(kb_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import access
+
+    monkeypatch.setattr(access, "MAX_QUESTIONS", 1)
+    app = _ask(_page(), FREE_GPU)
+    app = _ask(app, "what is overfitting?")
+
+    assert "wait a moment" in app.warning[0].value
+    assert len(app.session_state["messages"]) == 2  # one question and its answer
