@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from assistant.settings import Settings
 from ingest import IngestReport, SourceError, SourceSpec, Store, read_manifest
-from ingest.loading import SUFFIXES, parse_bytes
+from ingest.loading import SUFFIXES, Document, load_url, parse_bytes
 from ingest.registry import Prune, Registry, absolute, added_specs, now, synced_specs
 from ingest.sources import is_url
 
@@ -66,6 +67,7 @@ def listing(settings: Settings, store: Store) -> list[dict[str, Any]]:
     return rows
 
 
+_URL = re.compile(r"https?://[^\s)\]>\"']+")
 UPLOADS = "uploads"  # the knowledge folder's sub-folder documents added from the chat go to
 UPLOAD_SUFFIXES = sorted(SUFFIXES - {".text", ".rst"})
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
@@ -101,6 +103,26 @@ def save_upload(settings: Settings, name: str, data: bytes) -> Path:
     return target
 
 
+def delete_upload(settings: Settings, source: str) -> bool:
+    """Delete the uploaded file ``source`` names (``uploads/<name>``); whether there was one."""
+    folder = (settings.knowledge_dir / UPLOADS).resolve()
+    path = (settings.knowledge_dir / source).resolve()
+    if not source.startswith(f"{UPLOADS}/") or path.parent != folder or not path.is_file():
+        return False
+    path.unlink()
+    return True
+
+
+def url_loader(settings: Settings) -> Callable[[SourceSpec, dict[str, Any]], Document | None]:
+    """Fetch a web source with the settings' size cap, timeout and allowed hosts."""
+    def load(spec: SourceSpec, previous: dict[str, Any]) -> Document | None:
+        return load_url(spec.location, spec.source, previous, max_bytes=settings.max_file_bytes,
+                        timeout=settings.fetch_timeout, allowed_hosts=settings.allowed_hosts,
+                        title=spec.title, tags=spec.tags)
+
+    return load
+
+
 def safe_filename(name: str) -> str:
     """The base name of ``name`` with only ``A-Z a-z 0-9 . _ -``, never hidden or empty."""
     stem, dot, suffix = re.split(r"[\\/]", name)[-1].rpartition(".")
@@ -109,6 +131,17 @@ def safe_filename(name: str) -> str:
     stem = _SAFE_NAME.sub("_", stem).lstrip(".")[:100] or "upload"
     suffix = _SAFE_NAME.sub("", suffix)[:10]
     return f"{stem}.{suffix}" if suffix else stem
+
+
+def links(store: Store, settings: Settings) -> list[Any]:
+    """The status of every URL the store holds (source URLs and links in passages)."""
+    from ingest.web import check_links
+
+    urls = set()
+    for row in store.rows():
+        urls.add(str(row.metadata.get("url") or ""))
+        urls.update(_URL.findall(row.text))
+    return check_links(sorted(u.rstrip(".,") for u in urls if u), allowed_hosts=settings.allowed_hosts)
 
 
 def named(problem: Exception) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Generator, Iterator, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import replace
 from functools import cached_property
 from typing import Any
@@ -25,7 +26,7 @@ from ingest import (
     read_manifest,
 )
 from ingest.journal import writer_lock
-from ingest.loading import Document, load_url
+from ingest.lease import server_lease
 from ingest.question_writer import QuestionWriter
 from ingest.registry import Registry, absolute, removal
 from ingest.sentences import SentenceVectors
@@ -34,7 +35,6 @@ from ingest.sync import Progress, SourceChange
 
 MAX_K = 50
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-_URL = re.compile(r"https?://[^\s)\]>\"']+")
 
 
 class Mentor:
@@ -156,9 +156,9 @@ class Mentor:
         s = self.settings
         registry = Registry.open(s.data_dir)
         specs, prune, problems = catalog.plan(s, registry, list(sources or ()), full=full, tags=tags)
-        with self._write_lock:
+        with self._write_lock, self._lease(dry_run):
             options = {"data_dir": s.data_dir, "prune": prune, "max_bytes": s.max_file_bytes,
-                       "dry_run": dry_run, "full": full, "load_url": self._load_url,
+                       "dry_run": dry_run, "full": full, "load_url": catalog.url_loader(s),
                        "progress": progress, "sentences": self.sentences,
                        "writer": self._question_writer()}
             if full and not dry_run:
@@ -171,6 +171,13 @@ class Mentor:
             registry.add([absolute(x) for x in sources or ()])
             catalog.record(registry, report)
         return report
+
+    def _lease(self, dry_run: bool = False) -> AbstractContextManager[Any]:
+        """On a Chroma server, the store's writer lease (ingests from other machines wait);
+        locally the data dir's file lock is enough."""
+        if dry_run or not self.settings.chroma_url:
+            return nullcontext()
+        return server_lease(self.client, self.settings.collection)
 
     def _rebuild(self, specs: list[SourceSpec], options: dict[str, Any]) -> IngestReport:
         """Embed everything into a staging collection under one writer lock, then put it in the
@@ -206,17 +213,20 @@ class Mentor:
         return source, report
 
     def remove(self, source: str) -> IngestReport:
-        """Take a source added with :meth:`ingest` (a file, folder or URL) out, with its chunks.
+        """Take a source added with :meth:`ingest` (a file, folder or URL) or uploaded in the
+        chat out of the knowledge base, with its chunks.
 
         Raises:
             SourceError: the source is listed in the manifest (remove it there), or unknown.
         """
         s = self.settings
+        if catalog.delete_upload(s, source):  # an upload is a file the manifest's sync finds
+            return self.ingest()
         registry = Registry.open(s.data_dir)
         manifest, _ = read_manifest(s.manifest)
         stored = {str(meta.get("source", "")) for meta in self.store.metadata_by_id().values()}
         entry, gone = removal(source, registry, manifest, stored, s.knowledge_dir)
-        with self._write_lock:
+        with self._write_lock, self._lease():
             report = ingest([], self.store, self.embedder, data_dir=s.data_dir,
                             prune=gone.__contains__, max_bytes=s.max_file_bytes,
                             sentences=self.sentences)
@@ -360,14 +370,7 @@ class Mentor:
 
     def links(self) -> list[Any]:
         """Check every URL the knowledge base holds (source URLs and links in passages)."""
-        from ingest.web import check_links
-
-        urls = set()
-        for row in self.store.rows():
-            urls.add(str(row.metadata.get("url") or ""))
-            urls.update(_URL.findall(row.text))
-        return check_links(sorted(u.rstrip(".,") for u in urls if u),
-                           allowed_hosts=self.settings.allowed_hosts)
+        return catalog.links(self.store, self.settings)
 
     def stats(self) -> dict[str, Any]:
         """What is in the store: sources, chunks, model, data dir, last ingest."""
@@ -376,12 +379,6 @@ class Mentor:
                 "model": self.embedder.model_name, "data_dir": str(self.settings.data_dir),
                 "chroma_url": self.settings.chroma_url, "last_ingest": info.get("ingested_at", ""),
                 "index_version": info.get("ingest_id", "")}
-
-    def _load_url(self, spec: SourceSpec, previous: dict[str, Any]) -> Document | None:
-        s = self.settings
-        return load_url(spec.location, spec.source, previous, max_bytes=s.max_file_bytes,
-                        timeout=s.fetch_timeout, allowed_hosts=s.allowed_hosts,
-                        title=spec.title, tags=spec.tags)
 
     def _clean(self, text: str) -> str:
         text = _CONTROL.sub(" ", str(text)).strip()

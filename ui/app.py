@@ -36,6 +36,7 @@ with st.sidebar:
     view.index_status(mentor)
     if access.may_change(mentor.settings):
         view.ingest_controls(mentor)
+        view.source_controls(mentor)
     st.subheader("Answers")
     settings = view.answer_settings(mentor)
     actions = st.container()

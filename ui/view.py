@@ -289,6 +289,30 @@ def ingest_controls(mentor: Mentor) -> None:
         (st.success if ok else st.error)(text)
 
 
+def source_controls(mentor: Mentor) -> None:
+    """The sources in the store; those added by hand or uploaded can be removed here."""
+    with st.expander("Sources", icon=":material/folder_open:"):
+        try:
+            rows = mentor.sources()
+        except MentorError as exc:
+            st.error(str(exc))
+            return
+        for n, row in enumerate(rows):
+            line = f"`{escape(row['source'])}` · {row['chunks']} chunks"
+            if row["last_error"]:
+                line += f" · :red[{escape(row['last_error'])}]"
+            removable = "(added)" in row["kind"] or row["source"].startswith(f"{UPLOADS}/")
+            text, button = st.columns([4, 1]) if removable else (st.container(), None)
+            text.markdown(line)
+            if button and button.button("", icon=":material/delete:", key=f"remove-{n}",
+                                        help=f"Remove {row['source']} and its chunks"):
+                try:
+                    st.session_state.ingest_result = (True, report_markdown(mentor.remove(row["source"])))
+                except MentorError as exc:
+                    st.session_state.ingest_result = (False, str(exc))
+                st.rerun()
+
+
 def report_markdown(report: IngestReport) -> str:
     """An ingest report for people: the one-line summary, then every source that changed."""
     lines = [report.summary()]

@@ -78,3 +78,21 @@ def test_help_does_not_import_torch():
     code = "import sys; from assistant.cli import main; print('torch' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
     assert done.stdout.strip() == "False"
+
+
+def test_sources_lists_and_remove_takes_an_added_file_out(small_kb, tmp_path, embedder):
+    data = str(tmp_path / "data")
+    note = tmp_path / "mine.md"
+    note.write_text("# Mine\n\n## Setup\n\nZorblax trains models on a laptop without a GPU.\n")
+    invoke = lambda *args: CliRunner().invoke(  # noqa: E731
+        main, ["--data-dir", data, *args], env={"MENTOR_MANIFEST": str(small_kb / "sources.toml")})
+    assert invoke("ingest").exit_code == 0 and invoke("ingest", str(note)).exit_code == 0
+    listed = invoke("sources")
+    assert listed.exit_code == 0 and f"{note}  [file (added)]  1 chunks" in listed.output
+    assert "4 sources" in listed.output
+    removed = invoke("remove", str(note))
+    assert removed.exit_code == 0 and "1 chunks deleted" in removed.output
+    refused = invoke("remove", "notes/colab.md")
+    assert refused.exit_code == 1
+    assert refused.output.strip() == ("mentor: error: notes/colab.md: is listed in the manifest "
+                                      "(sources.toml); remove it there, then run `mentor ingest`")

@@ -124,3 +124,33 @@ def test_reads_keep_working_while_another_process_reingests(chroma_url, small_kb
     top = mentor.as_retriever(k=3).invoke("zebra-stripe datasets")[0]
     assert NEW_SENTENCE in top.page_content
     assert top.metadata["index_version"] == after
+
+
+def test_a_second_machine_cannot_ingest_while_one_holds_the_servers_writer_lease(
+        chroma_url, small_kb, tmp_path, embedder):
+    import chromadb
+
+    from assistant import StoreError
+    from ingest.lease import server_lease
+
+    def machine(name):  # each "machine" has its own data dir, so only the server is shared
+        return Mentor(Settings(data_dir=tmp_path / name, manifest=small_kb / "sources.toml",
+                               chroma_url=chroma_url), embedder=embedder)
+
+    port = int(chroma_url.rsplit(":", 1)[1])
+    other = chromadb.HttpClient(host="127.0.0.1", port=port)
+    first = machine("first")
+    try:
+        with server_lease(other, first.settings.collection) as holder:
+            with pytest.raises(StoreError, match=f"another ingest is writing to 'mentor' on the "
+                                                 f"Chroma server \\(pid {holder.split(':')[1]} on"):
+                first.ingest()
+            assert first.store.count() == 0  # nothing was written
+        report = first.ingest()  # the lease was given back
+        assert report.count("added") == 3
+        lease = other.get_collection("mentor-lease", embedding_function=None)
+        lease.modify(metadata={"holder": "crashed-host:4242:abcd", "expires": time.time() - 1})
+        assert machine("second").ingest().count("unchanged") == 3  # a dead holder's lease expired
+    finally:
+        _close(other)
+        _close(first.client)

@@ -409,3 +409,22 @@ def test_a_session_over_its_question_rate_is_told_to_wait(kb_dir: Path, monkeypa
 
     assert "wait a moment" in app.warning[0].value
     assert len(app.session_state["messages"]) == 2  # one question and its answer
+
+
+@pytest.mark.slow
+def test_an_upload_can_be_removed_from_the_sources_panel(
+        small_kb: Path, tmp_path: Path, embedder: Embedder, monkeypatch: pytest.MonkeyPatch) -> None:
+    (small_kb / "sources.toml").write_text('[[source]]\nglob = "notes/*.md"\n[[source]]\nglob = "uploads/*"\n')
+    monkeypatch.setenv("MENTOR_MANIFEST", str(small_kb / "sources.toml"))
+    monkeypatch.setenv("MENTOR_DATA_DIR", str(tmp_path / "data"))
+    app = _page()
+    notes = b"# Zorblax\n\n## Setup\n\nZorblax trains models on a laptop without a GPU.\n"
+    app.sidebar.file_uploader[0].upload("zorblax.md", notes, "text/markdown").run()
+    removable = [b for b in app.sidebar.button if b.key and b.key.startswith("remove-")]
+    assert len(removable) == 1  # the upload; the manifest's notes are not removable here
+
+    removable[0].click().run()
+
+    assert not app.exception and not (small_kb / "uploads" / "zorblax.md").exists()
+    assert "**removed** uploads/zorblax.md" in app.sidebar.success[0].value
+    assert _chunks(tmp_path / "data", embedder) == 4
