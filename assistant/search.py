@@ -102,7 +102,10 @@ class HybridSearch:
         missing = [i for i in candidates if i not in dense]  # not found by meaning: score them
         dense.update((i, float(v @ vector)) for i, v in self.store.embeddings(missing).items())
         top_words = max(words.values(), default=0.0) or 1.0
-        fused = {i: s.dense_weight * dense.get(i, 0.0) + s.question_weight * asked.get(i, 0.0)
+        # A passage with no question keys (a user's own file) stands in for its own key, so it
+        # competes on equal terms with keyed passages instead of scoring zero on that part.
+        keyed = {i: asked.get(i, dense.get(i, 0.0)) for i in candidates}
+        fused = {i: s.dense_weight * dense.get(i, 0.0) + s.question_weight * keyed[i]
                  + s.lexical_weight * words.get(i, 0.0) / top_words for i in candidates}
         ranked = sorted(fused, key=lambda i: (-fused[i], i))[:k * SHORTLIST]
         return _diverse([_passage(row, dense.get(row.id, 0.0), asked.get(row.id, 0.0), version)

@@ -185,3 +185,15 @@ def test_auto_mode_falls_back_to_extractive_when_the_model_cannot_load(kb_settin
     with pytest.raises(MentorError, match="MENTOR_LLM"):
         Mentor(kb_settings.replace(llm="nosuchprovider:model", answer_mode="llm"),
                embedder=embedder).ask("How can I get a free GPU?")
+
+
+def test_a_section_added_without_question_keys_is_found_and_answered(fresh_kb, tmp_path, embedder):
+    mentor = Mentor(Settings(data_dir=tmp_path / "data", manifest=fresh_kb / "sources.toml"),
+                    embedder=embedder)
+    mentor.ingest()
+    with (fresh_kb / "resources" / "google-colab.md").open("a") as note:
+        note.write("\n## Study groups\n\nThe Zorblax study circle meets every Tuesday evening "
+                   "online to review notebooks together.\n")
+    assert mentor.ingest().embedded == 1
+    answer = mentor.ask("is there a study circle I can join on tuesdays?")
+    assert answer.grounded and answer.citations[0].section == "Study groups", answer.text
