@@ -20,7 +20,7 @@ MAX_LIST = 8  # a list up to this long is quoted whole
 MAX_UNITS = 4  # otherwise, at most this many of a passage's sentences and items
 KEEP_RATIO = 0.6  # a unit scoring below this share of its passage's best is left out (fitted on dev)
 SECOND_RATIO = 0.8  # a second section must score at least this share of the lead's
-POINTER_RATIO = 0.6  # ...and the "where to start" passage this share
+POINTER_RATIO = 0.7  # ...and the "where to start" passage this share
 OVERVIEW = "overview"
 
 
