@@ -100,7 +100,7 @@ def replace_collection(client, staging: str, name: str = DEFAULT_COLLECTION) -> 
     search once); an empty ``name`` a reader created in that instant is dropped.
     """
     names = {c.name for c in client.list_collections()}
-    retired = f"{name}-retired"
+    retired = _retired(name)
     drop_collection(client, retired)
     if name in names:
         client.get_collection(name, embedding_function=None).modify(name=retired)
@@ -111,6 +111,18 @@ def replace_collection(client, staging: str, name: str = DEFAULT_COLLECTION) -> 
         drop_collection(client, name)
         new.modify(name=name)
     drop_collection(client, retired)
+
+
+def recover_collection(client, name: str = DEFAULT_COLLECTION) -> None:
+    """Put the old collection back when a ``--full`` swap was killed between its two renames
+    (``name`` gone, ``<name>-retired`` still there): the store keeps answering from it."""
+    names = {c.name for c in client.list_collections()}
+    if name not in names and _retired(name) in names:
+        client.get_collection(_retired(name), embedding_function=None).modify(name=name)
+
+
+def _retired(name: str) -> str:
+    return f"{name}-retired"
 
 
 class Store:
@@ -124,6 +136,7 @@ class Store:
         self._client = client
         self.model_name = model_name
         self.name = name
+        recover_collection(client, name)
         self._collection = self._open()
 
     def _open(self, *, create: bool = True):

@@ -106,3 +106,15 @@ def test_a_truncated_utf16_file_is_a_one_line_error_and_the_others_are_ingested(
 
 def test_url_schemes_are_matched_in_any_case():
     assert is_url("HTTP://example.org/faq") and is_url("Https://example.org") and not is_url("http.md")
+
+
+def test_a_full_rebuild_killed_between_its_renames_leaves_the_old_store_answering(kb, embedder):
+    before = sorted(r.id for r in kb.store.rows())
+    # What a kill between the swap's two renames leaves: the old store set aside, a staging one.
+    kb.client.get_collection("mentor", embedding_function=None).modify(name="mentor-retired")
+    kb.client.get_or_create_collection("mentor-staging", embedding_function=None)
+    reader = Mentor(kb.settings, embedder=embedder)
+    assert sorted(r.id for r in reader.store.rows()) == before
+    assert reader.search("free GPU", k=1)[0].section == "Free GPU"
+    kb.ingest(full=True)  # the next rebuild starts clean and swaps in as usual
+    assert sorted(c.name for c in kb.client.list_collections()) == ["mentor"]
