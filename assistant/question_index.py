@@ -21,9 +21,13 @@ class QuestionIndex:
     """
 
     def __init__(self, owners: list[str], questions: list[str], vectors: np.ndarray) -> None:
+        import numpy as np
+
         self._owners = owners
         self._questions = questions
         self._vectors = vectors
+        # Each question's passage as an index into the distinct passages, once, not per query.
+        self._keyed, self._slots = np.unique(np.array(owners, dtype=str), return_inverse=True)
 
     @classmethod
     def build(cls, rows: Iterable[tuple[str, str]], sentences: SentenceVectors) -> QuestionIndex:
@@ -59,7 +63,6 @@ class QuestionIndex:
 
         if not self._owners:
             return {}
-        owners, slots = np.unique(np.array(self._owners), return_inverse=True)
-        best = np.full(len(owners), -1.0, dtype=np.float32)
-        np.maximum.at(best, slots, (self._vectors @ vector).astype(np.float32))
-        return dict(zip(owners.tolist(), best.tolist(), strict=True))
+        best = np.full(len(self._keyed), -1.0, dtype=np.float32)
+        np.maximum.at(best, self._slots, (self._vectors @ vector).astype(np.float32))
+        return dict(zip(self._keyed.tolist(), best.tolist(), strict=True))
