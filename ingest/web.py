@@ -7,7 +7,7 @@ from collections.abc import Collection, Iterable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import httpx
 
@@ -90,7 +90,7 @@ def fetch(
     owned = httpx.Client(timeout=timeout) if client is None else nullcontext(client)
     with owned as http, _open(
         http, "GET", url, headers, allowed_hosts, max_redirects, deadline, timeout
-    ) as response:
+    ) as (response, final_url):
         status = response.status_code
         if status == 304:
             content = b""
@@ -99,7 +99,7 @@ def fetch(
         else:
             raise FetchError(f"{url}: HTTP {status} {response.reason_phrase}; {_FIX_SOURCE}")
         return WebPage(
-            url=str(response.url),
+            url=final_url,
             status=status,
             content=content,
             content_type=response.headers.get("content-type", "").split(";")[0].strip().lower(),
@@ -138,7 +138,7 @@ def _probe(
     """Return the final status code and reason for ``url``, without reading a body."""
     for method in ("HEAD", "GET"):
         deadline = time.monotonic() + timeout
-        with _open(http, method, url, {}, allowed_hosts, 5, deadline, timeout) as response:
+        with _open(http, method, url, {}, allowed_hosts, 5, deadline, timeout) as (response, _):
             status, reason = response.status_code, response.reason_phrase
         # Some servers refuse HEAD (405) or do not implement it (501) yet serve GET.
         if status not in (405, 501):
@@ -156,19 +156,22 @@ def _open(
     max_redirects: int,
     deadline: float,
     timeout: float,
-) -> Iterator[httpx.Response]:
-    """Yield the streamed final response, checking every hop before connecting to it."""
+) -> Iterator[tuple[httpx.Response, str]]:
+    """Yield the streamed final response and its URL, checking every hop before connecting to it,
+    and connecting to the address checked."""
     current = url
     try:
         for _ in range(max_redirects + 1):
-            _check_url(current, allowed_hosts)
+            address = _check_url(current, allowed_hosts)
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise _timed_out(url, timeout)
+            target, pinned = _pinned(current, address)
             with http.stream(
                 method,
-                current,
-                headers={"User-Agent": USER_AGENT, **headers},
+                target,
+                headers={"User-Agent": USER_AGENT, **headers, **pinned.get("headers", {})},
+                extensions=pinned.get("extensions", {}),
                 timeout=httpx.Timeout(remaining),
                 # Never let a caller's client follow a Location we have not checked.
                 follow_redirects=False,
@@ -177,7 +180,7 @@ def _open(
                 if response.status_code in _REDIRECTS and location:
                     current = urljoin(current, location)
                     continue
-                yield response
+                yield response, current
                 return
     except httpx.TimeoutException:
         raise _timed_out(url, timeout) from None
@@ -186,6 +189,20 @@ def _open(
         message = f"{url}: could not fetch ({detail}); check the URL and the network"
         raise FetchError(message) from None
     raise FetchError(f"{url}: more than {max_redirects} redirects; {_FIX_SOURCE}")
+
+
+def _pinned(url: str, address: str | None) -> tuple[str, dict[str, dict[str, str]]]:
+    """``url`` with its host replaced by the checked ``address``, and the Host header and TLS
+    server name that keep the request addressed to the host by name."""
+    if address is None:
+        return url, {}
+    parts = urlsplit(url)
+    host = f"[{address}]" if ":" in address else address
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    pinned = {"headers": {"Host": parts.netloc.rpartition("@")[2]}}
+    if parts.scheme == "https":
+        pinned["extensions"] = {"sni_hostname": parts.hostname or ""}
+    return urlunsplit(parts._replace(netloc=netloc)), pinned
 
 
 def _read_body(
@@ -213,8 +230,13 @@ def _timed_out(url: str, timeout: float) -> FetchError:
     return FetchError(f"{url}: timed out after {timeout:g} s; raise the timeout or {_FIX_SOURCE}")
 
 
-def _check_url(url: str, allowed_hosts: Collection[str]) -> None:
-    """Raise FetchError unless ``url`` is http(s) and its host resolves only to public addresses."""
+def _check_url(url: str, allowed_hosts: Collection[str]) -> str | None:
+    """Raise FetchError unless ``url`` is http(s) and its host resolves only to public addresses.
+
+    Returns the address checked, to connect to it and no other (a name that resolves to a
+    public address here could resolve to a private one when the client looks it up again);
+    None for an allowed host, which is connected to by name.
+    """
     try:
         parts = urlsplit(url)
         host, port = parts.hostname, parts.port
@@ -225,7 +247,7 @@ def _check_url(url: str, allowed_hosts: Collection[str]) -> None:
     if not host:
         raise FetchError(f"refused {url}: the URL has no host name")
     if host in allowed_hosts:
-        return
+        return None
     try:
         infos = socket.getaddrinfo(host, port or 0, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as error:
@@ -243,4 +265,5 @@ def _check_url(url: str, allowed_hosts: Collection[str]) -> None:
                 f"refused {url}: {address} is {kind} address;"
                 " allow it with the setting allowed_hosts"
             )
+    return str(infos[0][4][0]).split("%")[0]
 

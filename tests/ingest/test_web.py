@@ -270,3 +270,25 @@ def test_check_links_applies_the_address_check(base):
     [result] = check_links([f"{base}/page"])
     assert not result.ok
     assert "127.0.0.1 is a loopback address" in result.detail
+
+
+def test_the_connection_goes_to_the_address_that_was_checked(monkeypatch):
+    """A name that resolves to a public address when checked and to loopback when looked up
+    again (DNS rebinding) is fetched from the checked address, with its name in Host.
+
+    No DNS server can answer both ways offline, so the resolver is replaced, and the transport
+    answers without connecting anywhere.
+    """
+    answers = iter([[(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("8.8.8.8", 80))]])
+    loopback = [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", 80))]
+    monkeypatch.setattr(socket, "getaddrinfo", lambda *args, **kwargs: next(answers, loopback))
+    seen = []
+
+    def answer(request):
+        seen.append((request.url.host, request.headers["host"]))
+        return httpx.Response(200, content=PAGE, headers={"content-type": "text/html"})
+
+    with httpx.Client(transport=httpx.MockTransport(answer)) as client:
+        page = fetch("http://rebind.example/page", client=client)
+    assert seen == [("8.8.8.8", "rebind.example")]
+    assert page.url == "http://rebind.example/page" and page.content == PAGE
