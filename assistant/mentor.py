@@ -30,7 +30,7 @@ from ingest.lease import server_lease
 from ingest.question_writer import QuestionWriter
 from ingest.registry import Registry, absolute, removal
 from ingest.sentences import SentenceVectors
-from ingest.store import drop_collection, replace_collection
+from ingest.store import drop_collection, replace_collection, staging
 from ingest.sync import Progress, SourceChange
 
 MAX_K = 50
@@ -184,12 +184,12 @@ class Mentor:
         store's place: readers keep the old store until the new one is whole, and a kill at any
         point leaves the old one answering."""
         s = self.settings
-        staging = f"{s.collection}-staging"
+        staging_name = staging(s.collection)
         with writer_lock(s.data_dir):
-            drop_collection(self.client, staging)  # a rebuild that was killed
-            report = ingest(specs, Store(self.client, self.embedder.model_name, staging),
+            drop_collection(self.client, staging_name)  # a rebuild that was killed
+            report = ingest(specs, Store(self.client, self.embedder.model_name, staging_name),
                             self.embedder, locked=True, **options)
-            replace_collection(self.client, staging, s.collection)
+            replace_collection(self.client, staging_name, s.collection)
         self._store = self._searcher = None
         return report
 

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     import numpy as np
 
 DEFAULT_COLLECTION = "mentor"
-SWAP_RETRIES = 5  # reads that find no collection while --full swaps one in: tries, waiting
+SWAP_RETRIES = 8  # reads that find no collection while --full swaps one in: tries, waiting
 SWAP_WAIT = 0.02  # seconds times the attempt number
 _MODEL_KEY = "embedding_model"
 
@@ -125,6 +125,11 @@ def _retired(name: str) -> str:
     return f"{name}-retired"
 
 
+def staging(name: str = DEFAULT_COLLECTION) -> str:
+    """The collection a ``--full`` rebuild of ``name`` is built in before it is swapped in."""
+    return f"{name}-staging"
+
+
 class Store:
     """Chunks with their embeddings and metadata, in one cosine-space Chroma collection.
 
@@ -145,6 +150,9 @@ class Store:
         try:
             if not create:
                 return self._client.get_collection(self.name, embedding_function=None)
+            if self._swapping():  # the store is between two renames: let it reappear
+                with suppress(NotFoundError):
+                    return self._retrying(lambda: self._open(create=False))
             collection = self._client.get_or_create_collection(
                 self.name, metadata={_MODEL_KEY: self.model_name},
                 configuration={"hnsw": {"space": "cosine"}}, embedding_function=None)
@@ -160,6 +168,11 @@ class Store:
                 f"{self.model_name!r}; rebuild it with `mentor ingest --full` or set "
                 f"MENTOR_MODEL={found}")
         return collection
+
+    def _swapping(self) -> bool:
+        """Whether a ``--full`` rebuild is swapping collections: ours missing, its partner there."""
+        names = {c.name for c in self._client.list_collections()}
+        return self.name not in names and bool({staging(self.name), _retired(self.name)} & names)
 
     def _read(self, method: str, **arguments: Any) -> Any:
         """Call a read method of the collection; when ``mentor ingest --full`` has put a new
