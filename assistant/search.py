@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 import shutil
 import threading
 import uuid
@@ -97,7 +98,7 @@ class HybridSearch:
         dense = dict(self.store.nearest(vector, n)) if s.dense_weight else {}
         asked = questions.scores(vector) if s.question_weight else {}
         words = dict(lexical.search(query, n)) if use_words else {}
-        top_asked = sorted(asked, key=lambda i: -asked[i])[:n]
+        top_asked = heapq.nlargest(n, asked, key=asked.__getitem__)
         candidates = list(dict.fromkeys([*dense, *top_asked, *words]))
         missing = [i for i in candidates if i not in dense]  # not found by meaning: score them
         dense.update((i, float(v @ vector)) for i, v in self.store.embeddings(missing).items())

@@ -185,9 +185,10 @@ def _plan_source(spec: SourceSpec, stored: dict[str, dict[str, Any]], plan: _Pla
             seen_content.add(chunk.content_hash)
             chunks.append(chunk)
     if writer is not None:
-        for chunk_hash, questions in writer.questions(chunks).items():
-            for chunk in (c for c in chunks if c.content_hash == chunk_hash and questions):
-                chunk.metadata["questions"] = "\n".join(questions)
+        written = writer.questions(chunks)
+        for chunk in chunks:
+            if written.get(chunk.content_hash):
+                chunk.metadata["questions"] = "\n".join(written[chunk.content_hash])
     new_ids = {c.id for c in chunks}
     added = [c for c in chunks if c.id not in stored]
     retag = [c for c in chunks if c.id in stored and stored[c.id] != c.metadata]
