@@ -104,27 +104,49 @@ def test_second_writer_fails_fast_naming_the_pid(kb, tmp_path):
         assert time.monotonic() - started < 5
 
 
+# An ingest in writes of 4 chunks that stops for good once two writes have landed, and says so
+# on stdout: the test kills it then, mid-ingest, without guessing how long the writes take.
+_HOLD_AFTER_TWO_WRITES = """
+import signal
+import ingest.sync
+from assistant import Mentor, Settings
+ingest.sync.WRITE_BATCH = 4
+
+def hold(done, total, label):
+    if done >= 8:
+        print(f"written {done} of {total}", flush=True)
+        signal.pause()
+
+Mentor(Settings.load()).ingest(progress=hold)
+"""
+
+
 @pytest.mark.slow
 def test_kill_during_ingest_then_reingest_converges(fresh_kb, tmp_path, embedder):
     data_dir = tmp_path / "killed"
     env = {**os.environ, "MENTOR_DATA_DIR": str(data_dir),
            "MENTOR_MANIFEST": str(fresh_kb / "sources.toml"), "MENTOR_EMBED_BATCH_SIZE": "4"}
-    proc = subprocess.Popen([sys.executable, "-m", "assistant", "ingest"], cwd=REPO, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and journal.unfinished(data_dir) is None:
-        time.sleep(0.2)
-    time.sleep(2)  # let some batches land
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    log = tmp_path / "stderr.log"
+    with log.open("wb") as stderr:
+        proc = subprocess.Popen([sys.executable, "-c", _HOLD_AFTER_TWO_WRITES], cwd=REPO, env=env,
+                                stdout=subprocess.PIPE, stderr=stderr, text=True)
+    try:
+        line = proc.stdout.readline()  # blocks until the writes landed, or the ingest died
+        assert line.startswith("written 8 of "), log.read_text(errors="replace")
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        proc.stdout.close()
     assert journal.unfinished(data_dir) is not None
     resumed = Mentor(Settings(data_dir=data_dir, manifest=fresh_kb / "sources.toml"),
                      embedder=embedder)
-    resumed.ingest()
+    assert resumed.stats()["chunks"] == 8  # the two writes that landed are kept
+    report = resumed.ingest()
     clean = Mentor(Settings(data_dir=tmp_path / "clean", manifest=fresh_kb / "sources.toml"),
                    embedder=embedder)
     clean.ingest()
     assert _state(resumed) == _state(clean)
+    assert report.embedded == len(_state(clean)) - 8  # and not embedded again
     assert journal.unfinished(data_dir) is None
 
 
