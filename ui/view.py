@@ -1,19 +1,19 @@
-"""What the chat page draws: messages, source cards, sidebar panels, safe markdown, the transcript.
+"""What the chat page draws: messages, source cards, sidebar panels, the transcript.
 
-Nothing here is passed to Streamlit as HTML. Text from documents and answers goes through
-:func:`sanitize_markdown`, which keeps only web links and the cited sources' images.
+Nothing here is passed to Streamlit as HTML. Text from documents, answers and users goes
+through :func:`safe_markdown.sanitize_markdown`, which keeps only web links and the cited
+sources' images.
 """
 
 from __future__ import annotations
 
-import html
-import re
 import uuid
 from collections.abc import Iterable, Iterator
 from typing import Any
 from urllib.parse import quote
 
 import streamlit as st
+from safe_markdown import cite, escape, is_web, sanitize_markdown
 
 from assistant import Answer, Citation, IngestReport, Mentor, MentorError, Settings
 from assistant.catalog import UPLOAD_SUFFIXES, UPLOADS
@@ -31,76 +31,12 @@ STARTERS = {
 }
 UPLOAD_TYPES = [suffix.lstrip(".") for suffix in UPLOAD_SUFFIXES]
 MAX_PASSAGES = 10
-_INLINE = re.compile(  # [label](dest "title") and ![alt](dest), one level of nested () and []
-    r"(?P<bang>!?)\[(?P<label>(?:[^\[\]\\]|\\.|\[(?:[^\[\]\\]|\\.)*\])*)\]\(\s*"
-    r"(?P<dest><[^<>\n]*>|(?:[^\s()\\]|\\.|\((?:[^\s()\\]|\\.)*\))*)"
-    r"(?:\s+(?:\"[^\"]*\"|'[^']*'|\([^()]*\)))?\s*\)", re.DOTALL)
-_OPEN_DEST = re.compile(r"(?<!\\)((?:\\\\)*)\](?P<sep>\(|:)(?P<dest>\s*\S*)")
-_IMAGE_START = re.compile(r"(?<!\\)((?:\\\\)*)!\[")
-_AUTOLINK = re.compile(r"<(?=[A-Za-z][A-Za-z0-9+.-]{1,31}:[^<>\s]*>)")
-_CITE = re.compile(r"(?P<link>\]\((?:[^()\s]|\([^()\s]*\))*\))"  # a link's URL: left alone
-                   r"|(?<![\\!\]\w])\[(?P<n>\d{1,3})\](?![(\[:])")
-_SPECIAL = re.compile(r"([\\`*_\[\]<>#!|~$:{}])")
-
-
-# --- safe markdown ---------------------------------------------------------------------------
-
-def sanitize_markdown(text: str, allowed_urls: Iterable[str] = ()) -> str:
-    """``text`` with every link whose URL is not http(s) turned into its label, and every image
-    whose URL is not in ``allowed_urls`` turned into its alt text.
-
-    Raw HTML needs no treatment: Streamlit shows it as text unless ``unsafe_allow_html``.
-
-    Example:
-        >>> sanitize_markdown("[x](javascript:alert(1)) ![logo](https://a.example/l.png)")
-        'x logo'
-    """
-    allowed = {u for u in allowed_urls if _is_web(u)}
-    for _ in range(8):  # labels may hold links of their own: peel them off layer by layer
-        cleaned = _INLINE.sub(lambda m: _keep_or_label(m, allowed), text)
-        if cleaned == text:
-            break
-        text = cleaned
-    # Whatever the pattern could not read (odd nesting, reference links and images) is defused
-    # by escaping the bracket that would make it a link, a definition or an image.
-    text = _OPEN_DEST.sub(lambda m: m.group(0) if _is_web(m["dest"]) else
-                          f"{m.group(1)}\\]{m['sep']}{m['dest']}", text)
-    text = _IMAGE_START.sub(lambda m: m.group(0) if _allowed_image(text, m.end(), allowed)
-                            else f"{m.group(1)}!\\[", text)
-    return _AUTOLINK.sub(lambda m: "<" if _is_web(text[m.end():m.end() + 16]) else "\\<", text)
-
-
-def cite(text: str) -> str:
-    """Show citation markers such as ``[1]`` as small blue badges."""
-    return _CITE.sub(lambda m: m["link"] or f":blue-badge[{m['n']}]", text)
-
-
-def escape(text: str) -> str:
-    """``text`` shown literally inside markdown (titles, file names)."""
-    return _SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
 
 
 def answer_markdown(text: str, answer: Answer | None = None) -> str:
     """An answer's text ready for ``st.markdown``: sanitized, citation markers as badges."""
     urls = [c.url for c in answer.citations] if answer else []
     return cite(sanitize_markdown(text, urls))
-
-
-def _is_web(dest: str) -> bool:
-    url = html.unescape(dest.strip().strip("<>")).replace("\\", "").strip()
-    return bool(re.match(r"https?://[^\s/]", url, re.IGNORECASE))
-
-
-def _keep_or_label(match: re.Match[str], allowed: set[str]) -> str:
-    dest = match["dest"].strip("<>")
-    if match["bang"]:
-        return match.group(0) if dest in allowed else match["label"]
-    return match.group(0) if _is_web(dest) else match["label"]
-
-
-def _allowed_image(text: str, start: int, allowed: set[str]) -> bool:
-    match = _INLINE.match(text, start - 2)
-    return bool(match and match["bang"] and match["dest"].strip("<>") in allowed)
 
 
 # --- conversation ------------------------------------------------------------------------------
@@ -168,7 +104,7 @@ def _display_pieces(stream: Iterable[str | Answer], final: list[Answer]) -> Iter
         buffer += piece
         head, sep, tail = buffer.rpartition("\n\n")
         if sep and head.count("```") % 2 == 0:
-            yield answer_markdown(head + sep)
+            yield answer_markdown(head) + sep
             buffer = tail
     if buffer:
         yield answer_markdown(buffer)
@@ -194,7 +130,7 @@ def source_card(citation: Citation) -> None:
     with st.container(border=True):
         title = escape(citation.title)
         url = quote(citation.url, safe=":/?#@!$&'*+,;=%")
-        link = f"[{title}]({url})" if _is_web(url) else f"**{title}**"
+        link = f"[{title}]({url})" if is_web(url) else f"**{title}**"
         section = "" if citation.section in ("", citation.title) else f" · {escape(citation.section)}"
         st.markdown(f":blue-badge[{citation.n}] {link}{section}")
         where = citation.anchor.replace("`", "")

@@ -1,4 +1,4 @@
-"""The chat page, driven by Streamlit's AppTest over real stores; and its safe-markdown helpers."""
+"""The chat page, driven by Streamlit's AppTest over real stores."""
 
 from __future__ import annotations
 
@@ -9,9 +9,6 @@ from pathlib import Path
 
 import pytest
 import streamlit as st
-from hypothesis import given
-from hypothesis import strategies as some
-from markdown_it import MarkdownIt
 from streamlit.testing.v1 import AppTest
 
 from assistant import Mentor, Settings, catalog
@@ -264,56 +261,7 @@ def test_a_mentor_error_is_shown_not_raised(kb_dir: Path) -> None:
     assert app.session_state["messages"] == []
 
 
-# --- safe markdown -----------------------------------------------------------------------------
-
-COLAB = "https://colab.research.google.com/"
-
-
-@pytest.mark.parametrize("text, expected", [
-    ("see [Colab](https://colab.research.google.com/)", "see [Colab](https://colab.research.google.com/)"),
-    ("[x](javascript:alert(1))", "x"),
-    ("[x](JavaScript:alert(1) 'title')", "x"),
-    ("[x](  data:text/html;base64,PHNjcmlwdD4= )", "x"),
-    ("[x](vbscript:msgbox(1))", "x"),
-    ("[x](javascript&#58;alert(1))", "x"),
-    ("[x](<javascript:alert(1)>)", "x"),
-    ("[other page](notes.md#setup)", "other page"),
-    ("[[inner](javascript:a)](javascript:b)", "inner"),
-    ("![logo](https://evil.example/track.png)", "logo"),
-    (f"![Colab]({COLAB})", f"![Colab]({COLAB})"),
-    ("![x](javascript:alert(1))", "x"),
-    ("[x][r]\n\n[r]: javascript:alert(1)", "[x][r]\n\n[r\\]: javascript:alert(1)"),
-    ("<javascript:alert(1)>", "\\<javascript:alert(1)>"),
-    ("<https://example.org>", "<https://example.org>"),
-    ("<img src=x onerror=alert(1)>", "<img src=x onerror=alert(1)>"),  # Streamlit escapes HTML
-])
-def test_sanitize_markdown_keeps_only_web_links_and_cited_images(text: str,
-                                                                 expected: str) -> None:
-    assert view.sanitize_markdown(text, [COLAB]) == expected
-
-
-_PIECES = some.sampled_from(["[", "]", "(", ")", "!", "<", ">", "\\", "\n", "\n\n", " ", ":",
-                             "x", "javascript:alert(1)", "JAVASCRIPT:", "&#58;", "data:x",
-                             COLAB, "https://ok.example/", "r", "[r]: ", "`", "\"t\"", "'"])
-
-
-@given(some.lists(_PIECES, max_size=30).map("".join))
-def test_sanitized_markdown_never_parses_to_an_unsafe_link_or_image(text: str) -> None:
-    parser = MarkdownIt("commonmark")
-    parser.validateLink = lambda url: True  # see every link the markdown makes, not just valid ones
-    tokens = parser.parse(view.sanitize_markdown(text, [COLAB]))
-    for token in (child for block in tokens for child in (block.children or [])):
-        if token.type == "link_open":
-            assert view._is_web(str(token.attrGet("href"))), token
-        if token.type == "image":
-            assert token.attrGet("src") == COLAB, token
-
-
-def test_citation_markers_become_badges_and_links_stay_links() -> None:
-    text = "Use Colab [1]. See [2], [the docs](https://x.example/[3]) and ![a][1]."
-    assert view.cite(text) == ("Use Colab :blue-badge[1]. See :blue-badge[2], "
-                               "[the docs](https://x.example/[3]) and ![a][1].")
-
+# --- uploads --------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("name, expected", [
     ("notes.md", "notes.md"),
