@@ -9,10 +9,12 @@ from typing import Any
 
 import click
 
+from assistant.paths import CHAT_PAGE, DEFAULT_DATA_DIR, IN_CHECKOUT
 from assistant.settings import ANSWER_MODES
 from ingest.errors import MentorError
 
 _JSON = click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+_DATA_DIR = "./.mentor in this checkout" if IN_CHECKOUT else f"{DEFAULT_DATA_DIR}, your data folder"
 _K = click.option("--k", "k", type=int, default=None, help="Number of passages (default: top_k).")
 
 
@@ -29,7 +31,7 @@ class _Group(click.Group):
 
 @click.group(cls=_Group)
 @click.option("--data-dir", type=click.Path(path_type=Path), default=None,
-              help="Where the store lives (env MENTOR_DATA_DIR, default ./.mentor).")
+              help=f"Where the store lives (env MENTOR_DATA_DIR, default {_DATA_DIR}).")
 @click.option("--model", default=None, help="Sentence-transformers model (env MENTOR_MODEL).")
 @click.option("--chroma-url", default=None, help="Use a Chroma server (env MENTOR_CHROMA_URL).")
 @click.option("--answer-mode", type=click.Choice(ANSWER_MODES), default=None,
@@ -267,9 +269,8 @@ def ui(ctx: click.Context, host: str, port: int) -> None:
         os.environ["MENTOR_READ_ONLY"] = "true"  # read by the chat's own Settings.load()
         click.echo("Serving beyond this machine: the chat is read-only (no upload or re-ingest); "
                    "set MENTOR_ADMIN_TOKEN to unlock them for admins.")
-    app = Path(__file__).resolve().parent.parent / "ui" / "app.py"
     click.echo(f"Mentor chat on http://{host}:{port}  (Ctrl-C stops it)")
-    os.execv(sys.executable, [sys.executable, "-m", "streamlit", "run", str(app),
+    os.execv(sys.executable, [sys.executable, "-m", "streamlit", "run", str(CHAT_PAGE),
                               "--server.address", host, "--server.port", str(port),
                               "--server.headless", "true", "--browser.gatherUsageStats", "false",
                               "--client.toolbarMode", "minimal"])

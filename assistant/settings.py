@@ -10,10 +10,9 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from assistant.paths import BUNDLED_KNOWLEDGE, DEFAULT_DATA_DIR
 from ingest.errors import SettingsError
 
-REPO_KNOWLEDGE = Path(__file__).resolve().parent.parent / "knowledge"
-DEFAULT_DATA_DIR = Path(".mentor")
 DEFAULT_CONFIG = "mentor.toml"
 ENV_PREFIX = "MENTOR_"
 ANSWER_MODES = ("auto", "extractive", "llm")
@@ -30,7 +29,7 @@ class Settings:
     """
 
     data_dir: Path = DEFAULT_DATA_DIR
-    manifest: Path = REPO_KNOWLEDGE / "sources.toml"
+    manifest: Path = BUNDLED_KNOWLEDGE / "sources.toml"
     chroma_url: str = ""
     collection: str = "mentor"
     model: str = "all-MiniLM-L6-v2"

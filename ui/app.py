@@ -3,8 +3,7 @@
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "ui")]  # run as a script: ui/ is not a package
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # run as a script: ui/ is not a package
 
 import access  # noqa: E402
 import streamlit as st  # noqa: E402

@@ -49,10 +49,10 @@ def test_follow_up_dialogues_find_the_right_section(mentor):
 
 
 def test_both_splits_are_well_formed_and_name_real_headings():
-    from assistant.settings import REPO_KNOWLEDGE
+    from assistant.paths import BUNDLED_KNOWLEDGE
 
     headings = set()
-    for path in [REPO_KNOWLEDGE / "guide.md", *sorted((REPO_KNOWLEDGE / "resources").glob("*.md"))]:
+    for path in [BUNDLED_KNOWLEDGE / "guide.md", *sorted((BUNDLED_KNOWLEDGE / "resources").glob("*.md"))]:
         for line in path.read_text(encoding="utf-8").splitlines():
             if line.startswith("#") or line.startswith("title:"):
                 headings.add(line.lstrip("#").removeprefix("title:").split("{#")[0].strip().rstrip(":"))
