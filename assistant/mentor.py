@@ -358,9 +358,12 @@ class Mentor:
         return search.version if version is None else version
 
     def warm_up(self) -> None:
-        """Load the model and the BM25 index now, so the first question is answered fast."""
+        """Load the model and the BM25 index now, so the first question is answered fast; embed
+        the passages' sentences in the background (ingest leaves them to the first answer)."""
         self.embedder.embed(["warm up"])
         self._current()[0].lexical()
+        texts = [row.text for row in self.store.rows()]
+        threading.Thread(target=self.sentences.fill, args=(texts,), name="sentences", daemon=True).start()
 
     def as_retriever(self, k: int | None = None):
         """A LangChain ``BaseRetriever`` over this knowledge base."""

@@ -22,7 +22,9 @@ if TYPE_CHECKING:
 
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 _FILES = ("model.onnx", "tokenizer.json", "meta.json")
-_FORMAT = 2  # 2: eager attention, which runs faster in ONNX Runtime than SDPA's graph
+_FORMAT = 3  # 2: eager attention, faster in ONNX Runtime than SDPA's graph; 3: fused BERT ops
+_FUSED_TYPES = {"bert"}  # architectures ONNX Runtime's transformer optimizer fuses
+_FUSED_TOLERANCE = 1e-4  # a fused graph is kept only when its vectors match torch's this closely
 
 
 class OnnxModel:
@@ -133,6 +135,7 @@ def _export(name: str, location: str | Path, folder: Path) -> None:
                           input_names=names, output_names=["embedding"], opset_version=17,
                           dynamo=False, dynamic_axes={**{k: {0: "batch", 1: "tokens"} for k in names},
                                                       "embedding": {0: "batch"}})
+    _fuse(tmp / "model.onnx", model, sample, names)
     model.tokenizer.backend_tokenizer.save(str(tmp / "tokenizer.json"))
     (tmp / "meta.json").write_text(json.dumps({
         "format": _FORMAT, "model": name, "inputs": names, "max_seq_length": model.max_seq_length,
@@ -142,6 +145,33 @@ def _export(name: str, location: str | Path, folder: Path) -> None:
         with contextlib.suppress(OSError):  # ...or is finishing it at this very moment
             tmp.rename(folder)
     shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _fuse(path: Path, model, sample, names: list[str]) -> None:
+    """Rewrite the graph at ``path`` with ONNX Runtime's fused attention, GELU and layer-norm
+    operators (about a quarter faster on CPU), if the architecture is one it knows and the
+    fused graph gives the same vectors as ``model``; otherwise leave it as exported."""
+    import numpy as np
+    import onnxruntime
+    import torch
+    from onnxruntime.transformers import optimizer
+
+    config = model[0].auto_model.config
+    if config.model_type not in _FUSED_TYPES:
+        return
+    fused = path.with_name("fused.onnx")
+    optimizer.optimize_model(str(path), model_type="bert", num_heads=config.num_attention_heads,
+                             hidden_size=config.hidden_size, opt_level=1).save_model_to_file(str(fused))
+    options = onnxruntime.SessionOptions()
+    options.log_severity_level = 3
+    session = onnxruntime.InferenceSession(str(fused), options, providers=["CPUExecutionProvider"])
+    got = session.run(None, {k: sample[k].numpy() for k in names})[0]
+    with torch.no_grad():
+        want = model.encode(["a sample", "another, longer sample"], normalize_embeddings=True)
+    if np.abs(got - want).max() <= _FUSED_TOLERANCE:
+        fused.replace(path)
+    else:
+        fused.unlink()
 
 
 def _mean_pooled(transformer, names: list[str]):

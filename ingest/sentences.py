@@ -2,10 +2,14 @@
 
 An extractive answer quotes the sentences of the best passages that match the question most
 closely. Embedding them on every question was most of an answer's time, so they are embedded
-once — at ingest, or the first time a passage is answered from — and kept in a sqlite file,
-keyed by model and passage text. The question keys of sections (see ``ingest.questions``) are
-kept the same way, each question whole. It is a cache: rows of passages and questions no
-longer stored are pruned after each ingest, and a damaged or missing file is simply rebuilt.
+once — the first time a passage is answered from, or ahead of time by :meth:`SentenceVectors.fill`
+(the chat does it in the background after start) — and kept in a sqlite file, keyed by model
+and passage text. Ingest leaves them out: they would double the tokens a build embeds.
+
+The question keys of sections (see ``ingest.questions``) are kept the same way, each question
+whole, and embedded at ingest, since search reads them all. It is a cache: rows of passages
+and questions no longer stored are pruned after each ingest, and a damaged or missing file is
+simply rebuilt.
 """
 
 from __future__ import annotations
@@ -94,6 +98,11 @@ class SentenceVectors:
         dimension = self.embedder.dimension
         return [(units, found[key][1].reshape(len(units), dimension))
                 for units, key in zip(split_texts, keys, strict=True)]
+
+    def fill(self, texts: Sequence[str], batch: int = 256) -> None:
+        """Embed the units of every text not kept yet, ``batch`` texts at a time."""
+        for start in range(0, len(texts), batch):
+            self.units(texts[start:start + batch])
 
     def whole(self, texts: Sequence[str]) -> np.ndarray:
         """One vector per text, each embedded whole (a question), embedding only what is missing."""

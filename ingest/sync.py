@@ -103,8 +103,9 @@ def ingest(specs: Sequence[SourceSpec], store: Store, embedder: Embedder, *, dat
         full: plan as if the store were empty (the caller drops the collection first).
         load_url: loads a web source given its stored metadata (None when unchanged).
         progress: called with (done, total, label) while embedding.
-        sentences: where new chunks' sentence vectors are kept for answers (embedded now,
-            not on the first question); pruned to what the store holds.
+        sentences: where the vectors of question keys are kept (embedded now) and of
+            passages' sentences (embedded when first answered from); pruned to what the store
+            holds.
         writer: writes question keys for passages that have no curated ones.
         locked: the caller already holds the writer lock (a rebuild into a staging collection).
 
@@ -225,7 +226,6 @@ def _apply(plan: _Plan, reusable: dict[str, str], store: Store, embedder: Embedd
         store.upsert([c.id for c in batch], np.stack([vectors[c.id] for c in batch]),
                      [c.text for c in batch], [c.metadata for c in batch])
         if sentences is not None:
-            sentences.units([c.text for c in fresh])
             sentences.whole(_questions(batch))
         if progress:
             progress(min(start + WRITE_BATCH, total), total, "embedding")

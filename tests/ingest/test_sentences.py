@@ -54,20 +54,41 @@ def test_a_damaged_cache_file_is_replaced_and_answers_go_on(tmp_path, embedder):
     assert embedder.calls == before  # the rebuilt file holds them
 
 
-def test_ingest_embeds_sentences_so_asking_embeds_only_the_question(tmp_path, small_kb, embedder):
+def test_ingest_leaves_sentences_to_the_first_answer_that_quotes_a_passage(tmp_path, small_kb, embedder):
     settings = Settings(data_dir=tmp_path / "data", manifest=small_kb / "sources.toml")
     mentor = Mentor(settings, embedder=embedder)
-    mentor.ingest()
+    before = embedder.calls
+    report = mentor.ingest()
+    assert embedder.calls - before == report.embedded == report.total_chunks  # passages only
     before = embedder.calls
     answer = mentor.ask("What fixes overfitting?")
     assert answer.grounded and "dropout" in answer.text
-    assert embedder.calls - before == 2  # the search query and the question, nothing else
+    first = embedder.calls - before  # the query, the question and the quoted passages' sentences
+    assert first > 2
+    before = embedder.calls
+    mentor.ask("What fixes overfitting?")
+    assert embedder.calls - before == 2  # the sentences are kept: the query and the question
+
+
+def test_filling_ahead_embeds_every_passage_s_sentences_once(tmp_path, small_kb, embedder):
+    settings = Settings(data_dir=tmp_path / "data", manifest=small_kb / "sources.toml")
+    mentor = Mentor(settings, embedder=embedder)
+    mentor.ingest()
+    texts = [row.text for row in mentor.store.rows()]
+    before = embedder.calls
+    mentor.sentences.fill(texts, batch=2)
+    assert embedder.calls - before == sum(len(split(t)) for t in texts)
+    before = embedder.calls
+    mentor.sentences.fill(texts)
+    mentor.ask("How can I get a free GPU?")
+    assert embedder.calls - before == 2  # nothing left to embed but the query and the question
 
 
 def test_ingest_prunes_sentences_of_removed_passages(tmp_path, small_kb, embedder):
     settings = Settings(data_dir=tmp_path / "data", manifest=small_kb / "sources.toml")
     mentor = Mentor(settings, embedder=embedder)
     mentor.ingest()
+    mentor.sentences.fill([row.text for row in mentor.store.rows()])
     colab = "Colab gives free GPU access for experiments."
     (small_kb / "notes" / "colab.md").unlink()
     mentor.ingest()
