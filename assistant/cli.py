@@ -369,7 +369,8 @@ class _progress:
         from tqdm import tqdm
 
         if self._bar is None:
-            self._bar = tqdm(total=total, desc=label, unit="chunk", file=sys.stderr)
+            self._bar = tqdm(total=total, desc=label, unit=" chunks", file=sys.stderr,
+                             bar_format="{desc} {n_fmt}/{total_fmt} |{bar}| {rate_fmt}, ETA {remaining}")
         self._bar.update(done - self._bar.n)
 
     def __exit__(self, *exc: object) -> None:

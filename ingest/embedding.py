@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -42,6 +43,7 @@ class Embedder(Embeddings):
         self.backend = backend
         self.cache_dir = cache_dir
         self.calls = 0  # texts embedded so far: lets tests and reports prove what was skipped
+        self.tokens = 0  # word pieces the model read so far: ingest reports tokens/s from it
         self._model = None
         self._lock = threading.Lock()
 
@@ -51,19 +53,25 @@ class Embedder(Embeddings):
         model = self._loaded()
         return int(model.dimension if self.backend == "onnx" else model.get_embedding_dimension())
 
-    def embed(self, texts: list[str]) -> np.ndarray:
-        """Embed ``texts`` as an (n, dimension) array of unit-length rows."""
+    def embed(self, texts: list[str], done: Callable[[int], None] | None = None) -> np.ndarray:
+        """Embed ``texts`` as an (n, dimension) array of unit-length rows; ``done`` is told how
+        many texts are finished as batches complete."""
         import numpy as np
 
         model = self._loaded()
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         if self.backend == "onnx":
-            vectors = model.encode(texts, self.batch_size)
+            vectors, tokens = model.encode(texts, self.batch_size, done)
         else:
             vectors = model.encode(texts, batch_size=self.batch_size, convert_to_numpy=True,
                                    normalize_embeddings=True, show_progress_bar=False)
+            tokens = sum(map(len, model.tokenizer(texts, truncation=True,
+                                                  max_length=model.max_seq_length)["input_ids"]))
+            if done:
+                done(len(texts))
         self.calls += len(texts)
+        self.tokens += tokens
         return vectors.astype(np.float32, copy=False)
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:

@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -47,8 +48,10 @@ class OnnxModel:
         self._session = onnxruntime.InferenceSession(str(folder / "model.onnx"), options,
                                                      providers=["CPUExecutionProvider"])
 
-    def encode(self, texts: list[str], batch_size: int) -> np.ndarray:
-        """Unit-length vectors for ``texts``, batched by length to waste little on padding.
+    def encode(self, texts: list[str], batch_size: int,
+               done: Callable[[int], None] | None = None) -> tuple[np.ndarray, int]:
+        """Unit-length vectors for ``texts`` and the tokens the model read, batched by length to
+        waste little on padding; ``done`` is told how many texts are finished after each batch.
 
         A batch holds as many tokens as ``batch_size`` texts of the longest length the model
         reads: a few long texts or many short ones, which measured fastest on 2 cores.
@@ -59,14 +62,18 @@ class OnnxModel:
         budget = batch_size * self._max_tokens
         vectors = np.empty((len(texts), self.dimension), dtype=np.float32)
         batch: list[int] = []
-        for i in sorted(range(len(texts)), key=lambda j: len(encoded[j].ids)):
-            if batch and (len(batch) + 1) * len(encoded[i].ids) > budget:  # ascending: i is longest
+        finished = 0
+        for i in [*sorted(range(len(texts)), key=lambda j: len(encoded[j].ids)), None]:
+            last = i is None
+            if batch and (last or (len(batch) + 1) * len(encoded[i].ids) > budget):  # ascending
                 vectors[batch] = self._run([encoded[j] for j in batch])
+                finished += len(batch)
                 batch = []
-            batch.append(i)
-        if batch:
-            vectors[batch] = self._run([encoded[j] for j in batch])
-        return vectors
+                if done:
+                    done(finished)
+            if not last:
+                batch.append(i)
+        return vectors, sum(len(e.ids) for e in encoded)
 
     def _run(self, encoded: list) -> np.ndarray:
         """One forward pass over tokenised texts, padded to the longest of them."""

@@ -46,6 +46,7 @@ class IngestReport:
     dry_run: bool
     sources: list[SourceChange] = field(default_factory=list)
     embedded: int = 0
+    tokens: int = 0  # word pieces the model read: passages and question keys
     reused: int = 0
     deleted: int = 0
     total_chunks: int = 0
@@ -68,7 +69,8 @@ class IngestReport:
                            ("added", "updated", "unchanged", "removed", "failed") if self.count(s))
         return (f"{len(self.sources)} sources ({counts or 'none'}); {verb} {self.embedded} chunks, "
                 f"reused {self.reused}, deleted {self.deleted}; {self.total_chunks} chunks in the "
-                f"store; {self.seconds:.1f}s")
+                f"store; {self.seconds:.1f}s" + (f" ({self.tokens / self.seconds:,.0f} tokens/s)"
+                                                  if self.tokens and self.seconds else ""))
 
     def to_dict(self) -> dict[str, Any]:
         """The report as plain data for ``--json``."""
@@ -145,7 +147,9 @@ def ingest(specs: Sequence[SourceSpec], store: Store, embedder: Embedder, *, dat
         elif not dry_run:
             journal.record(data_dir, "start", report.ingest_id, add=len(plan.add),
                            delete=len(plan.delete), full=full)
+            read = embedder.tokens
             _apply(plan, reusable, store, embedder, progress, sentences)
+            report.tokens = embedder.tokens - read
             if sentences is not None:
                 deleted = set(plan.delete)
                 final = {i: meta for i, meta in existing.items() if i not in deleted}
@@ -219,7 +223,8 @@ def _apply(plan: _Plan, reusable: dict[str, str], store: Store, embedder: Embedd
     for start in range(0, total, WRITE_BATCH):
         batch = plan.add[start:start + WRITE_BATCH]
         fresh = [c for c in batch if c.id not in reusable]
-        vectors = dict(zip((c.id for c in fresh), embedder.embed([c.embed_text for c in fresh]),
+        step = (lambda n, start=start: progress(start + n, total, "embedding")) if progress else None
+        vectors = dict(zip((c.id for c in fresh), embedder.embed([c.embed_text for c in fresh], step),
                            strict=True))
         old = store.embeddings({reusable[c.id] for c in batch if c.id in reusable})
         vectors.update({c.id: old[reusable[c.id]] for c in batch if c.id in reusable})

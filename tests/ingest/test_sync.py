@@ -31,7 +31,7 @@ def test_no_change_embeds_nothing(kb):
     mentor, _ = kb
     calls = mentor.embedder.calls
     report = mentor.ingest()
-    assert (report.embedded, report.deleted, mentor.embedder.calls) == (0, 0, calls)
+    assert (report.embedded, report.deleted, mentor.embedder.calls, report.tokens) == (0, 0, calls, 0)
     assert report.count("unchanged") == 3
 
 
@@ -43,6 +43,7 @@ def test_editing_one_paragraph_embeds_only_its_chunk(kb):
     report = mentor.ingest()
     assert report.embedded == 1 and report.deleted == 1
     assert mentor.embedder.calls == calls + 1  # the chunk (its sentences wait for an answer)
+    assert report.tokens > 10 and "tokens/s)" in report.summary()
     assert [c.status for c in report.sources if c.source == "notes/careers.md"] == ["updated"]
     assert any("analyse complex data" in text for _, text in _state(mentor))
 
@@ -106,6 +107,7 @@ def test_second_writer_fails_fast_naming_the_pid(kb, tmp_path):
 
 # An ingest in writes of 4 chunks that stops for good once two writes have landed, and says so
 # on stdout: the test kills it then, mid-ingest, without guessing how long the writes take.
+# Progress also counts chunks embedded for the next write, so a count past 8 means both landed.
 _HOLD_AFTER_TWO_WRITES = """
 import signal
 import ingest.sync
@@ -113,8 +115,8 @@ from assistant import Mentor, Settings
 ingest.sync.WRITE_BATCH = 4
 
 def hold(done, total, label):
-    if done >= 8:
-        print(f"written {done} of {total}", flush=True)
+    if done > 8:
+        print(f"written 8 of {total}", flush=True)
         signal.pause()
 
 Mentor(Settings.load()).ingest(progress=hold)
