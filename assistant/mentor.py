@@ -57,6 +57,7 @@ class Mentor:
         self.chat_model = chat_model
         self._write_lock = threading.Lock()
         self._open_lock = threading.Lock()
+        self._model_lock = threading.Lock()  # sessions asking first at once load one chat model
         self._owns_client = client is None
         self._store: Store | None = None
         self._searcher: HybridSearch | None = None
@@ -324,15 +325,15 @@ class Mentor:
         """The chat model ``mode`` asks for, or None (with why) for extractive answers."""
         if mode == "extractive" or (mode == "auto" and not (self.chat_model or self.settings.llm)):
             return None, []
-        if self.chat_model is None:
-            from assistant.llm import load_chat_model
-
-            try:
-                self.chat_model = load_chat_model(self.settings.llm, timeout=self.settings.llm_timeout)
-            except MentorError as exc:
-                if mode == "llm":
-                    raise
-                return None, [f"answered extractively: {exc}"]
+        with self._model_lock:
+            if self.chat_model is None:
+                from assistant.llm import load_chat_model
+                try:
+                    self.chat_model = load_chat_model(self.settings.llm, timeout=self.settings.llm_timeout)
+                except MentorError as exc:
+                    if mode == "llm":
+                        raise
+                    return None, [f"answered extractively: {exc}"]
         return self.chat_model, []
 
     def _llm_answer(self, model: Any, question: str, query: str, passages: list[Passage],

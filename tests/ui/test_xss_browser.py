@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 import threading
 from collections.abc import Iterator
@@ -39,6 +40,18 @@ st.caption("all vectors drawn")
 FORBIDDEN = "script, iframe, frame, object, embed, style, link, meta, base, form, input:not([type=checkbox])"
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
                     "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082")
+
+
+def streamlit(script: Path, **env: str) -> tuple[subprocess.Popen, str]:
+    """``streamlit run script`` on loopback, with ``env`` (and no other MENTOR_ setting); its URL."""
+    port = servers.free_port()
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("MENTOR_")} | env
+    server = servers.start(
+        [sys.executable, "-m", "streamlit", "run", str(script), "--server.address", "127.0.0.1",
+         "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+        f"http://127.0.0.1:{port}/_stcore/health", lambda response: response.text == "ok",
+        script.with_suffix(".log"), cwd=script.parent, env=environ)
+    return server, f"http://127.0.0.1:{port}"
 
 
 class _Counting(BaseHTTPRequestHandler):
@@ -77,20 +90,13 @@ def test_no_vector_runs_a_script_links_one_or_loads_a_foreign_image(browser, ima
     (tmp_path / "vectors.json").write_text(json.dumps(vectors))
     (tmp_path / "page.py").write_text(PAGE.format(paths=[str(REPO), str(REPO / "ui")], allowed=allowed,
                                                   vectors=str(tmp_path / "vectors.json")))
-    port = servers.free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MENTOR_")}
-    server = servers.start(
-        [sys.executable, "-m", "streamlit", "run", str(tmp_path / "page.py"), "--server.address",
-         "127.0.0.1", "--server.port", str(port), "--server.headless", "true",
-         "--browser.gatherUsageStats", "false"],
-        f"http://127.0.0.1:{port}/_stcore/health", lambda response: response.text == "ok",
-        tmp_path / "streamlit.log", cwd=tmp_path, env=env)
+    server, url = streamlit(tmp_path / "page.py")
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     try:
         page = context.new_page()
         dialogs: list[str] = []
         page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-        page.goto(f"http://127.0.0.1:{port}")
+        page.goto(url)
         page.get_by_text("all vectors drawn").wait_for(timeout=WAIT_MS)
         page.locator("[data-testid=stExpander] summary").evaluate_all(
             "summaries => summaries.forEach(s => s.click())")  # unfold every passage
