@@ -14,13 +14,25 @@ from typing import Any
 
 from assistant import Mentor, Settings
 from assistant.evaluation import DEFAULT_SPLITS, compare, eval_store, read_cases
-from benchmarks import baseline, cold_start, embedding_speed, ingest_speed, latency, load, report, retrieval, scale
+from benchmarks import (
+    baseline,
+    ceiling,
+    cold_start,
+    embedding_speed,
+    ingest_speed,
+    latency,
+    load,
+    report,
+    retrieval,
+    scale,
+    synthetic,
+)
 from ingest import Embedder
 
 REPO = Path(__file__).resolve().parent.parent
 KNOWLEDGE = REPO / "knowledge"
 QUESTIONS = DEFAULT_SPLITS[0]  # dev: latency and load replay its questions
-STAGES = ("retrieval", "embedding", "ingest", "latency", "scale", "load", "cold")
+STAGES = ("retrieval", "embedding", "ceiling", "ingest", "latency", "scale", "load", "cold")
 
 
 @dataclass(frozen=True)
@@ -28,11 +40,12 @@ class Size:
     """How big a run is."""
 
     documents: int  # synthetic corpus, about ten Mentor chunks each
+    ingest_rounds: int = 3  # full builds of each pipeline, alternating
     queries: int = latency.DEFAULT_QUERIES
     cold_runs: int = cold_start.RUNS
 
 
-SIZES = {"small": Size(documents=200), "full": Size(documents=2000, queries=100)}
+SIZES = {"small": Size(documents=200), "full": Size(documents=2000, ingest_rounds=2, queries=100)}
 
 
 def run(size: str, out: Path, stages: tuple[str, ...] = STAGES) -> dict[str, dict[str, Any]]:
@@ -64,11 +77,21 @@ def run(size: str, out: Path, stages: tuple[str, ...] = STAGES) -> dict[str, dic
         if "embedding" in stages:
             _say("embedding backends and batch sizes")
             done("embedding_speed", embedding_speed.run(kb_mentor, model_cache, cases))
+        if "ceiling" in stages:
+            _say("the encoder's ceiling")
+            corpus = synthetic.write_corpus(workdir / "ceiling", config.documents)
+            results["ceiling"] = ceiling.run(embedder, ceiling.corpus_texts(corpus, synthetic.PATTERNS))
+            done("ceiling", results["ceiling"])
         if "ingest" in stages:
-            _say("ingest speed: knowledge")
-            kb, _, _ = ingest_speed.knowledge(workdir, KNOWLEDGE, embedder, embedding)
-            _say(f"ingest speed: {config.documents} synthetic documents")
-            syn, *_ = ingest_speed.synthetic_corpus(workdir, config.documents, embedder, embedding)
+            _say(f"ingest speed: knowledge, {config.ingest_rounds} rounds")
+            kb, _, _ = ingest_speed.knowledge(workdir, KNOWLEDGE, embedder, embedding, config.ingest_rounds)
+            _say(f"ingest speed: {config.documents} synthetic documents, {config.ingest_rounds} rounds")
+            syn, *_ = ingest_speed.synthetic_corpus(workdir, config.documents, embedder, embedding,
+                                                    config.ingest_rounds)
+            if "ceiling" in results:
+                for row in (kb, syn):
+                    row["mentor"]["full"]["fraction_of_ceiling"] = (
+                        row["mentor"]["full"]["embedded_tokens_per_s"] / results["ceiling"]["ceiling_tokens_per_s"])
             done("ingest_speed", {"knowledge": kb, "synthetic": syn})
         if "latency" in stages:
             _say("latency")

@@ -8,7 +8,18 @@ from pathlib import Path
 import pytest
 
 from assistant.evaluation import Case, evaluate
-from benchmarks import baseline, cold_start, embedding_speed, ingest_speed, latency, report, retrieval, scale
+from benchmarks import (
+    baseline,
+    ceiling,
+    cold_start,
+    embedding_speed,
+    ingest_speed,
+    latency,
+    report,
+    retrieval,
+    scale,
+    synthetic,
+)
 
 DOCUMENTS = 4
 METRICS = ("hit@1", "hit@3", "hit@5", "mrr", "ndcg@5")
@@ -69,10 +80,24 @@ def test_in_process_benchmarks_report_every_number(built, tmp_path):
     assert "| mentor |" in readme and "| correct |" in readme and "| synthetic |" in readme and "p95 ms" in readme
 
 
+def test_the_ceiling_times_every_batch_size_and_keeps_the_embedder_s_own(built, embedder, tmp_path):
+    workdir, ingest, _, _ = built
+    texts = ceiling.corpus_texts(workdir / ingest_speed.synthetic_name(DOCUMENTS), synthetic.PATTERNS)
+    assert len(texts) == ingest["mentor"]["full"]["chunks"]  # what a build embeds
+    kept = embedder.batch_size
+    found = ceiling.run(embedder, texts)
+    assert embedder.batch_size == kept
+    assert set(found["tokens_per_s"]) == {str(n) for n in ceiling.BATCH_SIZES}
+    assert found["ceiling_tokens_per_s"] == max(found["tokens_per_s"].values()) > 0
+    assert found["tokens"] >= ingest["mentor"]["full"]["embedded_tokens"] > 0  # no question keys here
+    report.write(tmp_path, "ceiling", found, "test")
+    assert "Ceiling:" in report.write_readme(tmp_path).read_text()
+
+
 def test_fresh_processes_report_time_and_memory(built):
     workdir, _, _, _ = built
     mentor_dir, baseline_dir = ingest_speed.store_dirs(
-        workdir, ingest_speed.synthetic_name(DOCUMENTS))
+        workdir, f"{ingest_speed.synthetic_name(DOCUMENTS)}-0")  # the first (and only) round
     cold = cold_start.run(mentor_dir, baseline_dir, runs=1)
     assert set(cold["commands"]) == {"mentor --help", "mentor ask", "baseline ask"}
     for row in cold["commands"].values():

@@ -1,0 +1,51 @@
+"""The encoder's ceiling on this machine: how many tokens per second the configured backend
+embeds when it does nothing else, on length-sorted batches at its best batch size.
+
+An ingest cannot embed faster than this; its own tokens/s as a fraction of the ceiling shows
+how much of a build is the encoder and how much is everything around it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from ingest import Embedder
+from ingest.chunking import chunk_document
+from ingest.loading import load_file
+
+BATCH_SIZES = (4, 8, 16, 32, 64)
+MAX_BYTES = 10_000_000
+
+
+def run(embedder: Embedder, texts: list[str]) -> dict[str, Any]:
+    """Tokens/s of ``embedder`` on ``texts`` at each batch size; the best is the ceiling.
+
+    The backend sorts texts by length and pads each batch to its longest (see
+    ``ingest.onnx_backend``; sentence-transformers does the same).
+    """
+    kept = embedder.batch_size
+    speeds: dict[str, float] = {}
+    tokens = 0
+    try:
+        embedder.embed(texts[:16])  # warm up at this length
+        for size in BATCH_SIZES:
+            embedder.batch_size = size
+            read, started = embedder.tokens, time.perf_counter()
+            embedder.embed(texts)
+            tokens = embedder.tokens - read
+            speeds[str(size)] = tokens / (time.perf_counter() - started)
+    finally:
+        embedder.batch_size = kept
+    best = max(speeds, key=speeds.__getitem__)
+    return {"backend": embedder.backend, "texts": len(texts), "tokens": tokens,
+            "tokens_per_s": speeds, "best_batch_size": int(best), "ceiling_tokens_per_s": speeds[best]}
+
+
+def corpus_texts(root: Path, patterns: Sequence[str]) -> list[str]:
+    """What a Mentor build of the files under ``root`` embeds: each passage under its headings."""
+    paths = sorted({path for pattern in patterns for path in root.glob(pattern)})
+    return [chunk.embed_text for path in paths
+            for chunk in chunk_document(load_file(path, path.relative_to(root).as_posix(), max_bytes=MAX_BYTES))]
