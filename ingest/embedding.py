@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
     import numpy as np
 
 DEFAULT_BATCH_SIZE = 8  # see benchmarks/results: embedding speed
+RECENT = 64  # single texts whose vectors are kept for the next call with the same text
 BACKENDS = ("onnx", "torch")
 _BUNDLED_NAMES = frozenset({DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"})
 
@@ -46,6 +48,8 @@ class Embedder(Embeddings):
         self.tokens = 0  # word pieces the model read so far: ingest reports tokens/s from it
         self._model = None
         self._lock = threading.Lock()
+        self._recent: OrderedDict[str, np.ndarray] = OrderedDict()  # single texts: a question
+        self._recent_lock = threading.Lock()  # is embedded by search and again by the answer
 
     @property
     def dimension(self) -> int:
@@ -61,6 +65,11 @@ class Embedder(Embeddings):
         model = self._loaded()
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
+        if len(texts) == 1:
+            with self._recent_lock:
+                if texts[0] in self._recent:
+                    self._recent.move_to_end(texts[0])
+                    return self._recent[texts[0]][None, :].copy()
         if self.backend == "onnx":
             vectors, tokens = model.encode(texts, self.batch_size, done)
         else:
@@ -72,7 +81,13 @@ class Embedder(Embeddings):
                 done(len(texts))
         self.calls += len(texts)
         self.tokens += tokens
-        return vectors.astype(np.float32, copy=False)
+        vectors = vectors.astype(np.float32, copy=False)
+        if len(texts) == 1:
+            with self._recent_lock:
+                self._recent[texts[0]] = vectors[0].copy()
+                if len(self._recent) > RECENT:
+                    self._recent.popitem(last=False)
+        return vectors
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         """LangChain interface: embed passages."""

@@ -53,3 +53,14 @@ def test_a_damaged_export_is_made_again(tmp_path, torch_vectors):
 def test_an_unknown_backend_is_refused_with_the_choices():
     with pytest.raises(SettingsError, match="embed_backend: 'tpu' is not one of onnx, torch"):
         Embedder(backend="tpu")
+
+
+def test_a_single_text_asked_again_is_not_embedded_again(embedder):
+    before = embedder.calls
+    first = embedder.embed(["How do I start with Kaggle?"])
+    again = embedder.embed(["How do I start with Kaggle?"])
+    assert embedder.calls - before == 1 and np.array_equal(first, again)
+    again[0, 0] = 5.0  # the caller's copy: the kept vector is not changed by it
+    assert np.array_equal(embedder.embed(["How do I start with Kaggle?"]), first)
+    embedder.embed(["How do I start with Kaggle?", "a second text"])
+    assert embedder.calls - before == 3  # batches are embedded as they come

@@ -63,11 +63,11 @@ def test_ingest_leaves_sentences_to_the_first_answer_that_quotes_a_passage(tmp_p
     before = embedder.calls
     answer = mentor.ask("What fixes overfitting?")
     assert answer.grounded and "dropout" in answer.text
-    first = embedder.calls - before  # the query, the question and the quoted passages' sentences
-    assert first > 2
+    first = embedder.calls - before  # the question (once: search's vector is reused) and the
+    assert first > 1  # quoted passages' sentences
     before = embedder.calls
     mentor.ask("What fixes overfitting?")
-    assert embedder.calls - before == 2  # the sentences are kept: the query and the question
+    assert embedder.calls == before  # asked again: the sentences are kept, the question is known
 
 
 def test_filling_ahead_embeds_every_passage_s_sentences_once(tmp_path, small_kb, embedder):
@@ -77,11 +77,11 @@ def test_filling_ahead_embeds_every_passage_s_sentences_once(tmp_path, small_kb,
     texts = [row.text for row in mentor.store.rows()]
     before = embedder.calls
     mentor.sentences.fill(texts, batch=2)
-    assert embedder.calls - before == sum(len(split(t)) for t in texts)
+    assert 0 < embedder.calls - before <= sum(len(split(t)) for t in texts)  # a lone unit may be known
     before = embedder.calls
     mentor.sentences.fill(texts)
     mentor.ask("How can I get a free GPU?")
-    assert embedder.calls - before == 2  # nothing left to embed but the query and the question
+    assert embedder.calls - before <= 1  # nothing left to embed but the question (if not seen before)
 
 
 def test_ingest_prunes_sentences_of_removed_passages(tmp_path, small_kb, embedder):
