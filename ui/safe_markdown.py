@@ -93,8 +93,8 @@ def _safe_inline(tokens: list[Token], allowed: set[str]) -> list[Token]:
     kept: list[bool] = []  # for each open link: whether it stays a link
     for token in tokens:
         if token.type.startswith("gfm_autolink"):
-            # A bare URL is written back as <URL>: bare, it could swallow the backslash of an
-            # escape that follows it ("https://x\\<b>" would become a link and HTML).
+            # A bare URL is written back as <URL>, which ends where markdown-it ended it: a GFM
+            # URL runs on to the next space or "<", over any escape written after it.
             token.type, token.info = token.type.removeprefix("gfm_auto"), "auto"
         if token.type == "link_open":
             kept.append(bool(_SAFE_LINK.match(str(token.attrGet("href") or ""))))
