@@ -80,7 +80,8 @@ def run(size: str, out: Path, stages: tuple[str, ...] = STAGES) -> dict[str, dic
         if "ceiling" in stages:
             _say("the encoder's ceiling")
             corpus = synthetic.write_corpus(workdir / "ceiling", config.documents)
-            results["ceiling"] = ceiling.run(embedder, ceiling.corpus_texts(corpus, synthetic.PATTERNS))
+            texts = ceiling.corpus_texts(corpus, synthetic.PATTERNS)[:ceiling.MAX_TEXTS]
+            results["ceiling"] = ceiling.run(embedder, texts)
             done("ceiling", results["ceiling"])
         if "ingest" in stages:
             _say(f"ingest speed: knowledge, {config.ingest_rounds} rounds")

@@ -18,6 +18,7 @@ from ingest.loading import load_file
 
 BATCH_SIZES = (4, 8, 16, 32, 64)
 MAX_BYTES = 10_000_000
+MAX_TEXTS = 2_000  # a sample of the corpus is enough to time the encoder
 
 
 def run(embedder: Embedder, texts: list[str]) -> dict[str, Any]:
