@@ -42,6 +42,7 @@ local-llm: setup
 
 lint: setup-test
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 bench: setup-test
 	$(BIN)/python -m benchmarks

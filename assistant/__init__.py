@@ -14,11 +14,17 @@ if TYPE_CHECKING:
 
 # Names are imported on first use, so `mentor --help` stays fast.
 _HOMES = {
-    "Answer": "assistant.answers", "Citation": "assistant.answers", "IngestReport": "ingest.sync",
-    "Mentor": "assistant.mentor", "MentorRetriever": "assistant.langchain_retriever",
-    "Passage": "assistant.search", "Settings": "assistant.settings",
-    "MentorError": "ingest.errors", "SettingsError": "ingest.errors",
-    "SourceError": "ingest.errors", "StoreError": "ingest.errors",
+    "Answer": "assistant.answers",
+    "Citation": "assistant.answers",
+    "IngestReport": "ingest.sync",
+    "Mentor": "assistant.mentor",
+    "MentorRetriever": "assistant.langchain_retriever",
+    "Passage": "assistant.search",
+    "Settings": "assistant.settings",
+    "MentorError": "ingest.errors",
+    "SettingsError": "ingest.errors",
+    "SourceError": "ingest.errors",
+    "StoreError": "ingest.errors",
 }
 
 __all__ = [

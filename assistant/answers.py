@@ -28,11 +28,19 @@ class Citation:
     def of(cls, n: int, passage: Passage) -> Citation:
         """Number ``passage`` as citation ``n``."""
         meta = passage.metadata
-        return cls(n=n, id=passage.id, source=passage.source, title=passage.title,
-                   section=passage.section, anchor=str(meta.get("anchor", "")),
-                   url=str(meta.get("url", "")), score=round(passage.score, 4), text=passage.text,
-                   fetched_at=str(meta.get("fetched_at", "")),
-                   section_path=str(meta.get("section_path", "")))
+        return cls(
+            n=n,
+            id=passage.id,
+            source=passage.source,
+            title=passage.title,
+            section=passage.section,
+            anchor=str(meta.get("anchor", "")),
+            url=str(meta.get("url", "")),
+            score=round(passage.score, 4),
+            text=passage.text,
+            fetched_at=str(meta.get("fetched_at", "")),
+            section_path=str(meta.get("section_path", "")),
+        )
 
 
 @dataclass(frozen=True)
@@ -70,12 +78,19 @@ def topic(passage: Passage) -> str:
     return f"{passage.title}: {passage.section}"
 
 
-def refusal(question: str, query: str, passages: list[Passage], version: str,
-            evidence: dict[str, float]) -> Answer:
+def refusal(question: str, query: str, passages: list[Passage], version: str, evidence: dict[str, float]) -> Answer:
     """Say plainly that the knowledge base does not cover the question, and what it does cover."""
     related = list(dict.fromkeys(topic(p) for p in passages))[:3]
     text = "The knowledge base doesn't cover that, so I won't guess."
     if related:
         text += " The closest topics it does cover: " + "; ".join(related) + "."
-    return Answer(text, grounded=False, mode="refusal", question=question, query=query,
-                  index_version=version, related=related, evidence=evidence)
+    return Answer(
+        text,
+        grounded=False,
+        mode="refusal",
+        question=question,
+        query=query,
+        index_version=version,
+        related=related,
+        evidence=evidence,
+    )

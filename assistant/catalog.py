@@ -14,8 +14,9 @@ from ingest.registry import Prune, Registry, absolute, added_specs, now, synced_
 from ingest.sources import is_url
 
 
-def plan(settings: Settings, registry: Registry, sources: list[str], *, full: bool,
-         tags: tuple[str, ...] | list[str] = ()) -> tuple[list[SourceSpec], Prune, list[Exception]]:
+def plan(
+    settings: Settings, registry: Registry, sources: list[str], *, full: bool, tags: tuple[str, ...] | list[str] = ()
+) -> tuple[list[SourceSpec], Prune, list[Exception]]:
     """The sources an ingest loads, which stored sources it may delete, and problems to report.
 
     Named ``sources`` are added (a folder synced); with none, or with ``full``, the manifest's
@@ -61,9 +62,16 @@ def listing(settings: Settings, store: Store) -> list[dict[str, Any]]:
     for name in sorted(set(chunks) | set(registry.status)):
         status = registry.status.get(name, {})
         kind = ("web" if is_url(name) else "file") + (" (manifest)" if name in manifest else " (added)")
-        rows.append({"source": name, "kind": kind, "chunks": chunks.get(name, 0),
-                     "fetched_at": fetched.get(name, ""), "last_ingest": status.get("last_ingest", ""),
-                     "last_error": status.get("last_error", "")})
+        rows.append(
+            {
+                "source": name,
+                "kind": kind,
+                "chunks": chunks.get(name, 0),
+                "fetched_at": fetched.get(name, ""),
+                "last_ingest": status.get("last_ingest", ""),
+                "last_error": status.get("last_error", ""),
+            }
+        )
     return rows
 
 
@@ -85,11 +93,13 @@ def save_upload(settings: Settings, name: str, data: bytes) -> Path:
     safe = safe_filename(name)
     suffix = Path(safe).suffix.lower()
     if suffix not in SUFFIXES:
-        raise SourceError(f"{safe}: unsupported file type {suffix or '(none)'}; use one of "
-                          f"{', '.join(sorted(SUFFIXES))}")
+        raise SourceError(
+            f"{safe}: unsupported file type {suffix or '(none)'}; use one of {', '.join(sorted(SUFFIXES))}"
+        )
     if len(data) > settings.max_file_bytes:
-        raise SourceError(f"{safe}: {len(data) / 1e6:.1f} MB is over the "
-                          f"{settings.max_file_bytes / 1e6:.0f} MB limit; split the file")
+        raise SourceError(
+            f"{safe}: {len(data) / 1e6:.1f} MB is over the {settings.max_file_bytes / 1e6:.0f} MB limit; split the file"
+        )
     parse_bytes(data, suffix, f"{UPLOADS}/{safe}", label=safe)
     folder = settings.knowledge_dir / UPLOADS
     target, n = folder / safe, 1
@@ -115,10 +125,18 @@ def delete_upload(settings: Settings, source: str) -> bool:
 
 def url_loader(settings: Settings) -> Callable[[SourceSpec, dict[str, Any]], Document | None]:
     """Fetch a web source with the settings' size cap, timeout and allowed hosts."""
+
     def load(spec: SourceSpec, previous: dict[str, Any]) -> Document | None:
-        return load_url(spec.location, spec.source, previous, max_bytes=settings.max_file_bytes,
-                        timeout=settings.fetch_timeout, allowed_hosts=settings.allowed_hosts,
-                        title=spec.title, tags=spec.tags)
+        return load_url(
+            spec.location,
+            spec.source,
+            previous,
+            max_bytes=settings.max_file_bytes,
+            timeout=settings.fetch_timeout,
+            allowed_hosts=settings.allowed_hosts,
+            title=spec.title,
+            tags=spec.tags,
+        )
 
     return load
 

@@ -13,11 +13,15 @@ MIN_QUOTE_WORDS = 4  # shorter quoted spans are names or terms, not claims about
 MARKER = re.compile(r"(?P<pad>[ \t]*)\[(?P<nums>\d+(?:\s*,\s*\d+)*)\](?!\()")
 # A quoted span and the marker it leans on: nothing between them may end a sentence, though
 # a comma or full stop may sit right before the marker ('"…" [1]', '"…", [1]', '"…". [1]').
-_QUOTE = re.compile(r"(?:\"(?P<straight>[^\"\n]+)\"|“(?P<curly>[^”\n]+)”)"
-                    r"(?:[.,;:](?=[ \t]*\[))?[^.!?\n\[\"“]{0,80}?(?P<marker>\[[\d,\s]+\](?!\())")
+_QUOTE = re.compile(
+    r"(?:\"(?P<straight>[^\"\n]+)\"|“(?P<curly>[^”\n]+)”)"
+    r"(?:[.,;:](?=[ \t]*\[))?[^.!?\n\[\"“]{0,80}?(?P<marker>\[[\d,\s]+\](?!\())"
+)
 # A markdown link or image; the URL may hold one level of balanced parentheses.
-_LINK = re.compile(r"(?P<image>!?)\[(?P<label>[^\]\n]*)\]"
-                   r"\((?P<url>(?:[^()\s]|\([^()\s]*\))+)(?:\s+\"[^\"]*\")?\)")
+_LINK = re.compile(
+    r"(?P<image>!?)\[(?P<label>[^\]\n]*)\]"
+    r"\((?P<url>(?:[^()\s]|\([^()\s]*\))+)(?:\s+\"[^\"]*\")?\)"
+)
 _SAFE_SCHEME = re.compile(r"^https?://", re.IGNORECASE)
 _WORD = re.compile(r"[\w']+")
 
@@ -50,8 +54,7 @@ def check_citations(text: str, passages: list[Passage]) -> CheckedText:
         >>> checked.text, checked.cited, checked.notes
         ('Try Colab. It is free [1].', [1], ['removed [3]: no such passage'])
     """
-    quotes = {m.start("marker"): m.group("straight") or m.group("curly")
-              for m in _QUOTE.finditer(text)}
+    quotes = {m.start("marker"): m.group("straight") or m.group("curly") for m in _QUOTE.finditer(text)}
     order: list[int] = []
     notes: list[str] = []
 

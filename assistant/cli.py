@@ -30,22 +30,40 @@ class _Group(click.Group):
 
 
 @click.group(cls=_Group)
-@click.option("--data-dir", type=click.Path(path_type=Path), default=None,
-              help=f"Where the store lives (env MENTOR_DATA_DIR, default {_DATA_DIR}).")
+@click.option(
+    "--data-dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help=f"Where the store lives (env MENTOR_DATA_DIR, default {_DATA_DIR}).",
+)
 @click.option("--model", default=None, help="Sentence-transformers model (env MENTOR_MODEL).")
 @click.option("--chroma-url", default=None, help="Use a Chroma server (env MENTOR_CHROMA_URL).")
-@click.option("--answer-mode", type=click.Choice(ANSWER_MODES), default=None,
-              help="How answers are written (env MENTOR_ANSWER_MODE).")
+@click.option(
+    "--answer-mode",
+    type=click.Choice(ANSWER_MODES),
+    default=None,
+    help="How answers are written (env MENTOR_ANSWER_MODE).",
+)
 @click.option("--llm", default=None, help="Chat model, e.g. ollama:llama3.2 (env MENTOR_LLM).")
-@click.option("--config", type=click.Path(path_type=Path), default=None,
-              help="Settings file (env MENTOR_CONFIG, default ./mentor.toml).")
+@click.option(
+    "--config",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Settings file (env MENTOR_CONFIG, default ./mentor.toml).",
+)
 @click.version_option(package_name="mentor", prog_name="mentor")
 @click.pass_context
-def main(ctx: click.Context, data_dir: Path | None, model: str | None, chroma_url: str | None,
-         answer_mode: str | None, llm: str | None, config: Path | None) -> None:
+def main(
+    ctx: click.Context,
+    data_dir: Path | None,
+    model: str | None,
+    chroma_url: str | None,
+    answer_mode: str | None,
+    llm: str | None,
+    config: Path | None,
+) -> None:
     """Mentor answers deep-learning career questions from a knowledge base, citing its sources."""
-    flags = {"data_dir": data_dir, "model": model, "chroma_url": chroma_url,
-             "answer_mode": answer_mode, "llm": llm}
+    flags = {"data_dir": data_dir, "model": model, "chroma_url": chroma_url, "answer_mode": answer_mode, "llm": llm}
     ctx.obj = {"flags": flags, "config": config}
 
 
@@ -63,14 +81,31 @@ def _mentor(ctx: click.Context, **flags: Any):
 @click.option("--full", is_flag=True, help="Drop the store and embed everything again.")
 @click.option("--dry-run", is_flag=True, help="Show what would change; change nothing.")
 @click.option("--watch", is_flag=True, help="Keep running; re-ingest when knowledge files change.")
-@click.option("--questions", is_flag=True, default=None,
-              help="Have the chat model (--llm) write question keys for passages without curated ones.")
-@click.option("--eval", "eval_file", type=click.Path(path_type=Path), default=None,
-              help="Then score retrieval on this question set; warn on any metric that fell.")
+@click.option(
+    "--questions",
+    is_flag=True,
+    default=None,
+    help="Have the chat model (--llm) write question keys for passages without curated ones.",
+)
+@click.option(
+    "--eval",
+    "eval_file",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Then score retrieval on this question set; warn on any metric that fell.",
+)
 @_JSON
 @click.pass_context
-def ingest_command(ctx: click.Context, sources: tuple[str, ...], full: bool, dry_run: bool,
-                   watch: bool, questions: bool | None, eval_file: Path | None, as_json: bool) -> None:
+def ingest_command(
+    ctx: click.Context,
+    sources: tuple[str, ...],
+    full: bool,
+    dry_run: bool,
+    watch: bool,
+    questions: bool | None,
+    eval_file: Path | None,
+    as_json: bool,
+) -> None:
     """Sync the store with the manifest and the sources added before (default), or add the
     given files, folders and URLs: they are remembered, so every later sync keeps them, and a
     folder is synced (files deleted from it leave the store). `mentor remove` takes one out."""
@@ -79,8 +114,7 @@ def ingest_command(ctx: click.Context, sources: tuple[str, ...], full: bool, dry
         _watch(mentor)
         return
     with _progress(quiet=as_json) as progress:
-        report = mentor.ingest(list(sources) or None, full=full, dry_run=dry_run,
-                               progress=progress)
+        report = mentor.ingest(list(sources) or None, full=full, dry_run=dry_run, progress=progress)
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2))
     else:
@@ -143,8 +177,10 @@ def search(ctx: click.Context, query: str, k: int | None, as_json: bool) -> None
         click.echo(json.dumps([p.to_dict() for p in passages], indent=2))
         return
     for n, p in enumerate(passages, 1):
-        click.echo(click.style(f"[{n}] {p.title} › {p.section}", bold=True)
-                   + f"  ({p.metadata.get('anchor', '')}, relevance {p.score:.2f})")
+        click.echo(
+            click.style(f"[{n}] {p.title} › {p.section}", bold=True)
+            + f"  ({p.metadata.get('anchor', '')}, relevance {p.score:.2f})"
+        )
         click.echo(_indent(p.text) + "\n")
 
 
@@ -170,12 +206,10 @@ def chat(ctx: click.Context) -> None:
 
     mentor = _mentor(ctx)
     history: list[dict[str, str]] = []
-    click.echo("Mentor chat. Ask about deep-learning careers, tools and problems; "
-               "an empty line or Ctrl-D quits.")
+    click.echo("Mentor chat. Ask about deep-learning careers, tools and problems; an empty line or Ctrl-D quits.")
     while True:
         try:
-            question = click.prompt(click.style("you", fg="cyan"), default="",
-                                    show_default=False).strip()
+            question = click.prompt(click.style("you", fg="cyan"), default="", show_default=False).strip()
         except (EOFError, click.Abort):
             break
         if not question:
@@ -184,8 +218,7 @@ def chat(ctx: click.Context) -> None:
             for piece in mentor.stream(question, history):
                 if isinstance(piece, Answer):
                     _print_sources(piece)
-                    history += [{"role": "user", "content": question},
-                                {"role": "assistant", "content": piece.text}]
+                    history += [{"role": "user", "content": question}, {"role": "assistant", "content": piece.text}]
                 else:
                     click.echo(piece, nl=False)
             click.echo()
@@ -208,14 +241,19 @@ def stats(ctx: click.Context, as_json: bool) -> None:
 
 @main.command("eval")
 @click.argument("questions", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--stores", default="full,guide", show_default=True,
-              help="Stores to score on: full (every source) or a tag (the sources carrying it).")
+@click.option(
+    "--stores",
+    default="full,guide",
+    show_default=True,
+    help="Stores to score on: full (every source) or a tag (the sources carrying it).",
+)
 @click.option("--retrieval-only", is_flag=True, help="Score search only; skip answers.")
 @click.option("--misses", is_flag=True, help="Also list the questions each column missed.")
 @_JSON
 @click.pass_context
-def eval_command(ctx: click.Context, questions: tuple[Path, ...], stores: str,
-                 retrieval_only: bool, misses: bool, as_json: bool) -> None:
+def eval_command(
+    ctx: click.Context, questions: tuple[Path, ...], stores: str, retrieval_only: bool, misses: bool, as_json: bool
+) -> None:
     """Score retrieval and answers on JSONL question sets, side by side on several stores.
 
     QUESTIONS default to the checkout's tests/eval/dev.jsonl and test.jsonl (see its README).
@@ -224,8 +262,9 @@ def eval_command(ctx: click.Context, questions: tuple[Path, ...], stores: str,
 
     files = questions or DEFAULT_SPLITS
     splits = {path.stem: read_cases(path) for path in files}
-    reports = compare(_mentor(ctx), splits, tuple(s.strip() for s in stores.split(",") if s.strip()),
-                      answers=not retrieval_only)
+    reports = compare(
+        _mentor(ctx), splits, tuple(s.strip() for s in stores.split(",") if s.strip()), answers=not retrieval_only
+    )
     if as_json:
         click.echo(json.dumps({name: r.to_dict() for name, r in reports.items()}, indent=2))
         return
@@ -246,9 +285,12 @@ def mcp(ctx: click.Context, use_http: bool, port: int) -> None:
 
 
 @main.command()
-@click.option("--host", default="127.0.0.1", show_default=True,
-              help="Address to serve on; any other than loopback starts the chat read-only "
-                   "unless MENTOR_ADMIN_TOKEN is set.")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to serve on; any other than loopback starts the chat read-only unless MENTOR_ADMIN_TOKEN is set.",
+)
 @click.option("--port", default=8501, show_default=True)
 @click.pass_context
 def ui(ctx: click.Context, host: str, port: int) -> None:
@@ -267,13 +309,31 @@ def ui(ctx: click.Context, host: str, port: int) -> None:
         local = False
     if not local and not mentor.settings.admin_token:
         os.environ["MENTOR_READ_ONLY"] = "true"  # read by the chat's own Settings.load()
-        click.echo("Serving beyond this machine: the chat is read-only (no upload or re-ingest); "
-                   "set MENTOR_ADMIN_TOKEN to unlock them for admins.")
+        click.echo(
+            "Serving beyond this machine: the chat is read-only (no upload or re-ingest); "
+            "set MENTOR_ADMIN_TOKEN to unlock them for admins."
+        )
     click.echo(f"Mentor chat on http://{host}:{port}  (Ctrl-C stops it)")
-    os.execv(sys.executable, [sys.executable, "-m", "streamlit", "run", str(CHAT_PAGE),
-                              "--server.address", host, "--server.port", str(port),
-                              "--server.headless", "true", "--browser.gatherUsageStats", "false",
-                              "--client.toolbarMode", "minimal"])
+    os.execv(
+        sys.executable,
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(CHAT_PAGE),
+            "--server.address",
+            host,
+            "--server.port",
+            str(port),
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+            "--client.toolbarMode",
+            "minimal",
+        ],
+    )
 
 
 @main.command()
@@ -292,7 +352,6 @@ def gaps(ctx: click.Context) -> None:
 @click.pass_context
 def links(ctx: click.Context, as_json: bool) -> None:
     """Check every URL in the knowledge base and report the dead ones."""
-
 
     statuses = _mentor(ctx).links()
     dead = [s for s in statuses if not s.ok]
@@ -347,8 +406,7 @@ def _print_sources(answer) -> None:
         fetched = f", fetched {c.fetched_at[:10]}" if c.fetched_at else ""
         click.echo(f"  [{c.n}] {c.title} › {c.section}  ({where}, relevance {c.score:.2f}{fetched})")
     if answer.mode == "refusal":
-        click.echo(click.style("(not grounded: nothing in the knowledge base answers this)",
-                               dim=True))
+        click.echo(click.style("(not grounded: nothing in the knowledge base answers this)", dim=True))
 
 
 def _indent(text: str) -> str:
@@ -369,8 +427,13 @@ class _progress:
         from tqdm import tqdm
 
         if self._bar is None:
-            self._bar = tqdm(total=total, desc=label, unit=" chunks", file=sys.stderr,
-                             bar_format="{desc} {n_fmt}/{total_fmt} |{bar}| {rate_fmt}, ETA {remaining}")
+            self._bar = tqdm(
+                total=total,
+                desc=label,
+                unit=" chunks",
+                file=sys.stderr,
+                bar_format="{desc} {n_fmt}/{total_fmt} |{bar}| {rate_fmt}, ETA {remaining}",
+            )
         self._bar.update(done - self._bar.n)
 
     def __exit__(self, *exc: object) -> None:

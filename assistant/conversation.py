@@ -6,18 +6,28 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-SMALL_TALK_REPLY = ("Hi! I'm Mentor. Ask me about starting a deep-learning career, tools such as "
-                    "PyTorch or Google Colab, or problems such as overfitting. I answer from the "
-                    "knowledge base and cite every source.")
+SMALL_TALK_REPLY = (
+    "Hi! I'm Mentor. Ask me about starting a deep-learning career, tools such as "
+    "PyTorch or Google Colab, or problems such as overfitting. I answer from the "
+    "knowledge base and cite every source."
+)
 THANKS_REPLY = "You're welcome! Ask me anything else about your deep-learning journey."
-_GREETING = re.compile(r"^(hi|hello|hey|hiya|yo|good (morning|afternoon|evening)|greetings)"
-                       r"( there| mentor)?[\s!.,]*$", re.IGNORECASE)
-_THANKS = re.compile(r"^(thanks|thank you|thx|cheers|great|ok(ay)?|cool|bye|goodbye)"
-                     r"( (so much|a lot|mentor))?[\s!.,]*$", re.IGNORECASE)
-_WHAT_ABOUT = re.compile(r"^(?:and\s+|ok\s+|so\s+)?(?:what|how)\s+about\s+(.+?)[\s?.!]*$",
-                         re.IGNORECASE)
-_REFERS_BACK = re.compile(r"\b(it|its|they|them|their|those|these|that|this|one|ones|there|"
-                          r"same|else|more|other)\b", re.IGNORECASE)
+_GREETING = re.compile(
+    r"^(hi|hello|hey|hiya|yo|good (morning|afternoon|evening)|greetings)"
+    r"( there| mentor)?[\s!.,]*$",
+    re.IGNORECASE,
+)
+_THANKS = re.compile(
+    r"^(thanks|thank you|thx|cheers|great|ok(ay)?|cool|bye|goodbye)"
+    r"( (so much|a lot|mentor))?[\s!.,]*$",
+    re.IGNORECASE,
+)
+_WHAT_ABOUT = re.compile(r"^(?:and\s+|ok\s+|so\s+)?(?:what|how)\s+about\s+(.+?)[\s?.!]*$", re.IGNORECASE)
+_REFERS_BACK = re.compile(
+    r"\b(it|its|they|them|their|those|these|that|this|one|ones|there|"
+    r"same|else|more|other)\b",
+    re.IGNORECASE,
+)
 _NAME = re.compile(r"(?<!^)(?<![.?!]\s)\b([A-Z][\w+.#-]*(?:\s+[A-Z][\w+.#-]*)*)")
 
 

@@ -10,8 +10,18 @@ from typing import Any
 
 from ingest.errors import MentorError
 
-METRICS = ("hit@1", "hit@3", "hit@5", "mrr", "ndcg@5", "correct", "must_contain",
-           "refusal_precision", "refusal_recall", "false_refusals")
+METRICS = (
+    "hit@1",
+    "hit@3",
+    "hit@5",
+    "mrr",
+    "ndcg@5",
+    "correct",
+    "must_contain",
+    "refusal_precision",
+    "refusal_recall",
+    "false_refusals",
+)
 LOWER_IS_BETTER = frozenset({"false_refusals"})
 EVAL_DIR = Path(__file__).resolve().parent.parent / "tests" / "eval"
 DEFAULT_SPLITS = (EVAL_DIR / "dev.jsonl", EVAL_DIR / "test.jsonl")  # tuned on dev; test never
@@ -46,8 +56,10 @@ class EvalReport:
         lines += [f"| {name} | {value:.3f} |" for name, value in self.metrics.items()]
         if self.misses:
             lines += ["", "| question | expected | got | problem |", "|---|---|---|---|"]
-            lines += [f"| {m['question']} | {', '.join(m['expected']) or '(out of scope)'} | "
-                      f"{m['got']} | {m['problem']} |" for m in self.misses]
+            lines += [
+                f"| {m['question']} | {', '.join(m['expected']) or '(out of scope)'} | {m['got']} | {m['problem']} |"
+                for m in self.misses
+            ]
         return "\n".join(lines)
 
 
@@ -68,11 +80,11 @@ def read_cases(path: Path) -> list[Case]:
         try:
             data = json.loads(line)
             turns = tuple(data.get("turns") or (data["question"],))
-            cases.append(Case(turns[-1], tuple(data["sections"]),
-                              tuple(data.get("must_contain", ())), turns[:-1]))
+            cases.append(Case(turns[-1], tuple(data["sections"]), tuple(data.get("must_contain", ())), turns[:-1]))
         except (json.JSONDecodeError, KeyError, TypeError) as exc:
-            raise MentorError(f"{path} line {n}: expected {{\"question\", \"sections\", "
-                              f"\"must_contain\"}} ({exc.__class__.__name__})") from None
+            raise MentorError(
+                f'{path} line {n}: expected {{"question", "sections", "must_contain"}} ({exc.__class__.__name__})'
+            ) from None
     return cases
 
 
@@ -98,8 +110,11 @@ def evaluate(mentor: Any, cases: list[Case], *, answers: bool = True) -> EvalRep
             if answers:
                 correct.append(refused)
             if answers and not refused:
-                misses.append(_miss(case, answer.citations[0].section if answer.citations
-                                    else answer.mode, "answered out of scope"))
+                misses.append(
+                    _miss(
+                        case, answer.citations[0].section if answer.citations else answer.mode, "answered out of scope"
+                    )
+                )
             continue
         refused_in += refused
         query = answer.query if answer and answer.query else case.question
@@ -115,8 +130,7 @@ def evaluate(mentor: Any, cases: list[Case], *, answers: bool = True) -> EvalRep
         if answer is not None:
             text = answer.text.lower()
             ok = all(term.lower() in text for term in case.must_contain)
-            cites = any(_relevant({"section_path": c.section_path}, case.sections)
-                        for c in answer.citations)
+            cites = any(_relevant({"section_path": c.section_path}, case.sections) for c in answer.citations)
             contains.append(ok)
             correct.append(ok and cites and not refused)
             if refused:
@@ -163,8 +177,7 @@ def _relevant(metadata: dict[str, Any], sections: tuple[str, ...]) -> bool:
 
 
 def _miss(case: Case, got: str, problem: str) -> dict[str, Any]:
-    return {"question": case.question, "expected": list(case.sections), "got": got,
-            "problem": problem}
+    return {"question": case.question, "expected": list(case.sections), "got": got, "problem": problem}
 
 
 def score_after_ingest(mentor: Any, path: Path) -> tuple[dict[str, float], list[str]]:
@@ -179,8 +192,9 @@ def score_after_ingest(mentor: Any, path: Path) -> tuple[dict[str, float], list[
 
 def store_headings(mentor: Any) -> set[str]:
     """Every heading (and source title) of the passages ``mentor``'s store holds."""
-    return {heading for row in mentor.store.rows()
-            for heading in str(row.metadata.get("section_path", "")).split(" > ")}
+    return {
+        heading for row in mentor.store.rows() for heading in str(row.metadata.get("section_path", "")).split(" > ")
+    }
 
 
 def eval_store(mentor: Any, store: str) -> Any:
@@ -189,35 +203,42 @@ def eval_store(mentor: Any, store: str) -> Any:
     it (``guide``: the guide alone). Re-runs only embed what changed."""
     from assistant.mentor import Mentor
 
-    settings = mentor.settings.replace(data_dir=mentor.settings.data_dir / "eval" / store,
-                                       model_cache=str(mentor.settings.model_cache_dir),
-                                       chroma_url="")
+    settings = mentor.settings.replace(
+        data_dir=mentor.settings.data_dir / "eval" / store,
+        model_cache=str(mentor.settings.model_cache_dir),
+        chroma_url="",
+    )
     judge = Mentor(settings, embedder=mentor.embedder, chat_model=mentor.chat_model)
     judge.ingest(tags=() if store == "full" else (store,))
     return judge
 
 
-def compare(mentor: Any, splits: dict[str, list[Case]], stores: tuple[str, ...] = STORES, *,
-            answers: bool = True) -> dict[str, EvalReport]:
+def compare(
+    mentor: Any, splits: dict[str, list[Case]], stores: tuple[str, ...] = STORES, *, answers: bool = True
+) -> dict[str, EvalReport]:
     """Score every split on every store (see :func:`eval_store`), keyed ``"split/store"``."""
     reports: dict[str, EvalReport] = {}
     for store in stores:
         judge = eval_store(mentor, store)
         headings = store_headings(judge)
         for split, cases in splits.items():
-            reports[f"{split}/{store}"] = evaluate(judge, answerable_in(cases, headings),
-                                                   answers=answers)
+            reports[f"{split}/{store}"] = evaluate(judge, answerable_in(cases, headings), answers=answers)
     return reports
 
 
 def comparison_table(reports: dict[str, EvalReport]) -> str:
     """A markdown table: one row per metric, one column per ``split/store``."""
     columns = list(reports)
-    lines = ["| metric | " + " | ".join(columns) + " |", "|---" * (len(columns) + 1) + "|",
-             "| questions | " + " | ".join(str(reports[c].questions) for c in columns) + " |"]
+    lines = [
+        "| metric | " + " | ".join(columns) + " |",
+        "|---" * (len(columns) + 1) + "|",
+        "| questions | " + " | ".join(str(reports[c].questions) for c in columns) + " |",
+    ]
     for name in METRICS:
         if any(name in reports[c].metrics for c in columns):
-            lines.append(f"| {name} | " + " | ".join(
-                f"{reports[c].metrics[name]:.3f}" if name in reports[c].metrics else ""
-                for c in columns) + " |")
+            lines.append(
+                f"| {name} | "
+                + " | ".join(f"{reports[c].metrics[name]:.3f}" if name in reports[c].metrics else "" for c in columns)
+                + " |"
+            )
     return "\n".join(lines)

@@ -53,23 +53,36 @@ def compose(question: str, passages: list[Passage], sentences: SentenceVectors) 
     if not passages:
         return Draft("", [], 0.0)
     vector = sentences.embedder.embed([question])[0]
-    units = [[_Unit(u.text, u.is_item, float(score), order)
-              for order, (u, score) in enumerate(zip(found, vectors @ vector, strict=True))]
-             for found, vectors in sentences.units([p.text for p in passages])]
+    units = [
+        [
+            _Unit(u.text, u.is_item, float(score), order)
+            for order, (u, score) in enumerate(zip(found, vectors @ vector, strict=True))
+        ]
+        for found, vectors in sentences.units([p.text for p in passages])
+    ]
     best_unit = max((u.score for group in units[:MAX_PASSAGES] for u in group), default=0.0)
     order = [i for i in range(len(passages)) if units[i]]  # search's order: its fused ranking
     if not order:
         return Draft("", [], best_unit)
     lead = _lead(passages, order)
     blocks = [(lead, _lead_units(units[lead]))]
-    rest = [i for i in order if i != lead and _role(passages[i]) != OVERVIEW
-            and _path(passages[i]) != _path(passages[lead])]
+    rest = [
+        i for i in order if i != lead and _role(passages[i]) != OVERVIEW and _path(passages[i]) != _path(passages[lead])
+    ]
     second = next((i for i in rest if passages[i].score >= SECOND_RATIO * passages[lead].score), None)
     if second is not None:
         blocks.append((second, _best_units(units[second])))
     used = {passages[i].source for i, _ in blocks}
-    pointer = next((i for i in rest if i != second and passages[i].source not in used
-                    and passages[i].score >= POINTER_RATIO * passages[lead].score), None)
+    pointer = next(
+        (
+            i
+            for i in rest
+            if i != second
+            and passages[i].source not in used
+            and passages[i].score >= POINTER_RATIO * passages[lead].score
+        ),
+        None,
+    )
     lines: list[str] = []
     cited: list[int] = []
     for n, (i, chosen) in enumerate(blocks, 1):
@@ -99,9 +112,12 @@ def _lead_units(units: list[_Unit]) -> list[_Unit]:
     items = [u for u in units if u.is_item and u is not best]
     near = [u for u in items if u.score >= KEEP_RATIO * best.score]
     whole = len(items) + best.is_item <= MAX_LIST
-    listed = items if whole else sorted(near, key=lambda u: -u.score)[:MAX_UNITS - 1]
-    prose = [] if best.is_item else [u for u in units if not u.is_item and u is not best
-                                     and u.score >= KEEP_RATIO * best.score][:1]
+    listed = items if whole else sorted(near, key=lambda u: -u.score)[: MAX_UNITS - 1]
+    prose = (
+        []
+        if best.is_item
+        else [u for u in units if not u.is_item and u is not best and u.score >= KEEP_RATIO * best.score][:1]
+    )
     return [best, *prose, *sorted(listed, key=lambda u: u.order)]
 
 

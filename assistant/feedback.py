@@ -38,21 +38,150 @@ CREATE TABLE IF NOT EXISTS feedback (
     comment TEXT NOT NULL DEFAULT ''
 )"""
 _WORD = re.compile(r"[a-z][a-z0-9+#.'-]*[a-z0-9+#]|[a-z]")
-_STOP = frozenset({  # words that say nothing about a question's topic
-    "a", "about", "above", "after", "again", "all", "also", "am", "an", "and", "any", "are",
-    "as", "at", "be", "because", "been", "before", "being", "below", "between", "both", "but",
-    "by", "can", "could", "did", "do", "does", "doing", "don't", "down", "during", "each",
-    "even", "ever", "few", "for", "from", "get", "got", "had", "has", "have", "having", "he",
-    "her", "here", "hers", "him", "his", "how", "i", "i'm", "if", "in", "into", "is", "it",
-    "it's", "its", "just", "know", "like", "make", "me", "might", "more", "most", "much",
-    "must", "my", "need", "no", "nor", "not", "now", "of", "off", "on", "once", "one", "only",
-    "or", "other", "our", "out", "over", "own", "really", "same", "she", "should", "so",
-    "some", "still", "such", "than", "that", "the", "their", "them", "then", "there", "these",
-    "they", "thing", "things", "this", "those", "through", "to", "too", "under", "until", "up",
-    "use", "using", "very", "want", "was", "way", "we", "well", "were", "what", "when",
-    "where", "which", "while", "who", "whom", "why", "will", "with", "without", "would", "you",
-    "your", "yours",
-})
+_STOP = frozenset(
+    {  # words that say nothing about a question's topic
+        "a",
+        "about",
+        "above",
+        "after",
+        "again",
+        "all",
+        "also",
+        "am",
+        "an",
+        "and",
+        "any",
+        "are",
+        "as",
+        "at",
+        "be",
+        "because",
+        "been",
+        "before",
+        "being",
+        "below",
+        "between",
+        "both",
+        "but",
+        "by",
+        "can",
+        "could",
+        "did",
+        "do",
+        "does",
+        "doing",
+        "don't",
+        "down",
+        "during",
+        "each",
+        "even",
+        "ever",
+        "few",
+        "for",
+        "from",
+        "get",
+        "got",
+        "had",
+        "has",
+        "have",
+        "having",
+        "he",
+        "her",
+        "here",
+        "hers",
+        "him",
+        "his",
+        "how",
+        "i",
+        "i'm",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "it's",
+        "its",
+        "just",
+        "know",
+        "like",
+        "make",
+        "me",
+        "might",
+        "more",
+        "most",
+        "much",
+        "must",
+        "my",
+        "need",
+        "no",
+        "nor",
+        "not",
+        "now",
+        "of",
+        "off",
+        "on",
+        "once",
+        "one",
+        "only",
+        "or",
+        "other",
+        "our",
+        "out",
+        "over",
+        "own",
+        "really",
+        "same",
+        "she",
+        "should",
+        "so",
+        "some",
+        "still",
+        "such",
+        "than",
+        "that",
+        "the",
+        "their",
+        "them",
+        "then",
+        "there",
+        "these",
+        "they",
+        "thing",
+        "things",
+        "this",
+        "those",
+        "through",
+        "to",
+        "too",
+        "under",
+        "until",
+        "up",
+        "use",
+        "using",
+        "very",
+        "want",
+        "was",
+        "way",
+        "we",
+        "well",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "while",
+        "who",
+        "whom",
+        "why",
+        "will",
+        "with",
+        "without",
+        "would",
+        "you",
+        "your",
+        "yours",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -90,9 +219,19 @@ class FeedbackStore:
         """The store in ``data_dir`` (``feedback.sqlite3``)."""
         return cls(Path(data_dir) / FILENAME)
 
-    def record(self, question: str, answer_text: str, grounded: bool, citations_json: str,
-               rating: int | None, comment: str = "", *, mode: str = "",
-               related: Sequence[str] = (), key: str | None = None) -> None:
+    def record(
+        self,
+        question: str,
+        answer_text: str,
+        grounded: bool,
+        citations_json: str,
+        rating: int | None,
+        comment: str = "",
+        *,
+        mode: str = "",
+        related: Sequence[str] = (),
+        key: str | None = None,
+    ) -> None:
         """Store one answer with its rating (+1 helpful, -1 unhelpful, ``None`` not rated).
 
         With a ``key`` (the message id) a later call for the same answer replaces the earlier
@@ -105,33 +244,60 @@ class FeedbackStore:
             raise ValueError(f"rating: must be +1, -1 or None, got {rating!r}")
         if not isinstance(json.loads(citations_json or "[]"), list):
             raise ValueError("citations_json: must be a JSON list of citations")
-        row = (key, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), question, answer_text,
-               int(bool(grounded)), mode, citations_json or "[]", json.dumps(list(related)),
-               rating, comment.strip())
+        row = (
+            key,
+            time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            question,
+            answer_text,
+            int(bool(grounded)),
+            mode,
+            citations_json or "[]",
+            json.dumps(list(related)),
+            rating,
+            comment.strip(),
+        )
         with self._connect() as conn:
             conn.execute(
                 "INSERT INTO feedback (key, created_at, question, answer, grounded, mode, "
                 "citations, related, rating, comment) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT(key) DO UPDATE SET rating = excluded.rating, "
-                "comment = excluded.comment", row)
+                "comment = excluded.comment",
+                row,
+            )
 
-    def record_answer(self, answer: Answer, *, rating: int | None = None, comment: str = "",
-                      key: str | None = None) -> None:
+    def record_answer(
+        self, answer: Answer, *, rating: int | None = None, comment: str = "", key: str | None = None
+    ) -> None:
         """Store ``answer`` (its question, text, citations and related topics)."""
-        citations = [{"n": c.n, "title": c.title, "section": c.section, "anchor": c.anchor,
-                      "url": c.url, "score": c.score} for c in answer.citations]
-        self.record(answer.question, answer.text, answer.grounded, json.dumps(citations), rating,
-                    comment, mode=answer.mode, related=answer.related, key=key)
+        citations = [
+            {"n": c.n, "title": c.title, "section": c.section, "anchor": c.anchor, "url": c.url, "score": c.score}
+            for c in answer.citations
+        ]
+        self.record(
+            answer.question,
+            answer.text,
+            answer.grounded,
+            json.dumps(citations),
+            rating,
+            comment,
+            mode=answer.mode,
+            related=answer.related,
+            key=key,
+        )
 
     def all(self) -> list[Feedback]:
         """Every stored answer, oldest first."""
         if not self.path.exists():
             return []
         with self._connect() as conn:
-            rows = conn.execute("SELECT question, answer, grounded, mode, citations, related, "
-                                "rating, comment, created_at FROM feedback ORDER BY id").fetchall()
-        return [Feedback(q, a, bool(g), m, json.loads(c), json.loads(r), rating, comment, at)
-                for q, a, g, m, c, r, rating, comment, at in rows]
+            rows = conn.execute(
+                "SELECT question, answer, grounded, mode, citations, related, "
+                "rating, comment, created_at FROM feedback ORDER BY id"
+            ).fetchall()
+        return [
+            Feedback(q, a, bool(g), m, json.loads(c), json.loads(r), rating, comment, at)
+            for q, a, g, m, c, r, rating, comment, at in rows
+        ]
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -151,19 +317,20 @@ def gaps_report(path: Path) -> str:
     entries = FeedbackStore(path).all()
     missing = [e for e in entries if e.mode == "refusal" and not e.grounded]
     unhelpful = [e for e in entries if e.rating == -1 and e.mode != "refusal"]
-    lines = ["# Knowledge gaps", "",
-             f"{len(missing)} questions the knowledge base could not answer and {len(unhelpful)} "
-             f"answers rated unhelpful, from {len(entries)} stored answers in {Path(path).name}.",
-             ""]
-    for heading, group in (("Questions it could not answer", missing),
-                           ("Answers rated unhelpful", unhelpful)):
+    lines = [
+        "# Knowledge gaps",
+        "",
+        f"{len(missing)} questions the knowledge base could not answer and {len(unhelpful)} "
+        f"answers rated unhelpful, from {len(entries)} stored answers in {Path(path).name}.",
+        "",
+    ]
+    for heading, group in (("Questions it could not answer", missing), ("Answers rated unhelpful", unhelpful)):
         lines += [f"## {heading} ({len(group)})", ""]
         if not group:
             lines += ["None.", ""]
         for topic, items in _by_topic(group):
             lines += [f"### {topic} ({len(items)})", ""]
-            lines += [_line(question, count, comments) for question, count, comments in
-                      _by_question(items)]
+            lines += [_line(question, count, comments) for question, count, comments in _by_question(items)]
             lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 

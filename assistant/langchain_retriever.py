@@ -27,9 +27,11 @@ class MentorRetriever(BaseRetriever):
     mentor: Any
     k: int = 5
 
-    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun,
-                                **kwargs: Any) -> list[Document]:
+    def _get_relevant_documents(
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun, **kwargs: Any
+    ) -> list[Document]:
         k = kwargs.get("k", self.k)
-        return [Document(page_content=p.text, id=p.id,
-                         metadata={**p.metadata, "id": p.id, "score": p.score})
-                for p in self.mentor.search(query, k=k)]
+        return [
+            Document(page_content=p.text, id=p.id, metadata={**p.metadata, "id": p.id, "score": p.score})
+            for p in self.mentor.search(query, k=k)
+        ]

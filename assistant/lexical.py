@@ -26,8 +26,7 @@ class LexicalIndex:
         'b'
     """
 
-    def __init__(self, retriever, ids: list[str], vocabulary: list[str],
-                 frequencies: dict[str, int]) -> None:
+    def __init__(self, retriever, ids: list[str], vocabulary: list[str], frequencies: dict[str, int]) -> None:
         self._retriever = retriever
         self._ids = ids
         self._vocabulary = vocabulary
@@ -49,8 +48,9 @@ class LexicalIndex:
             texts.append(text)
         retriever = bm25s.BM25()
         if texts:
-            retriever.index(bm25s.tokenize(texts, stopwords="en", stemmer=_stemmer(),
-                                           show_progress=False), show_progress=False)
+            retriever.index(
+                bm25s.tokenize(texts, stopwords="en", stemmer=_stemmer(), show_progress=False), show_progress=False
+            )
         vocabulary = sorted({w for text in texts for w in _WORD.findall(text.lower())})
         frequencies: dict[str, int] = {}
         for text in texts:
@@ -63,8 +63,9 @@ class LexicalIndex:
         folder.mkdir(parents=True, exist_ok=True)
         if self._ids:
             self._retriever.save(str(folder / "bm25"))
-        (folder / "ids.json").write_text(json.dumps({"ids": self._ids, "vocabulary": self._vocabulary,
-                                                     "frequencies": self._frequencies}))
+        (folder / "ids.json").write_text(
+            json.dumps({"ids": self._ids, "vocabulary": self._vocabulary, "frequencies": self._frequencies})
+        )
 
     @classmethod
     def load(cls, folder: Path) -> LexicalIndex | None:
@@ -92,13 +93,15 @@ class LexicalIndex:
         Candidates share the first letter and are at most two letters longer or shorter, which
         keeps this fast on a vocabulary of 100,000 words.
         """
+
         def fix(match: re.Match[str]) -> str:
             word = match.group(0)
             low = word.lower()
             if len(word) < 4 or low in self._known or not low.isalpha():
                 return word
-            candidates = [w for size in range(len(low) - 2, len(low) + 3)
-                          for w in self._spellings.get((low[0], size), ())]
+            candidates = [
+                w for size in range(len(low) - 2, len(low) + 3) for w in self._spellings.get((low[0], size), ())
+            ]
             close = difflib.get_close_matches(low, candidates, n=1, cutoff=0.8)
             return close[0] if close else word
 
@@ -106,8 +109,11 @@ class LexicalIndex:
 
     def field_terms(self, query: str) -> list[str]:
         """Words of ``query`` the corpus uses that are rare in everyday English ("kaggle")."""
-        return [word for word in dict.fromkeys(_WORD.findall(query.lower()))
-                if word in self._known and zipf(word) < TERM_ZIPF]
+        return [
+            word
+            for word in dict.fromkeys(_WORD.findall(query.lower()))
+            if word in self._known and zipf(word) < TERM_ZIPF
+        ]
 
     def search(self, query: str, n: int) -> list[tuple[str, float]]:
         """The ``n`` best (chunk id, BM25 score) pairs with a score above zero.
@@ -118,8 +124,7 @@ class LexicalIndex:
         import bm25s
         import numpy as np
 
-        tokens = bm25s.tokenize([query], stopwords="en", stemmer=_stemmer(), return_ids=False,
-                                show_progress=False)[0]
+        tokens = bm25s.tokenize([query], stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False)[0]
         if not self._ids or not tokens:
             return []
         scores = self._retriever.get_scores(tokens)

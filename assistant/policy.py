@@ -58,13 +58,13 @@ class Evidence:
         return {name: round(getattr(self, name), 4) for name in (*SCOPE_WEIGHTS, "confidence")}
 
 
-def evidence(question: str, passages: Sequence[Passage], sentence_match: float,
-             rarity: Callable[[str], float]) -> Evidence:
+def evidence(
+    question: str, passages: Sequence[Passage], sentence_match: float, rarity: Callable[[str], float]
+) -> Evidence:
     """The evidence for ``question`` from the passages an answer would quote (best first), the
     best similarity of their sentences, and how telling each word is in the corpus."""
     texts = ("\n".join([str(p.metadata.get("section_path", "")), p.text, *p.questions]) for p in passages)
-    return Evidence(max((p.score for p in passages), default=0.0), sentence_match,
-                    coverage(question, texts, rarity))
+    return Evidence(max((p.score for p in passages), default=0.0), sentence_match, coverage(question, texts, rarity))
 
 
 def coverage(question: str, texts: Iterable[str], rarity: Callable[[str], float]) -> float:

@@ -41,8 +41,7 @@ class QuestionIndex:
 
     def save(self, folder: Path) -> None:
         """Write which passage each question keys into ``folder`` (vectors stay in the cache)."""
-        (folder / "questions.json").write_text(json.dumps({"owners": self._owners,
-                                                           "questions": self._questions}))
+        (folder / "questions.json").write_text(json.dumps({"owners": self._owners, "questions": self._questions}))
 
     @classmethod
     def load(cls, folder: Path, sentences: SentenceVectors) -> QuestionIndex | None:

@@ -51,9 +51,14 @@ class Passage:
 
     def to_dict(self) -> dict[str, Any]:
         """The passage as plain data."""
-        return {"id": self.id, "text": self.text, "score": round(self.score, 4),
-                "text_score": round(self.text_score, 4),
-                "question_score": round(self.question_score, 4), **self.metadata}
+        return {
+            "id": self.id,
+            "text": self.text,
+            "score": round(self.score, 4),
+            "text_score": round(self.text_score, 4),
+            "question_score": round(self.question_score, 4),
+            **self.metadata,
+        }
 
 
 class HybridSearch:
@@ -67,8 +72,7 @@ class HybridSearch:
     the store's ingest id changes, so a re-ingest by any process is seen on the next query.
     """
 
-    def __init__(self, store: Store, embedder: Embedder, sentences: SentenceVectors,
-                 settings: Settings) -> None:
+    def __init__(self, store: Store, embedder: Embedder, sentences: SentenceVectors, settings: Settings) -> None:
         self.store = store
         self.embedder = embedder
         self.sentences = sentences
@@ -106,11 +110,18 @@ class HybridSearch:
         # A passage with no question keys (a user's own file) stands in for its own key, so it
         # competes on equal terms with keyed passages instead of scoring zero on that part.
         keyed = {i: asked.get(i, dense.get(i, 0.0)) for i in candidates}
-        fused = {i: s.dense_weight * dense.get(i, 0.0) + s.question_weight * keyed[i]
-                 + s.lexical_weight * words.get(i, 0.0) / top_words for i in candidates}
-        ranked = sorted(fused, key=lambda i: (-fused[i], i))[:k * SHORTLIST]
-        return _diverse([_passage(row, dense.get(row.id, 0.0), asked.get(row.id, 0.0), version)
-                         for row in self.store.get(ranked)], k, s)
+        fused = {
+            i: s.dense_weight * dense.get(i, 0.0)
+            + s.question_weight * keyed[i]
+            + s.lexical_weight * words.get(i, 0.0) / top_words
+            for i in candidates
+        }
+        ranked = sorted(fused, key=lambda i: (-fused[i], i))[: k * SHORTLIST]
+        return _diverse(
+            [_passage(row, dense.get(row.id, 0.0), asked.get(row.id, 0.0), version) for row in self.store.get(ranked)],
+            k,
+            s,
+        )
 
     def lexical(self, version: str | None = None) -> LexicalIndex:
         """The BM25 index for the store's content at ``version`` (default: current)."""
@@ -135,8 +146,9 @@ class HybridSearch:
                 return lexical, questions
         rows = list(self.store.rows())
         lexical = LexicalIndex.build((row.id, _searchable(row)) for row in rows)
-        questions = QuestionIndex.build(((row.id, str(row.metadata.get("questions") or ""))
-                                         for row in rows), self.sentences)
+        questions = QuestionIndex.build(
+            ((row.id, str(row.metadata.get("questions") or "")) for row in rows), self.sentences
+        )
         if folder:
             _save(root, version, lexical, questions)
         return lexical, questions
@@ -166,10 +178,15 @@ def _searchable(row: StoredChunk) -> str:
 
 def _passage(row: StoredChunk, similarity: float, asked: float, version: str) -> Passage:
     metadata = {key: value for key, value in row.metadata.items() if key != "questions"}
-    return Passage(id=row.id, text=row.text, score=min(1.0, max(0.0, similarity, asked)),
-                   metadata={**metadata, "index_version": version},
-                   text_score=similarity, question_score=asked,
-                   questions=tuple(filter(None, str(row.metadata.get("questions") or "").split("\n"))))
+    return Passage(
+        id=row.id,
+        text=row.text,
+        score=min(1.0, max(0.0, similarity, asked)),
+        metadata={**metadata, "index_version": version},
+        text_score=similarity,
+        question_score=asked,
+        questions=tuple(filter(None, str(row.metadata.get("questions") or "").split("\n"))),
+    )
 
 
 def _diverse(passages: list[Passage], k: int, config: Settings) -> list[Passage]:
@@ -180,8 +197,7 @@ def _diverse(passages: list[Passage], k: int, config: Settings) -> list[Passage]
     per_section: dict[str, int] = {}
     for passage in passages:
         bag = set(passage.text.lower().split())
-        if any(len(bag & other) / max(1, min(len(bag), len(other))) > config.near_duplicate
-               for other in words):
+        if any(len(bag & other) / max(1, min(len(bag), len(other))) > config.near_duplicate for other in words):
             continue
         words.append(bag)
         path = str(passage.metadata.get("section_path", ""))

@@ -87,8 +87,13 @@ class Settings:
         return _checked(dataclasses.replace(self, **changes))
 
     @classmethod
-    def load(cls, flags: Mapping[str, Any] | None = None, *,
-             environ: Mapping[str, str] | None = None, config: Path | None = None) -> Settings:
+    def load(
+        cls,
+        flags: Mapping[str, Any] | None = None,
+        *,
+        environ: Mapping[str, str] | None = None,
+        config: Path | None = None,
+    ) -> Settings:
         """Layer defaults < config file < environment < ``flags`` (``None`` values are skipped).
 
         The config file is ``MENTOR_CONFIG`` or ``./mentor.toml`` when it exists.
@@ -101,8 +106,9 @@ class Settings:
         path = config or Path(environ.get(f"{ENV_PREFIX}CONFIG", DEFAULT_CONFIG))
         if path.is_file():
             try:
-                values.update({k: (v, f"{path}: {k}") for k, v in
-                               tomllib.loads(path.read_text(encoding="utf-8")).items()})
+                values.update(
+                    {k: (v, f"{path}: {k}") for k, v in tomllib.loads(path.read_text(encoding="utf-8")).items()}
+                )
             except tomllib.TOMLDecodeError as exc:
                 raise SettingsError(f"{path}: not valid TOML ({exc})") from None
         names = {f.name for f in fields(cls)}
@@ -110,12 +116,12 @@ class Settings:
             env = f"{ENV_PREFIX}{name.upper()}"
             if env in environ:
                 values[name] = (environ[env], env)
-        values.update({k: (v, f"--{k.replace('_', '-')}") for k, v in (flags or {}).items()
-                       if v is not None})
+        values.update({k: (v, f"--{k.replace('_', '-')}") for k, v in (flags or {}).items() if v is not None})
         unknown = sorted(set(values) - names)
         if unknown:
-            raise SettingsError(f"{values[unknown[0]][1]}: unknown setting; "
-                                f"known settings are {', '.join(sorted(names))}")
+            raise SettingsError(
+                f"{values[unknown[0]][1]}: unknown setting; known settings are {', '.join(sorted(names))}"
+            )
         return _checked(cls(**{k: _coerce(cls, k, v, where) for k, (v, where) in values.items()}))
 
 
@@ -131,17 +137,14 @@ def _coerce(cls: type[Settings], name: str, value: Any, where: str) -> Any:
             return str(value).lower() in ("1", "true", "yes", "on")
         return kind(value)
     except (TypeError, ValueError):
-        raise SettingsError(f"{where}: {value!r} is not a valid {kind.__name__} for "
-                            f"{name}") from None
+        raise SettingsError(f"{where}: {value!r} is not a valid {kind.__name__} for {name}") from None
 
 
 def _checked(settings: Settings) -> Settings:
     if settings.answer_mode not in ANSWER_MODES:
-        raise SettingsError(f"answer_mode: {settings.answer_mode!r} is not one of "
-                            f"{', '.join(ANSWER_MODES)}")
+        raise SettingsError(f"answer_mode: {settings.answer_mode!r} is not one of {', '.join(ANSWER_MODES)}")
     if settings.embed_backend not in EMBED_BACKENDS:
-        raise SettingsError(f"embed_backend: {settings.embed_backend!r} is not one of "
-                            f"{', '.join(EMBED_BACKENDS)}")
+        raise SettingsError(f"embed_backend: {settings.embed_backend!r} is not one of {', '.join(EMBED_BACKENDS)}")
     for name in ("top_k", "candidates", "embed_batch_size", "max_question_chars"):
         if getattr(settings, name) < 1:
             raise SettingsError(f"{name}: must be at least 1, got {getattr(settings, name)}")

@@ -69,47 +69,52 @@ def run(size: str, out: Path, stages: tuple[str, ...] = STAGES) -> dict[str, dic
         if "retrieval" in stages:
             _say("retrieval: dev and test splits, full knowledge base and guide alone")
             splits = {path.stem: read_cases(path) for path in DEFAULT_SPLITS}
-            guide_store, _ = baseline.build(KNOWLEDGE, workdir / "kb-baseline-guide", embedding,
-                                            patterns=("guide.md",))
+            guide_store, _ = baseline.build(KNOWLEDGE, workdir / "kb-baseline-guide", embedding, patterns=("guide.md",))
             stores = {"full": (kb_mentor, kb_store), "guide": (eval_store(kb_mentor, "guide"), guide_store)}
-            done("retrieval", {"columns": retrieval.compare_stores(stores, splits),
-                               "answers": {name: r.metrics for name, r in compare(kb_mentor, splits).items()}})
+            done(
+                "retrieval",
+                {
+                    "columns": retrieval.compare_stores(stores, splits),
+                    "answers": {name: r.metrics for name, r in compare(kb_mentor, splits).items()},
+                },
+            )
         if "embedding" in stages:
             _say("embedding backends and batch sizes")
             done("embedding_speed", embedding_speed.run(kb_mentor, model_cache, cases))
         if "ceiling" in stages:
             _say("the encoder's ceiling")
             corpus = synthetic.write_corpus(workdir / "ceiling", config.documents)
-            texts = ceiling.corpus_texts(corpus, synthetic.PATTERNS)[:ceiling.MAX_TEXTS]
+            texts = ceiling.corpus_texts(corpus, synthetic.PATTERNS)[: ceiling.MAX_TEXTS]
             results["ceiling"] = ceiling.run(embedder, texts)
             done("ceiling", results["ceiling"])
         if "ingest" in stages:
             _say(f"ingest speed: knowledge, {config.ingest_rounds} rounds")
             kb, _, _ = ingest_speed.knowledge(workdir, KNOWLEDGE, embedder, embedding, config.ingest_rounds)
             _say(f"ingest speed: {config.documents} synthetic documents, {config.ingest_rounds} rounds")
-            syn, *_ = ingest_speed.synthetic_corpus(workdir, config.documents, embedder, embedding,
-                                                    config.ingest_rounds)
+            syn, *_ = ingest_speed.synthetic_corpus(
+                workdir, config.documents, embedder, embedding, config.ingest_rounds
+            )
             if "ceiling" in results:
                 for row in (kb, syn):
                     row["mentor"]["full"]["fraction_of_ceiling"] = (
-                        row["mentor"]["full"]["embedded_tokens_per_s"] / results["ceiling"]["ceiling_tokens_per_s"])
+                        row["mentor"]["full"]["embedded_tokens_per_s"] / results["ceiling"]["ceiling_tokens_per_s"]
+                    )
             done("ingest_speed", {"knowledge": kb, "synthetic": syn})
         if "latency" in stages:
             _say("latency")
-            done("latency", {"knowledge": latency.run(kb_mentor, kb_store, questions,
-                                                      config.queries)})
+            done("latency", {"knowledge": latency.run(kb_mentor, kb_store, questions, config.queries)})
         if "scale" in stages:
             _say(f"scale: {', '.join(map(str, scale.SIZES[size]))} chunks")
-            done("scale", scale.run(workdir, embedder, embedding, questions, size,
-                                    config.queries, model_cache))
+            done("scale", scale.run(workdir, embedder, embedding, questions, size, config.queries, model_cache))
         if "load" in stages:
             _say("load: concurrent asks and MCP calls")
             done("load", load.run(kb_mentor, questions))
         if "cold" in stages:
             _say("cold start and memory (fresh processes)")
             ingest = cold_start.ingest_processes(workdir, KNOWLEDGE, baseline.KNOWLEDGE_PATTERNS)
-            cold = cold_start.run(Path(ingest["mentor"]["store"]),
-                                  Path(ingest["baseline"]["store"]), runs=config.cold_runs)
+            cold = cold_start.run(
+                Path(ingest["mentor"]["store"]), Path(ingest["baseline"]["store"]), runs=config.cold_runs
+            )
             done("cold_start", cold)
             done("memory", cold_start.memory(ingest, cold))
     print(f"  wrote {report.write_readme(out)}")
@@ -130,8 +135,7 @@ def _models(model_cache: Path):
 
 def _knowledge_stores(workdir: Path, embedder: Embedder, embedding):
     """Mentor's and the baseline's stores of the shipped knowledge base."""
-    mentor = Mentor(Settings(data_dir=workdir / "kb-mentor", manifest=KNOWLEDGE / "sources.toml"),
-                    embedder=embedder)
+    mentor = Mentor(Settings(data_dir=workdir / "kb-mentor", manifest=KNOWLEDGE / "sources.toml"), embedder=embedder)
     mentor.ingest()
     store, _ = baseline.build(KNOWLEDGE, workdir / "kb-baseline", embedding)
     return mentor, store
@@ -146,8 +150,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--size", choices=sorted(SIZES), default="small")
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results")
-    parser.add_argument("--only", default=",".join(STAGES),
-                        help=f"comma-separated stages, of: {', '.join(STAGES)}")
+    parser.add_argument("--only", default=",".join(STAGES), help=f"comma-separated stages, of: {', '.join(STAGES)}")
     args = parser.parse_args(argv)
     stages = tuple(s.strip() for s in args.only.split(",") if s.strip())
     unknown = sorted(set(stages) - set(STAGES))

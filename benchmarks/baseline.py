@@ -28,15 +28,16 @@ K = 4
 
 def embeddings() -> HuggingFaceEmbeddings:
     """The bundled all-MiniLM-L6-v2 as LangChain's ``HuggingFaceEmbeddings`` (loads the model)."""
-    return HuggingFaceEmbeddings(model_name=str(bundled_model_path()),
-                                 encode_kwargs={"normalize_embeddings": True})
+    return HuggingFaceEmbeddings(model_name=str(bundled_model_path()), encode_kwargs={"normalize_embeddings": True})
 
 
 def load_markdown(root: Path, patterns: Sequence[str] = KNOWLEDGE_PATTERNS) -> list[Document]:
     """Every file matching ``patterns`` under ``root`` as a Document with its ``source``."""
     paths = sorted({path for pattern in patterns for path in root.glob(pattern)})
-    return [Document(page_content=path.read_text(encoding="utf-8"),
-                     metadata={"source": path.relative_to(root).as_posix()}) for path in paths]
+    return [
+        Document(page_content=path.read_text(encoding="utf-8"), metadata={"source": path.relative_to(root).as_posix()})
+        for path in paths
+    ]
 
 
 def split(documents: list[Document]) -> list[Document]:
@@ -45,19 +46,20 @@ def split(documents: list[Document]) -> list[Document]:
     return splitter.split_documents(documents)
 
 
-def build(root: Path, persist_dir: Path, embedding: HuggingFaceEmbeddings,
-          patterns: Sequence[str] = KNOWLEDGE_PATTERNS) -> tuple[Chroma, int]:
+def build(
+    root: Path, persist_dir: Path, embedding: HuggingFaceEmbeddings, patterns: Sequence[str] = KNOWLEDGE_PATTERNS
+) -> tuple[Chroma, int]:
     """Load, split, embed and persist; returns the store and its number of chunks."""
     chunks = split(load_markdown(root, patterns))
-    store = Chroma.from_documents(chunks, embedding, persist_directory=str(persist_dir),
-                                  client_settings=chroma_settings())
+    store = Chroma.from_documents(
+        chunks, embedding, persist_directory=str(persist_dir), client_settings=chroma_settings()
+    )
     return store, len(chunks)
 
 
 def open_store(persist_dir: Path, embedding: HuggingFaceEmbeddings) -> Chroma:
     """A store persisted by :func:`build`, opened again."""
-    return Chroma(persist_directory=str(persist_dir), embedding_function=embedding,
-                  client_settings=chroma_settings())
+    return Chroma(persist_directory=str(persist_dir), embedding_function=embedding, client_settings=chroma_settings())
 
 
 def chroma_settings():

@@ -37,8 +37,7 @@ def observe(mentor: Mentor, stores: tuple[str, ...] = STORES) -> list[dict]:
         for case in answerable_in(cases, store_headings(judge)):
             evidence = judge.ask(case.question).evidence
             if evidence:  # small talk carries none
-                rows.append({"store": store, "case": cases.index(case), "in_scope": bool(case.sections),
-                             **evidence})
+                rows.append({"store": store, "case": cases.index(case), "in_scope": bool(case.sections), **evidence})
     return rows
 
 
@@ -77,10 +76,13 @@ def bar(rows: list[dict], confidences: list[float]) -> float:
     best = 0.0
     stores = {r["store"] for r in rows}
     for candidate in sorted({round(c, 3) for c in confidences}):
-        ok = all(sum(1 for r, c in zip(rows, confidences, strict=True)
-                     if r["store"] == s and r["in_scope"] and c < candidate)
-                 <= max(1.0, MAX_FALSE_REFUSALS * sum(1 for r in rows if r["store"] == s and r["in_scope"]))
-                 for s in stores)
+        ok = all(
+            sum(
+                1 for r, c in zip(rows, confidences, strict=True) if r["store"] == s and r["in_scope"] and c < candidate
+            )
+            <= max(1.0, MAX_FALSE_REFUSALS * sum(1 for r in rows if r["store"] == s and r["in_scope"]))
+            for s in stores
+        )
         if ok:
             best = candidate
     return best
@@ -96,8 +98,12 @@ def main() -> None:
         rows = observe(Mentor(Settings(data_dir=Path(tmp))))
     weights, bias = fit(rows)
     threshold = bar(rows, out_of_fold(rows))
-    result = {"weights": dict(zip(FEATURES, (round(w, 3) for w in weights), strict=True)),
-              "bias": round(bias, 3), "min_confidence": threshold, "observations": len(rows)}
+    result = {
+        "weights": dict(zip(FEATURES, (round(w, 3) for w in weights), strict=True)),
+        "bias": round(bias, 3),
+        "min_confidence": threshold,
+        "observations": len(rows),
+    }
     OUT.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
 

@@ -41,12 +41,21 @@ def run(embedder: Embedder, texts: list[str]) -> dict[str, Any]:
     finally:
         embedder.batch_size = kept
     best = max(speeds, key=speeds.__getitem__)
-    return {"backend": embedder.backend, "texts": len(texts), "tokens": tokens,
-            "tokens_per_s": speeds, "best_batch_size": int(best), "ceiling_tokens_per_s": speeds[best]}
+    return {
+        "backend": embedder.backend,
+        "texts": len(texts),
+        "tokens": tokens,
+        "tokens_per_s": speeds,
+        "best_batch_size": int(best),
+        "ceiling_tokens_per_s": speeds[best],
+    }
 
 
 def corpus_texts(root: Path, patterns: Sequence[str]) -> list[str]:
     """What a Mentor build of the files under ``root`` embeds: each passage under its headings."""
     paths = sorted({path for pattern in patterns for path in root.glob(pattern)})
-    return [chunk.embed_text for path in paths
-            for chunk in chunk_document(load_file(path, path.relative_to(root).as_posix(), max_bytes=MAX_BYTES))]
+    return [
+        chunk.embed_text
+        for path in paths
+        for chunk in chunk_document(load_file(path, path.relative_to(root).as_posix(), max_bytes=MAX_BYTES))
+    ]

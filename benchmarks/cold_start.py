@@ -45,12 +45,17 @@ def ingest_processes(workdir: Path, root: Path, patterns: Sequence[str]) -> dict
     env = {"MENTOR_MANIFEST": str(root / "sources.toml")}
     mentor = measure([MENTOR, "--data-dir", str(mentor_dir), "ingest"], env)
     base = measure([*BASELINE, str(root), str(baseline_dir), *patterns])
-    return {"mentor": {**mentor, "store": str(mentor_dir)},
-            "baseline": {**base, "store": str(baseline_dir)}}
+    return {"mentor": {**mentor, "store": str(mentor_dir)}, "baseline": {**base, "store": str(baseline_dir)}}
 
 
-def run(mentor_dir: Path, baseline_dir: Path, *, runs: int = RUNS, question: str = QUESTION,
-        env: dict[str, str] | None = None) -> dict[str, Any]:
+def run(
+    mentor_dir: Path,
+    baseline_dir: Path,
+    *,
+    runs: int = RUNS,
+    question: str = QUESTION,
+    env: dict[str, str] | None = None,
+) -> dict[str, Any]:
     """Median seconds of ``mentor --help``, ``mentor ask`` and the baseline's one-shot search.
 
     ``env`` adds environment variables for the Mentor commands.
@@ -69,8 +74,9 @@ def run(mentor_dir: Path, baseline_dir: Path, *, runs: int = RUNS, question: str
             "peak_rss_mb": max(s["peak_rss_mb"] for s in samples),
         }
     found = result["commands"]
-    result["ratios"] = {"ask_median_mentor_over_baseline": ratio(
-        found["mentor ask"]["median_s"], found["baseline ask"]["median_s"])}
+    result["ratios"] = {
+        "ask_median_mentor_over_baseline": ratio(found["mentor ask"]["median_s"], found["baseline ask"]["median_s"])
+    }
     return result
 
 
@@ -78,15 +84,21 @@ def memory(ingest: dict[str, Any], cold: dict[str, Any]) -> dict[str, Any]:
     """Peak RSS of ingesting and of serving one question, Mentor and baseline side by side."""
     ask = cold["commands"]
     result = {
-        "ingest_process": {name: {"seconds": ingest[name]["seconds"],
-                                  "peak_rss_mb": ingest[name]["peak_rss_mb"]}
-                           for name in ("mentor", "baseline")},
-        "serving_process": {"mentor": {"peak_rss_mb": ask["mentor ask"]["peak_rss_mb"]},
-                            "baseline": {"peak_rss_mb": ask["baseline ask"]["peak_rss_mb"]}},
+        "ingest_process": {
+            name: {"seconds": ingest[name]["seconds"], "peak_rss_mb": ingest[name]["peak_rss_mb"]}
+            for name in ("mentor", "baseline")
+        },
+        "serving_process": {
+            "mentor": {"peak_rss_mb": ask["mentor ask"]["peak_rss_mb"]},
+            "baseline": {"peak_rss_mb": ask["baseline ask"]["peak_rss_mb"]},
+        },
     }
-    result["ratios"] = {f"{kind}_rss_mentor_over_baseline": ratio(
-        result[kind]["mentor"]["peak_rss_mb"], result[kind]["baseline"]["peak_rss_mb"])
-        for kind in ("ingest_process", "serving_process")}
+    result["ratios"] = {
+        f"{kind}_rss_mentor_over_baseline": ratio(
+            result[kind]["mentor"]["peak_rss_mb"], result[kind]["baseline"]["peak_rss_mb"]
+        )
+        for kind in ("ingest_process", "serving_process")
+    }
     return result
 
 
@@ -98,14 +110,18 @@ def measure(command: Sequence[str], env: dict[str, str] | None = None) -> dict[s
     """
     child_env = {k: v for k, v in os.environ.items() if not k.startswith("MENTOR_")}
     # No developer config, no network: every run sees the same settings and files.
-    child_env.update(MENTOR_CONFIG=os.devnull, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1",
-                     **(env or {}))
+    child_env.update(MENTOR_CONFIG=os.devnull, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", **(env or {}))
     with tempfile.TemporaryDirectory() as tmp:
         result, log = Path(tmp) / "result", Path(tmp) / "output"
         with log.open("wb") as output:
-            subprocess.run([sys.executable, "-c", _LAUNCHER, str(result), *command],
-                           stdout=output, stderr=subprocess.STDOUT, env=child_env, cwd=REPO,
-                           check=True)
+            subprocess.run(
+                [sys.executable, "-c", _LAUNCHER, str(result), *command],
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                env=child_env,
+                cwd=REPO,
+                check=True,
+            )
         code, kib, seconds = result.read_text().split()
         if int(code):
             tail = log.read_text(errors="replace")[-2000:]

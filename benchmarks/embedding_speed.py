@@ -23,8 +23,7 @@ def run(mentor: Mentor, model_cache: Path, cases: list[Case]) -> dict[str, Any]:
     vectors are compared with torch's, and the eval is run with queries embedded by each.
     """
     texts = [row.text for row in mentor.store.rows()]
-    models = {"torch": Embedder(backend="torch"),
-              "onnx": Embedder(backend="onnx", cache_dir=model_cache)}
+    models = {"torch": Embedder(backend="torch"), "onnx": Embedder(backend="onnx", cache_dir=model_cache)}
     result: dict[str, Any] = {"texts": len(texts), "chunks_per_s": {}, "metrics": {}}
     vectors = {}
     for backend, model in models.items():
@@ -36,8 +35,7 @@ def run(mentor: Mentor, model_cache: Path, cases: list[Case]) -> dict[str, Any]:
             vectors[backend] = model.embed(texts)
             speeds[str(size)] = len(texts) / (time.perf_counter() - started)
         result["chunks_per_s"][backend] = speeds
-        found = evaluate(Mentor(mentor.settings, embedder=model, client=mentor.client), cases,
-                         answers=False).metrics
+        found = evaluate(Mentor(mentor.settings, embedder=model, client=mentor.client), cases, answers=False).metrics
         result["metrics"][backend] = {name: found[name] for name in METRICS}
     # as text: the results file rounds numbers to 4 decimals, which would show 0
     result["max_abs_difference"] = f"{np.abs(vectors['onnx'] - vectors['torch']).max():.1e}"

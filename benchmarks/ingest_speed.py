@@ -31,8 +31,9 @@ from ingest.models import bundled_model_path
 KNOWLEDGE_EDIT = "guide.md"  # the one-paragraph change: the guide is the file people edit most
 
 
-def knowledge(workdir: Path, knowledge_dir: Path, embedder: Embedder,
-              embedding: HuggingFaceEmbeddings, rounds: int) -> tuple[dict[str, Any], Mentor, Chroma]:
+def knowledge(
+    workdir: Path, knowledge_dir: Path, embedder: Embedder, embedding: HuggingFaceEmbeddings, rounds: int
+) -> tuple[dict[str, Any], Mentor, Chroma]:
     """Time both pipelines on a copy of ``knowledge_dir``; one paragraph of the guide is edited."""
     root = workdir / "knowledge"
     shutil.copytree(knowledge_dir, root)
@@ -41,23 +42,38 @@ def knowledge(workdir: Path, knowledge_dir: Path, embedder: Embedder,
         synthetic.edit_paragraph(root / KNOWLEDGE_EDIT)
         return 1
 
-    return measure("knowledge", workdir, root, baseline.KNOWLEDGE_PATTERNS, embedder, embedding,
-                   edit, rounds)
+    return measure("knowledge", workdir, root, baseline.KNOWLEDGE_PATTERNS, embedder, embedding, edit, rounds)
 
 
-def synthetic_corpus(workdir: Path, documents: int, embedder: Embedder,
-                     embedding: HuggingFaceEmbeddings, rounds: int = 1) -> tuple[dict[str, Any], Mentor, Chroma]:
+def synthetic_corpus(
+    workdir: Path, documents: int, embedder: Embedder, embedding: HuggingFaceEmbeddings, rounds: int = 1
+) -> tuple[dict[str, Any], Mentor, Chroma]:
     """Time both pipelines on ``documents`` synthetic documents; 1% of them are then edited."""
     name = synthetic_name(documents)
     root = synthetic.write_corpus(workdir / name, documents)
     changed = max(1, documents // 100)
-    return measure(name, workdir, root, synthetic.PATTERNS, embedder,
-                   embedding, lambda: len(synthetic.change_documents(root, changed)), rounds)
+    return measure(
+        name,
+        workdir,
+        root,
+        synthetic.PATTERNS,
+        embedder,
+        embedding,
+        lambda: len(synthetic.change_documents(root, changed)),
+        rounds,
+    )
 
 
-def measure(name: str, workdir: Path, root: Path, patterns: Sequence[str], embedder: Embedder,
-            embedding: HuggingFaceEmbeddings, edit: Callable[[], int],
-            rounds: int = 1) -> tuple[dict[str, Any], Mentor, Chroma]:
+def measure(
+    name: str,
+    workdir: Path,
+    root: Path,
+    patterns: Sequence[str],
+    embedder: Embedder,
+    embedding: HuggingFaceEmbeddings,
+    edit: Callable[[], int],
+    rounds: int = 1,
+) -> tuple[dict[str, Any], Mentor, Chroma]:
     """``rounds`` full builds of ``root`` by each pipeline, alternating which goes first, each
     into a fresh folder; then Mentor's no-change and after-``edit`` ingest of its last store.
 
@@ -70,13 +86,13 @@ def measure(name: str, workdir: Path, root: Path, patterns: Sequence[str], embed
         mentor_dir, baseline_dir = store_dirs(workdir, f"{name}-{n}")
         for which in ("mentor", "baseline") if n % 2 == 0 else ("baseline", "mentor"):
             if which == "mentor":
-                mentor = Mentor(Settings(data_dir=mentor_dir, manifest=root / "sources.toml"),
-                                embedder=embedder)
+                mentor = Mentor(Settings(data_dir=mentor_dir, manifest=root / "sources.toml"), embedder=embedder)
                 full, seconds = _timed(mentor.ingest)
                 embedded.append(full.tokens)
             else:
                 (store, chunks), seconds = _timed(
-                    lambda out=baseline_dir: baseline.build(root, out, embedding, patterns))
+                    lambda out=baseline_dir: baseline.build(root, out, embedding, patterns)
+                )
             runs[which].append(seconds)
     again, again_s = _timed(mentor.ingest)
     documents = edit()
@@ -87,16 +103,32 @@ def measure(name: str, workdir: Path, root: Path, patterns: Sequence[str], embed
         "corpus_tokens": tokens,
         "rounds": rounds,
         "mentor": {
-            "full": {"seconds": full_s, "runs_s": runs["mentor"], "chunks": full.total_chunks,
-                     "chunks_per_s": full.total_chunks / full_s, "tokens_per_s": tokens / full_s,
-                     "embedded_tokens": statistics.median(embedded),
-                     "embedded_tokens_per_s": statistics.median(embedded) / full_s},
+            "full": {
+                "seconds": full_s,
+                "runs_s": runs["mentor"],
+                "chunks": full.total_chunks,
+                "chunks_per_s": full.total_chunks / full_s,
+                "tokens_per_s": tokens / full_s,
+                "embedded_tokens": statistics.median(embedded),
+                "embedded_tokens_per_s": statistics.median(embedded) / full_s,
+            },
             "no_change": {"seconds": again_s, "embedded": again.embedded},
-            "changed": {"documents": documents, "seconds": changed_s,
-                        "embedded": changed.embedded, "deleted": changed.deleted},
+            "changed": {
+                "documents": documents,
+                "seconds": changed_s,
+                "embedded": changed.embedded,
+                "deleted": changed.deleted,
+            },
         },
-        "baseline": {"full": {"seconds": base_s, "runs_s": runs["baseline"], "chunks": chunks,
-                              "chunks_per_s": chunks / base_s, "tokens_per_s": tokens / base_s}},
+        "baseline": {
+            "full": {
+                "seconds": base_s,
+                "runs_s": runs["baseline"],
+                "chunks": chunks,
+                "chunks_per_s": chunks / base_s,
+                "tokens_per_s": tokens / base_s,
+            }
+        },
     }
     result["ratios"] = {
         "full_seconds_mentor_over_baseline": ratio(full_s, base_s),

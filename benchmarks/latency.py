@@ -18,8 +18,7 @@ DEFAULT_QUERIES = 50  # the fewest that give a p99 worth quoting
 WARM_UP = 3  # first calls load the BM25 index and fill caches: not what a user waits for
 
 
-def run(mentor: Mentor, store: Chroma, questions: Sequence[str],
-        queries: int = DEFAULT_QUERIES) -> dict[str, Any]:
+def run(mentor: Mentor, store: Chroma, questions: Sequence[str], queries: int = DEFAULT_QUERIES) -> dict[str, Any]:
     """p50/p95/p99 in milliseconds over ``queries`` questions (``questions`` cycled)."""
     asked = list(islice(cycle(questions), queries))
     result: dict[str, Any] = {
@@ -31,9 +30,9 @@ def run(mentor: Mentor, store: Chroma, questions: Sequence[str],
         "k": {"mentor": mentor.settings.top_k, "baseline": K},
     }
     result["ratios"] = {
-        f"{name}_p95_over_baseline_search": ratio(result[name]["p95_ms"],
-                                                  result["baseline_search"]["p95_ms"])
-        for name in ("mentor_search", "mentor_ask")}
+        f"{name}_p95_over_baseline_search": ratio(result[name]["p95_ms"], result["baseline_search"]["p95_ms"])
+        for name in ("mentor_search", "mentor_ask")
+    }
     return result
 
 
@@ -46,5 +45,4 @@ def _percentiles(call: Callable[[str], Any], queries: list[str]) -> dict[str, fl
         call(query)
         times.append((time.perf_counter() - start) * 1000)
     cuts = statistics.quantiles(times, n=100, method="inclusive")
-    return {"p50_ms": cuts[49], "p95_ms": cuts[94], "p99_ms": cuts[98],
-            "mean_ms": statistics.fmean(times)}
+    return {"p50_ms": cuts[49], "p95_ms": cuts[94], "p99_ms": cuts[98], "mean_ms": statistics.fmean(times)}

@@ -43,9 +43,19 @@ def _mcp(mentor: Mentor, questions: Sequence[str]) -> dict[str, Any]:
 
     port = _free_port()
     url = f"http://127.0.0.1:{port}/mcp"
-    server = subprocess.Popen([str(Path(sys.executable).with_name("mentor")), "--data-dir",
-                               str(mentor.settings.data_dir), "mcp", "--http", "--port", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [
+            str(Path(sys.executable).with_name("mentor")),
+            "--data-dir",
+            str(mentor.settings.data_dir),
+            "mcp",
+            "--http",
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
     async def call(question: str) -> float:
         started = time.perf_counter()
@@ -58,8 +68,7 @@ def _mcp(mentor: Mentor, questions: Sequence[str]) -> dict[str, Any]:
     async def all_at_once() -> tuple[list[float], float]:
         await _first_answer(call, questions[0])  # waits for the server, which loads its model
         started = time.perf_counter()
-        return await asyncio.gather(*(call(questions[n % len(questions)])
-                                      for n in range(MCP_CALLS))), started
+        return await asyncio.gather(*(call(questions[n % len(questions)]) for n in range(MCP_CALLS))), started
 
     try:
         seconds, started = asyncio.run(all_at_once())
@@ -89,5 +98,4 @@ def _free_port() -> int:
 
 def _summary(seconds: list[float], started: float) -> dict[str, float]:
     cuts = statistics.quantiles(seconds, n=100, method="inclusive")
-    return {"p50_s": cuts[49], "p95_s": cuts[94], "max_s": max(seconds),
-            "wall_s": time.perf_counter() - started}
+    return {"p50_s": cuts[49], "p95_s": cuts[94], "max_s": max(seconds), "wall_s": time.perf_counter() - started}

@@ -10,10 +10,16 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-NAMES = ("retrieval", "embedding_speed", "ceiling", "ingest_speed", "latency", "scale", "load", "cold_start",
-         "memory")
-PACKAGES = ("torch", "sentence-transformers", "onnxruntime", "chromadb", "langchain-chroma",
-            "langchain-huggingface", "bm25s")
+NAMES = ("retrieval", "embedding_speed", "ceiling", "ingest_speed", "latency", "scale", "load", "cold_start", "memory")
+PACKAGES = (
+    "torch",
+    "sentence-transformers",
+    "onnxruntime",
+    "chromadb",
+    "langchain-chroma",
+    "langchain-huggingface",
+    "bm25s",
+)
 METRICS = ("hit@1", "hit@3", "hit@5", "mrr", "ndcg@5")
 
 
@@ -25,9 +31,14 @@ def machine() -> dict[str, Any]:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             versions[name] = None
-    return {"cores": os.cpu_count(), "load_average_1m": round(os.getloadavg()[0], 2),
-            "python": platform.python_version(), "platform": platform.platform(),
-            "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "packages": versions}
+    return {
+        "cores": os.cpu_count(),
+        "load_average_1m": round(os.getloadavg()[0], 2),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "packages": versions,
+    }
 
 
 def ratio(mentor: float, baseline: float) -> float | None:
@@ -46,19 +57,31 @@ def write(out: Path, name: str, data: dict[str, Any], size: str) -> Path:
 
 def write_readme(out: Path) -> Path:
     """Render every results file in ``out`` as tables in ``out/README.md``."""
-    found = {name: json.loads((out / f"{name}.json").read_text(encoding="utf-8"))
-             for name in NAMES if (out / f"{name}.json").is_file()}
-    lines = ["# Benchmark results", "",
-             "Mentor against the textbook LangChain pipeline (`benchmarks/baseline.py`: "
-             "RecursiveCharacterTextSplitter 1000/200, `Chroma.from_documents`, "
-             "`HuggingFaceEmbeddings` of the same all-MiniLM-L6-v2, `similarity_search(k=4)`). "
-             "Reproduce with `.venv/bin/python -m benchmarks --size small` (or `--size full`). "
-             "No thresholds: these are measurements.", ""]
+    found = {
+        name: json.loads((out / f"{name}.json").read_text(encoding="utf-8"))
+        for name in NAMES
+        if (out / f"{name}.json").is_file()
+    }
+    lines = [
+        "# Benchmark results",
+        "",
+        "Mentor against the textbook LangChain pipeline (`benchmarks/baseline.py`: "
+        "RecursiveCharacterTextSplitter 1000/200, `Chroma.from_documents`, "
+        "`HuggingFaceEmbeddings` of the same all-MiniLM-L6-v2, `similarity_search(k=4)`). "
+        "Reproduce with `.venv/bin/python -m benchmarks --size small` (or `--size full`). "
+        "No thresholds: these are measurements.",
+        "",
+    ]
     for name, data in found.items():
         m = data["machine"]
-        lines += [f"## {name.replace('_', ' ').capitalize()} ({data['size']})", "",
-                  f"_{m['cores']} cores, load {m['load_average_1m']}, Python {m['python']}, "
-                  f"{m['date']}._", "", *_TABLES[name](data), ""]
+        lines += [
+            f"## {name.replace('_', ' ').capitalize()} ({data['size']})",
+            "",
+            f"_{m['cores']} cores, load {m['load_average_1m']}, Python {m['python']}, {m['date']}._",
+            "",
+            *_TABLES[name](data),
+            "",
+        ]
     path = out / "README.md"
     path.write_text("\n".join(lines), encoding="utf-8")
     return path
@@ -67,82 +90,118 @@ def write_readme(out: Path) -> Path:
 def _retrieval(data: dict[str, Any]) -> list[str]:
     lines: list[str] = []
     for column, found in data["columns"].items():
-        lines += [f"### {column}", "", "| configuration | " + " | ".join(METRICS) + " |",
-                  "|---" * (len(METRICS) + 1) + "|"]
-        lines += [f"| {name} | " + " | ".join(f"{row[k]:.3f}" for k in METRICS) + " |"
-                  for name, row in found["metrics"].items()]
-        lines += ["", f"{found['questions']} questions ({found['in_scope']} in scope; out-of-scope "
-                  "ones are not scored here).", ""]
+        lines += [
+            f"### {column}",
+            "",
+            "| configuration | " + " | ".join(METRICS) + " |",
+            "|---" * (len(METRICS) + 1) + "|",
+        ]
+        lines += [
+            f"| {name} | " + " | ".join(f"{row[k]:.3f}" for k in METRICS) + " |"
+            for name, row in found["metrics"].items()
+        ]
+        lines += [
+            "",
+            f"{found['questions']} questions ({found['in_scope']} in scope; out-of-scope ones are not scored here).",
+            "",
+        ]
     answers = data["answers"]
     names = list(next(iter(answers.values())))
-    lines += ["### Answers (Mentor)", "", "| metric | " + " | ".join(answers) + " |",
-              "|---" * (len(answers) + 1) + "|"]
+    lines += ["### Answers (Mentor)", "", "| metric | " + " | ".join(answers) + " |", "|---" * (len(answers) + 1) + "|"]
     lines += [f"| {name} | " + " | ".join(f"{answers[c][name]:.3f}" for c in answers) + " |" for name in names]
     first = next(iter(data["columns"].values()))
-    return lines + ["", "Splits: dev (tuned on) and test (written before the change, never tuned on); "
-                    "stores: the full knowledge base and the guide alone. Mentor returns 5 passages, the "
-                    "baseline's `similarity_search` is asked for 5 too. Baseline relevance: a "
-                    f"{first['relevance_rule']} (its chunks carry no headings)."]
+    return lines + [
+        "",
+        "Splits: dev (tuned on) and test (written before the change, never tuned on); "
+        "stores: the full knowledge base and the guide alone. Mentor returns 5 passages, the "
+        "baseline's `similarity_search` is asked for 5 too. Baseline relevance: a "
+        f"{first['relevance_rule']} (its chunks carry no headings).",
+    ]
 
 
 def _embedding(data: dict[str, Any]) -> list[str]:
     sizes = list(next(iter(data["chunks_per_s"].values())))
-    lines = ["| backend | " + " | ".join(f"batch {n}" for n in sizes) + " | hit@1 | hit@3 | mrr |",
-             "|---" * (len(sizes) + 4) + "|"]
+    lines = [
+        "| backend | " + " | ".join(f"batch {n}" for n in sizes) + " | hit@1 | hit@3 | mrr |",
+        "|---" * (len(sizes) + 4) + "|",
+    ]
     for backend, speeds in data["chunks_per_s"].items():
         metrics = data["metrics"][backend]
-        lines.append(f"| {backend} | " + " | ".join(f"{speeds[n]:.1f}" for n in sizes) + " | "
-                     + " | ".join(f"{metrics[k]:.3f}" for k in ("hit@1", "hit@3", "mrr")) + " |")
-    return lines + ["", f"Chunks per second embedding the {data['texts']} stored chunks of "
-                    "knowledge/; metrics: the eval with queries embedded by that backend. "
-                    f"Largest difference between the backends' vectors: "
-                    f"{data['max_abs_difference']}."]
+        lines.append(
+            f"| {backend} | "
+            + " | ".join(f"{speeds[n]:.1f}" for n in sizes)
+            + " | "
+            + " | ".join(f"{metrics[k]:.3f}" for k in ("hit@1", "hit@3", "mrr"))
+            + " |"
+        )
+    return lines + [
+        "",
+        f"Chunks per second embedding the {data['texts']} stored chunks of "
+        "knowledge/; metrics: the eval with queries embedded by that backend. "
+        f"Largest difference between the backends' vectors: "
+        f"{data['max_abs_difference']}.",
+    ]
 
 
 def _scale(data: dict[str, Any]) -> list[str]:
-    lines = ["| chunks | mentor search p50 / p95 / p99 ms | mentor ask p50 / p95 / p99 ms | "
-             "baseline search p50 / p95 / p99 ms | cold ask s M / B | serving RSS MiB M / B |",
-             "|---|---|---|---|---|---|"]
+    lines = [
+        "| chunks | mentor search p50 / p95 / p99 ms | mentor ask p50 / p95 / p99 ms | "
+        "baseline search p50 / p95 / p99 ms | cold ask s M / B | serving RSS MiB M / B |",
+        "|---|---|---|---|---|---|",
+    ]
     for chunks, row in data["sizes"].items():
         cold = row["cold"]
-        cells = [" / ".join(f"{row[op][q]:.1f}" for q in ("p50_ms", "p95_ms", "p99_ms"))
-                 for op in ("mentor_search", "mentor_ask", "baseline_search")]
-        lines.append(f"| {int(chunks):,} | " + " | ".join(cells) + " | "
-                     f"{cold['mentor ask']['median_s']:.2f} / {cold['baseline ask']['median_s']:.2f} | "
-                     f"{cold['mentor ask']['peak_rss_mb']:.0f} / "
-                     f"{cold['baseline ask']['peak_rss_mb']:.0f} |")
-    return lines + ["", "Warm, in-process latency over the eval questions (Mentor k=5, baseline "
-                    "k=4); cold ask and RSS: one fresh process answering one question. Stores "
-                    f"built from {data['pool']:,} really embedded paragraphs, two per chunk "
-                    "(see `benchmarks/scale.py`)."]
+        cells = [
+            " / ".join(f"{row[op][q]:.1f}" for q in ("p50_ms", "p95_ms", "p99_ms"))
+            for op in ("mentor_search", "mentor_ask", "baseline_search")
+        ]
+        lines.append(
+            f"| {int(chunks):,} | " + " | ".join(cells) + " | "
+            f"{cold['mentor ask']['median_s']:.2f} / {cold['baseline ask']['median_s']:.2f} | "
+            f"{cold['mentor ask']['peak_rss_mb']:.0f} / "
+            f"{cold['baseline ask']['peak_rss_mb']:.0f} |"
+        )
+    return lines + [
+        "",
+        "Warm, in-process latency over the eval questions (Mentor k=5, baseline "
+        "k=4); cold ask and RSS: one fresh process answering one question. Stores "
+        f"built from {data['pool']:,} really embedded paragraphs, two per chunk "
+        "(see `benchmarks/scale.py`).",
+    ]
 
 
 def _load(data: dict[str, Any]) -> list[str]:
     lines = ["| how | calls at once | p50 s | p95 s | max s | wall s |", "|---|---|---|---|---|---|"]
-    for name, label in (("threads", "`Mentor.ask` on threads"),
-                        ("mcp_http", "MCP `ask_mentor` over HTTP")):
+    for name, label in (("threads", "`Mentor.ask` on threads"), ("mcp_http", "MCP `ask_mentor` over HTTP")):
         row = data[name]
-        lines.append(f"| {label} | {row['concurrency']} ({row['calls']} calls) | "
-                     f"{row['p50_s']:.2f} | {row['p95_s']:.2f} | {row['max_s']:.2f} | "
-                     f"{row['wall_s']:.2f} |")
-    return lines + ["", "The knowledge base's store; every call answered (a failure stops the "
-                    "benchmark)."]
+        lines.append(
+            f"| {label} | {row['concurrency']} ({row['calls']} calls) | "
+            f"{row['p50_s']:.2f} | {row['p95_s']:.2f} | {row['max_s']:.2f} | "
+            f"{row['wall_s']:.2f} |"
+        )
+    return lines + ["", "The knowledge base's store; every call answered (a failure stops the benchmark)."]
 
 
 def _ceiling(data: dict[str, Any]) -> list[str]:
     speeds = data["tokens_per_s"]
-    return ["| batch size | " + " | ".join(speeds) + " |", "|---" * (len(speeds) + 1) + "|",
-            "| tokens/s | " + " | ".join(f"{v:.0f}" for v in speeds.values()) + " |", "",
-            f"The {data['backend']} backend alone on the {data['texts']:,} passages a build of the "
-            f"synthetic corpus embeds ({data['tokens']:,} tokens), length-sorted batches. Ceiling: "
-            f"**{data['ceiling_tokens_per_s']:.0f} tokens/s** at batch size {data['best_batch_size']}."]
+    return [
+        "| batch size | " + " | ".join(speeds) + " |",
+        "|---" * (len(speeds) + 1) + "|",
+        "| tokens/s | " + " | ".join(f"{v:.0f}" for v in speeds.values()) + " |",
+        "",
+        f"The {data['backend']} backend alone on the {data['texts']:,} passages a build of the "
+        f"synthetic corpus embeds ({data['tokens']:,} tokens), length-sorted batches. Ceiling: "
+        f"**{data['ceiling_tokens_per_s']:.0f} tokens/s** at batch size {data['best_batch_size']}.",
+    ]
 
 
 def _ingest(data: dict[str, Any]) -> list[str]:
-    lines = ["| corpus | docs | chunks M / B | full s M / B (median) | B / M | chunks/s M / B | "
-             "corpus tokens/s M / B | embedded tokens/s M (of ceiling) | no-change s | "
-             "changed docs: s (embedded) | full / no-change | full / changed |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| corpus | docs | chunks M / B | full s M / B (median) | B / M | chunks/s M / B | "
+        "corpus tokens/s M / B | embedded tokens/s M (of ceiling) | no-change s | "
+        "changed docs: s (embedded) | full / no-change | full / changed |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for name, row in data.items():
         if not isinstance(row, dict) or "mentor" not in row:
             continue
@@ -157,16 +216,20 @@ def _ingest(data: dict[str, Any]) -> list[str]:
             f"{m['full']['embedded_tokens_per_s']:.0f}" + (f" ({share:.0%})" if share else "") + " | "
             f"{m['no_change']['seconds']:.2f} | {m['changed']['documents']}: "
             f"{m['changed']['seconds']:.2f} ({m['changed']['embedded']}) | "
-            f"{r['mentor_full_over_no_change']:.0f}x | {r['mentor_full_over_changed']:.0f}x |")
+            f"{r['mentor_full_over_no_change']:.0f}x | {r['mentor_full_over_changed']:.0f}x |"
+        )
     rounds = next((row["rounds"] for row in data.values() if isinstance(row, dict) and "rounds" in row), 1)
-    return lines + ["", f"M = Mentor, B = baseline; both models loaded beforehand; {rounds} full "
-                    "builds of each, alternating, each into a fresh folder; medians. B / M: how "
-                    "many times faster Mentor's full build is. Corpus tokens/s: the corpus's "
-                    "tokens over the build's time (the same content for both). Embedded tokens/s: "
-                    "what Mentor's encoder read (passages under their headings, and question "
-                    "keys), as a share of the ceiling above. Sentence vectors for answers are "
-                    "not part of a build (see `ingest/sentences.py`). The baseline has no "
-                    "incremental path: re-running it is a full rebuild."]
+    return lines + [
+        "",
+        f"M = Mentor, B = baseline; both models loaded beforehand; {rounds} full "
+        "builds of each, alternating, each into a fresh folder; medians. B / M: how "
+        "many times faster Mentor's full build is. Corpus tokens/s: the corpus's "
+        "tokens over the build's time (the same content for both). Embedded tokens/s: "
+        "what Mentor's encoder read (passages under their headings, and question "
+        "keys), as a share of the ceiling above. Sentence vectors for answers are "
+        "not part of a build (see `ingest/sentences.py`). The baseline has no "
+        "incremental path: re-running it is a full rebuild.",
+    ]
 
 
 def _latency(data: dict[str, Any]) -> list[str]:
@@ -175,38 +238,57 @@ def _latency(data: dict[str, Any]) -> list[str]:
         if not isinstance(row, dict) or "mentor_search" not in row:
             continue
         for op in ("mentor_search", "mentor_ask", "baseline_search"):
-            lines.append(f"| {name} | {row['chunks']} | {op.replace('_', ' ')} | "
-                         f"{row[op]['p50_ms']:.1f} | {row[op]['p95_ms']:.1f} | "
-                         f"{row[op]['p99_ms']:.1f} |")
+            lines.append(
+                f"| {name} | {row['chunks']} | {op.replace('_', ' ')} | "
+                f"{row[op]['p50_ms']:.1f} | {row[op]['p95_ms']:.1f} | "
+                f"{row[op]['p99_ms']:.1f} |"
+            )
     return lines + ["", "Warm, in-process, eval questions cycled; Mentor k=5, baseline k=4."]
 
 
 def _cold_start(data: dict[str, Any]) -> list[str]:
     lines = ["| command | median s | runs s | peak RSS MiB |", "|---|---|---|---|"]
-    lines += [f"| `{name}` | {row['median_s']:.2f} | "
-              f"{', '.join(f'{s:.2f}' for s in row['runs_s'])} | {row['peak_rss_mb']:.0f} |"
-              for name, row in data["commands"].items()]
-    return lines + ["", f"Fresh processes, {data['runs']} runs each; question "
-                    f"\"{data['question']}\" against an existing store."]
+    lines += [
+        f"| `{name}` | {row['median_s']:.2f} | "
+        f"{', '.join(f'{s:.2f}' for s in row['runs_s'])} | {row['peak_rss_mb']:.0f} |"
+        for name, row in data["commands"].items()
+    ]
+    return lines + [
+        "",
+        f'Fresh processes, {data["runs"]} runs each; question "{data["question"]}" against an existing store.',
+    ]
 
 
 def _memory(data: dict[str, Any]) -> list[str]:
     lines = ["| process | Mentor MiB | baseline MiB | Mentor / baseline |", "|---|---|---|---|"]
     for kind in ("ingest_process", "serving_process"):
         row = data[kind]
-        lines.append(f"| {kind.replace('_', ' ')} | {row['mentor']['peak_rss_mb']:.0f} | "
-                     f"{row['baseline']['peak_rss_mb']:.0f} | "
-                     f"{data['ratios'][kind + '_rss_mentor_over_baseline']:.2f} |")
+        lines.append(
+            f"| {kind.replace('_', ' ')} | {row['mentor']['peak_rss_mb']:.0f} | "
+            f"{row['baseline']['peak_rss_mb']:.0f} | "
+            f"{data['ratios'][kind + '_rss_mentor_over_baseline']:.2f} |"
+        )
     ingest = data["ingest_process"]
-    return lines + ["", "Peak RSS of each fresh process (its own `ru_maxrss`, read by a small "
-                    "launcher). Ingest of knowledge/ as a fresh process took "
-                    f"{ingest['mentor']['seconds']:.1f} s (Mentor) and "
-                    f"{ingest['baseline']['seconds']:.1f} s (baseline), model load included."]
+    return lines + [
+        "",
+        "Peak RSS of each fresh process (its own `ru_maxrss`, read by a small "
+        "launcher). Ingest of knowledge/ as a fresh process took "
+        f"{ingest['mentor']['seconds']:.1f} s (Mentor) and "
+        f"{ingest['baseline']['seconds']:.1f} s (baseline), model load included.",
+    ]
 
 
-_TABLES = {"retrieval": _retrieval, "embedding_speed": _embedding, "ceiling": _ceiling, "ingest_speed": _ingest,
-           "latency": _latency, "scale": _scale, "load": _load, "cold_start": _cold_start,
-           "memory": _memory}
+_TABLES = {
+    "retrieval": _retrieval,
+    "embedding_speed": _embedding,
+    "ceiling": _ceiling,
+    "ingest_speed": _ingest,
+    "latency": _latency,
+    "scale": _scale,
+    "load": _load,
+    "cold_start": _cold_start,
+    "memory": _memory,
+}
 
 
 def _rounded(value: Any) -> Any:

@@ -49,21 +49,26 @@ class LabelledBaseline:
             if len(text) < SHARED_RUN:
                 self._short.append((text, headings))
             for start in range(len(text) - SHARED_RUN + 1):
-                self._runs[text[start:start + SHARED_RUN]].update(headings)
+                self._runs[text[start : start + SHARED_RUN]].update(headings)
 
     def search(self, query: str, k: int) -> list[Passage]:
         """The baseline's ``k`` nearest chunks, labelled with the headings they overlap."""
-        return [Passage(id="", text=doc.page_content, score=0.0,
-                        metadata={**doc.metadata,
-                                  "section_path": " > ".join(self.headings(doc.page_content))})
-                for doc in self.store.similarity_search(query, k=k)]
+        return [
+            Passage(
+                id="",
+                text=doc.page_content,
+                score=0.0,
+                metadata={**doc.metadata, "section_path": " > ".join(self.headings(doc.page_content))},
+            )
+            for doc in self.store.similarity_search(query, k=k)
+        ]
 
     def headings(self, text: str) -> list[str]:
         """Headings of the Mentor chunks that share text with ``text``."""
         text = _fold(text)
         found: set[str] = set()
         for start in range(len(text) - SHARED_RUN + 1):
-            found |= self._runs.get(text[start:start + SHARED_RUN], set())
+            found |= self._runs.get(text[start : start + SHARED_RUN], set())
         found.update(h for short, headings in self._short if short in text for h in headings)
         return sorted(found)
 
@@ -85,8 +90,7 @@ def run(mentor: Mentor, store: Chroma, cases: list[Case]) -> dict[str, Any]:
     """hit@1/3/5, MRR and nDCG@5 of every configuration, and Mentor's over the baseline's."""
     rows = {"mentor": evaluate(mentor, cases, answers=False).metrics}
     for name, change in ABLATIONS.items():
-        variant = Mentor(mentor.settings.replace(**change), embedder=mentor.embedder,
-                         client=mentor.client)
+        variant = Mentor(mentor.settings.replace(**change), embedder=mentor.embedder, client=mentor.client)
         rows[name] = evaluate(variant, cases, answers=False).metrics
     rows[NO_HEADINGS] = evaluate(_without_headings(mentor), cases, answers=False).metrics
     labelled = LabelledBaseline(store, mentor.store.rows())
@@ -95,10 +99,9 @@ def run(mentor: Mentor, store: Chroma, cases: list[Case]) -> dict[str, Any]:
         "questions": len(cases),
         "in_scope": sum(1 for case in cases if case.sections),
         "relevance_rule": f"baseline chunk shares a {SHARED_RUN}-character run of text with a "
-                          "Mentor chunk whose heading path holds an expected heading",
+        "Mentor chunk whose heading path holds an expected heading",
         "metrics": rows,
-        "ratios": {name: ratio(value, rows["baseline"][name])
-                   for name, value in rows["mentor"].items()},
+        "ratios": {name: ratio(value, rows["baseline"][name]) for name, value in rows["mentor"].items()},
     }
 
 
@@ -108,11 +111,14 @@ def _without_headings(mentor: Mentor) -> Mentor:
     Only the dense side changes: BM25 still reads the headings, and the metadata that scores a
     hit is the same.
     """
-    variant = Mentor(mentor.settings.replace(collection="no-headings"), embedder=mentor.embedder,
-                     client=mentor.client)
+    variant = Mentor(mentor.settings.replace(collection="no-headings"), embedder=mentor.embedder, client=mentor.client)
     rows = list(mentor.store.rows())
-    variant.store.upsert([r.id for r in rows], mentor.embedder.embed([r.text for r in rows]),
-                         [r.text for r in rows], [r.metadata for r in rows])
+    variant.store.upsert(
+        [r.id for r in rows],
+        mentor.embedder.embed([r.text for r in rows]),
+        [r.text for r in rows],
+        [r.metadata for r in rows],
+    )
     variant.store.set_info(ingest_id="no-headings")
     return variant
 

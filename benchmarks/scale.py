@@ -30,8 +30,9 @@ POOL = 1_000
 WRITE_BATCH = 5_000
 
 
-def run(workdir: Path, embedder: Embedder, embedding, questions: Sequence[str], size: str,
-        queries: int, model_cache: Path) -> dict[str, Any]:
+def run(
+    workdir: Path, embedder: Embedder, embedding, questions: Sequence[str], size: str, queries: int, model_cache: Path
+) -> dict[str, Any]:
     """For each store size: build seconds, warm latency of both, cold ``ask`` and peak RSS."""
     texts = [_paragraph(i) for i in range(POOL)]
     vectors = embedder.embed(texts)
@@ -46,13 +47,19 @@ def run(workdir: Path, embedder: Embedder, embedding, questions: Sequence[str], 
         bm25_build = time.perf_counter() - started
         baseline = _baseline_store(folder / "baseline", embedding, texts, vectors, chunks)
         warm = latency.run(mentor, baseline, questions, queries)
-        cold = cold_start.run(folder / "mentor", folder / "baseline", runs=1,
-                              env={"MENTOR_MODEL_CACHE": str(model_cache)})["commands"]
+        cold = cold_start.run(
+            folder / "mentor", folder / "baseline", runs=1, env={"MENTOR_MODEL_CACHE": str(model_cache)}
+        )["commands"]
         results[str(chunks)] = {
-            **warm, "store_write_s": mentor_build, "bm25_first_build_s": bm25_build,
+            **warm,
+            "store_write_s": mentor_build,
+            "bm25_first_build_s": bm25_build,
             "cold": cold,
-            "ratios": {**warm["ratios"], "cold_ask_over_baseline": ratio(
-                cold["mentor ask"]["median_s"], cold["baseline ask"]["median_s"])}}
+            "ratios": {
+                **warm["ratios"],
+                "cold_ask_over_baseline": ratio(cold["mentor ask"]["median_s"], cold["baseline ask"]["median_s"]),
+            },
+        }
     return {"pool": POOL, "sizes": results}
 
 
@@ -73,18 +80,25 @@ def _rows(texts: list[str], vectors: np.ndarray, start: int, end: int):
     return pairs, [f"{texts[a]} {texts[b]}" for a, b in pairs], joined.astype(np.float32)
 
 
-def _mentor_store(data_dir: Path, embedder: Embedder, texts: list[str], vectors: np.ndarray,
-                  chunks: int) -> Mentor:
+def _mentor_store(data_dir: Path, embedder: Embedder, texts: list[str], vectors: np.ndarray, chunks: int) -> Mentor:
     mentor = Mentor(Settings(data_dir=data_dir), embedder=embedder)
     store = mentor.store
     for start in range(0, chunks, WRITE_BATCH):
         end = min(chunks, start + WRITE_BATCH)
         _, bodies, joined = _rows(texts, vectors, start, end)
         ids = [f"scale-{i:06d}" for i in range(start, end)]
-        metadatas = [{"source": f"docs/doc-{i // 10:05d}.md", "title": f"Notes {i // 10}",
-                      "section": f"Part {i % 10}", "section_path": f"Notes {i // 10} > Part {i % 10}",
-                      "anchor": f"docs/doc-{i // 10:05d}.md#part-{i % 10}", "url": "",
-                      "position": i % 10} for i in range(start, end)]
+        metadatas = [
+            {
+                "source": f"docs/doc-{i // 10:05d}.md",
+                "title": f"Notes {i // 10}",
+                "section": f"Part {i % 10}",
+                "section_path": f"Notes {i // 10} > Part {i % 10}",
+                "anchor": f"docs/doc-{i // 10:05d}.md#part-{i % 10}",
+                "url": "",
+                "position": i % 10,
+            }
+            for i in range(start, end)
+        ]
         store.upsert(ids, joined, bodies, metadatas)
     store.set_info(ingest_id=f"scale-{chunks}", dimension=int(vectors.shape[1]))
     cache = SentenceVectors(mentor.settings.sentence_cache, _PoolSentences(embedder, texts))
@@ -110,8 +124,7 @@ class _PoolSentences:
         return np.stack([self._known[t] for t in texts])
 
 
-def _baseline_store(persist_dir: Path, embedding, texts: list[str], vectors: np.ndarray,
-                    chunks: int):
+def _baseline_store(persist_dir: Path, embedding, texts: list[str], vectors: np.ndarray, chunks: int):
     """The baseline's Chroma store (LangChain's default collection) with the same rows."""
     import chromadb
     from langchain_chroma import Chroma
@@ -121,7 +134,10 @@ def _baseline_store(persist_dir: Path, embedding, texts: list[str], vectors: np.
     for start in range(0, chunks, WRITE_BATCH):
         end = min(chunks, start + WRITE_BATCH)
         _, bodies, joined = _rows(texts, vectors, start, end)
-        collection.add(ids=[f"scale-{i:06d}" for i in range(start, end)], embeddings=joined,
-                       documents=bodies, metadatas=[{"source": f"docs/doc-{i // 10:05d}.md"}
-                                                    for i in range(start, end)])
+        collection.add(
+            ids=[f"scale-{i:06d}" for i in range(start, end)],
+            embeddings=joined,
+            documents=bodies,
+            metadatas=[{"source": f"docs/doc-{i // 10:05d}.md"} for i in range(start, end)],
+        )
     return Chroma(client=client, collection_name="langchain", embedding_function=embedding)

@@ -15,14 +15,25 @@ if TYPE_CHECKING:
 
 # Names are imported on first use, so `mentor --help` and error handling never load torch.
 _HOMES = {
-    "Chunk": "chunking", "chunk_document": "chunking",
-    "DEFAULT_MODEL": "models", "Embedder": "embedding",
-    "FetchError": "errors", "MentorError": "errors", "SettingsError": "errors",
-    "SourceError": "errors", "StoreError": "errors",
-    "Document": "loading", "load_file": "loading",
-    "SourceSpec": "sources", "read_manifest": "sources", "specs_for": "sources",
-    "Store": "store", "open_client": "store",
-    "IngestReport": "sync", "SourceChange": "sync", "ingest": "sync",
+    "Chunk": "chunking",
+    "chunk_document": "chunking",
+    "DEFAULT_MODEL": "models",
+    "Embedder": "embedding",
+    "FetchError": "errors",
+    "MentorError": "errors",
+    "SettingsError": "errors",
+    "SourceError": "errors",
+    "StoreError": "errors",
+    "Document": "loading",
+    "load_file": "loading",
+    "SourceSpec": "sources",
+    "read_manifest": "sources",
+    "specs_for": "sources",
+    "Store": "store",
+    "open_client": "store",
+    "IngestReport": "sync",
+    "SourceChange": "sync",
+    "ingest": "sync",
 }
 
 __all__ = [

@@ -42,9 +42,14 @@ class _Section:
     lines: list[str]
 
 
-def chunk_document(doc: Document, *, max_chars: int = DEFAULT_MAX_CHARS,
-                   overlap: int = DEFAULT_OVERLAP, skip_sections: tuple[str, ...] = (),
-                   keys: tuple[SectionKey, ...] = ()) -> list[Chunk]:
+def chunk_document(
+    doc: Document,
+    *,
+    max_chars: int = DEFAULT_MAX_CHARS,
+    overlap: int = DEFAULT_OVERLAP,
+    skip_sections: tuple[str, ...] = (),
+    keys: tuple[SectionKey, ...] = (),
+) -> list[Chunk]:
     """Split ``doc`` into chunks along its headings, then by size inside long sections.
 
     Sections headed by one of ``skip_sections`` (and everything below them) are left out, and
@@ -54,8 +59,8 @@ def chunk_document(doc: Document, *, max_chars: int = DEFAULT_MAX_CHARS,
     from langchain_text_splitters import RecursiveCharacterTextSplitter
 
     splitter = RecursiveCharacterTextSplitter(
-        chunk_size=max_chars, chunk_overlap=overlap,
-        separators=["\n\n", "\n", ". ", " ", ""], keep_separator="end")
+        chunk_size=max_chars, chunk_overlap=overlap, separators=["\n\n", "\n", ". ", " ", ""], keep_separator="end"
+    )
     chunks = []
     for section in _sections(doc):
         body = _RULE.sub("", "\n".join(section.lines)).strip()
@@ -115,8 +120,11 @@ def _sections(doc: Document) -> list[_Section]:
 
     lines = doc.text.split("\n")
     tokens = MarkdownIt("commonmark").parse(doc.text)
-    headings = [(tok.map[0], tok.map[1], int(tok.tag[1]), tokens[i + 1].content)
-                for i, tok in enumerate(tokens) if tok.type == "heading_open" and tok.map]
+    headings = [
+        (tok.map[0], tok.map[1], int(tok.tag[1]), tokens[i + 1].content)
+        for i, tok in enumerate(tokens)
+        if tok.type == "heading_open" and tok.map
+    ]
     sections = [_Section(path=[], slug="", lines=lines[: headings[0][0] if headings else len(lines)])]
     stack: list[tuple[int, str, str]] = []
     slugs: dict[str, int] = {}
@@ -128,7 +136,7 @@ def _sections(doc: Document) -> list[_Section]:
         body = lines[end:stop]
         # A thematic break (---) closes a subsection: what follows belongs to its parent.
         cut = next((i for i, line in enumerate(body) if _RULE.match(line)), None)
-        tail = body[cut + 1:] if cut is not None and len(stack) > 1 else []
+        tail = body[cut + 1 :] if cut is not None and len(stack) > 1 else []
         if any(line.strip() for line in tail):
             body = body[:cut]
             parent = stack[:-1]

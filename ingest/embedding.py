@@ -34,8 +34,14 @@ class Embedder(Embeddings):
         (1, 384)
     """
 
-    def __init__(self, model: str = DEFAULT_MODEL, *, batch_size: int = DEFAULT_BATCH_SIZE,
-                 backend: str = "torch", cache_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        model: str = DEFAULT_MODEL,
+        *,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        backend: str = "torch",
+        cache_dir: Path | None = None,
+    ) -> None:
         if backend not in BACKENDS:
             raise SettingsError(f"embed_backend: {backend!r} is not one of {', '.join(BACKENDS)}")
         if backend == "onnx" and cache_dir is None:
@@ -73,10 +79,16 @@ class Embedder(Embeddings):
         if self.backend == "onnx":
             vectors, tokens = model.encode(texts, self.batch_size, done)
         else:
-            vectors = model.encode(texts, batch_size=self.batch_size, convert_to_numpy=True,
-                                   normalize_embeddings=True, show_progress_bar=False)
-            tokens = sum(map(len, model.tokenizer(texts, truncation=True,
-                                                  max_length=model.max_seq_length)["input_ids"]))
+            vectors = model.encode(
+                texts,
+                batch_size=self.batch_size,
+                convert_to_numpy=True,
+                normalize_embeddings=True,
+                show_progress_bar=False,
+            )
+            tokens = sum(
+                map(len, model.tokenizer(texts, truncation=True, max_length=model.max_seq_length)["input_ids"])
+            )
             if done:
                 done(len(texts))
         self.calls += len(texts)
@@ -114,5 +126,7 @@ def _load(name: str, backend: str, cache_dir: Path | None):
             return onnx_backend.load(name, location, cache_dir)
         return sentence_transformer(location)
     except (OSError, ValueError) as exc:
-        raise SettingsError(f"model {name!r} could not be loaded ({exc.__class__.__name__}); "
-                            "set MENTOR_MODEL to an installed sentence-transformers model") from None
+        raise SettingsError(
+            f"model {name!r} could not be loaded ({exc.__class__.__name__}); "
+            "set MENTOR_MODEL to an installed sentence-transformers model"
+        ) from None

@@ -33,8 +33,7 @@ def writer_lock(data_dir: Path) -> Iterator[None]:
         handle.seek(0)
         holder = handle.read().strip() or "unknown"
         handle.close()
-        raise StoreError(f"another ingest is running (pid {holder}) on {data_dir}; "
-                         "wait for it to finish") from None
+        raise StoreError(f"another ingest is running (pid {holder}) on {data_dir}; wait for it to finish") from None
     try:
         handle.seek(0)
         handle.truncate()
@@ -51,8 +50,9 @@ def writer_lock(data_dir: Path) -> Iterator[None]:
 def record(data_dir: Path, event: str, ingest_id: str, **details: Any) -> None:
     """Append one event (``start``, ``finish``, ``fail``) to the journal, flushed to disk."""
     data_dir.mkdir(parents=True, exist_ok=True)
-    line = json.dumps({"event": event, "ingest_id": ingest_id,
-                       "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), **details})
+    line = json.dumps(
+        {"event": event, "ingest_id": ingest_id, "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), **details}
+    )
     with (data_dir / JOURNAL_NAME).open("a", encoding="utf-8") as handle:
         handle.write(line + "\n")
         handle.flush()

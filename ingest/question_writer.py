@@ -48,13 +48,13 @@ class QuestionWriter:
         {'3f2a…': ('is colab really free', 'can i get a gpu without paying?')}
     """
 
-    def __init__(self, chat_model: BaseChatModel, cache_path: Path, *,
-                 per_passage: int = DEFAULT_PER_PASSAGE) -> None:
+    def __init__(self, chat_model: BaseChatModel, cache_path: Path, *, per_passage: int = DEFAULT_PER_PASSAGE) -> None:
         self.chat_model = chat_model
         self.cache_path = cache_path
         self.per_passage = per_passage
-        self.model_id = str(getattr(chat_model, "model_name", None) or getattr(chat_model, "model", None)
-                         or type(chat_model).__name__)
+        self.model_id = str(
+            getattr(chat_model, "model_name", None) or getattr(chat_model, "model", None) or type(chat_model).__name__
+        )
         self.failures: list[str] = []  # one line per passage the last call could not write for
 
     def questions(self, chunks: Sequence[Chunk]) -> dict[str, tuple[str, ...]]:
@@ -87,8 +87,12 @@ class QuestionWriter:
         return found
 
     def _write(self, chunk: Chunk) -> tuple[str, ...]:
-        reply = self.chat_model.invoke([SystemMessage(PROMPT.format(n=self.per_passage)),
-                                        HumanMessage(f"{_OPEN}\n{_defused(chunk.text)}\n{_CLOSE}")])
+        reply = self.chat_model.invoke(
+            [
+                SystemMessage(PROMPT.format(n=self.per_passage)),
+                HumanMessage(f"{_OPEN}\n{_defused(chunk.text)}\n{_CLOSE}"),
+            ]
+        )
         return _parse(_text(reply.content), self.per_passage)
 
 
@@ -120,8 +124,9 @@ class _Cache:
         if self._db is None:
             return None
         try:
-            row = self._db.execute("SELECT questions FROM questions WHERE model = ? AND per_passage = ? "
-                                   "AND key = ?", (*self.where, key)).fetchone()
+            row = self._db.execute(
+                "SELECT questions FROM questions WHERE model = ? AND per_passage = ? AND key = ?", (*self.where, key)
+            ).fetchone()
         except sqlite3.DatabaseError as exc:
             self._failed(exc)
             return None
@@ -132,8 +137,9 @@ class _Cache:
             return
         try:
             with self._db:
-                self._db.execute("INSERT OR REPLACE INTO questions VALUES (?, ?, ?, ?)",
-                                 (*self.where, key, "\n".join(questions)))
+                self._db.execute(
+                    "INSERT OR REPLACE INTO questions VALUES (?, ?, ?, ?)", (*self.where, key, "\n".join(questions))
+                )
         except sqlite3.DatabaseError as exc:
             self._failed(exc)
 
@@ -165,8 +171,10 @@ def _connect(path: Path) -> sqlite3.Connection:
     db = sqlite3.connect(path, timeout=5)
     try:
         with db:
-            db.execute("CREATE TABLE IF NOT EXISTS questions (model TEXT, per_passage INTEGER, key TEXT, "
-                       "questions TEXT, PRIMARY KEY (model, per_passage, key))")
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS questions (model TEXT, per_passage INTEGER, key TEXT, "
+                "questions TEXT, PRIMARY KEY (model, per_passage, key))"
+            )
     except sqlite3.Error:
         db.close()
         raise

@@ -39,7 +39,7 @@ class SectionKey:
     def matches(self, path: list[str]) -> bool:
         """Whether this key names the section at heading ``path`` (its path ends with it)."""
         wanted = self.heading.split(PATH_SEPARATOR)
-        return path[-len(wanted):] == wanted
+        return path[-len(wanted) :] == wanted
 
 
 def annotate(path: list[str], keys: tuple[SectionKey, ...]) -> tuple[tuple[str, ...], str]:
@@ -49,8 +49,9 @@ def annotate(path: list[str], keys: tuple[SectionKey, ...]) -> tuple[tuple[str, 
     that has one ("Introduction" makes its subsections overview too).
     """
     questions = tuple(q for key in keys if key.matches(path) for q in key.questions)
-    role = next((key.role for depth in range(len(path), 0, -1) for key in keys
-                 if key.role and key.matches(path[:depth])), "")
+    role = next(
+        (key.role for depth in range(len(path), 0, -1) for key in keys if key.role and key.matches(path[:depth])), ""
+    )
     return questions, role
 
 
@@ -61,8 +62,10 @@ def read_roles(value: object, where: str) -> tuple[SectionKey, ...]:
         SourceError: not a table of headings to one of :data:`ROLES`.
     """
     if not isinstance(value, dict) or any(role not in ROLES for role in value.values()):
-        raise SourceError(f"{where}: `roles` must map headings to one of {', '.join(ROLES)}, "
-                          'e.g. roles = { "Introduction" = "overview" }')
+        raise SourceError(
+            f"{where}: `roles` must map headings to one of {', '.join(ROLES)}, "
+            'e.g. roles = { "Introduction" = "overview" }'
+        )
     return tuple(SectionKey(str(heading), role=str(role)) for heading, role in value.items())
 
 
@@ -75,8 +78,9 @@ def read_question_files(patterns: object, root: Path, manifest: Path) -> dict[st
     if isinstance(patterns, str):
         patterns = [patterns]
     if not isinstance(patterns, list) or not all(isinstance(p, str) for p in patterns):
-        raise SourceError(f'{manifest}: `questions` must be a glob or a list of globs, e.g. '
-                          'questions = "questions/*.toml"')
+        raise SourceError(
+            f'{manifest}: `questions` must be a glob or a list of globs, e.g. questions = "questions/*.toml"'
+        )
     keys: dict[str, list[SectionKey]] = {}
     for pattern in patterns:
         for path in sorted(Path(p) for p in globbing.glob(str(root / pattern), recursive=True)):
@@ -91,12 +95,22 @@ def _read_question_file(path: Path) -> tuple[str, list[SectionKey]]:
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise SourceError(f"{path}: not a readable TOML question file ({exc})") from None
     sections = data.get("section", [])
-    valid = isinstance(data.get("source"), str) and isinstance(sections, list) and all(
-        isinstance(s, dict) and isinstance(s.get("heading"), str)
-        and isinstance(s.get("questions"), list) and all(isinstance(q, str) for q in s["questions"])
-        for s in sections)
+    valid = (
+        isinstance(data.get("source"), str)
+        and isinstance(sections, list)
+        and all(
+            isinstance(s, dict)
+            and isinstance(s.get("heading"), str)
+            and isinstance(s.get("questions"), list)
+            and all(isinstance(q, str) for q in s["questions"])
+            for s in sections
+        )
+    )
     if not valid:
-        raise SourceError(f'{path}: expected source = "<file>" and [[section]] tables with '
-                          "heading = \"...\" and questions = [\"...\"]; fix the file")
-    return data["source"], [SectionKey(s["heading"], tuple(q.strip() for q in s["questions"]
-                                                           if q.strip())) for s in sections]
+        raise SourceError(
+            f'{path}: expected source = "<file>" and [[section]] tables with '
+            'heading = "..." and questions = ["..."]; fix the file'
+        )
+    return data["source"], [
+        SectionKey(s["heading"], tuple(q.strip() for q in s["questions"] if q.strip())) for s in sections
+    ]

@@ -46,8 +46,10 @@ class Registry:
         except FileNotFoundError:
             return cls(path)
         except (OSError, ValueError, AttributeError, TypeError) as exc:
-            raise StoreError(f"{path}: is not a readable list of sources ({exc.__class__.__name__}); "
-                             "move it aside and add your sources again with `mentor ingest PATH`") from None
+            raise StoreError(
+                f"{path}: is not a readable list of sources ({exc.__class__.__name__}); "
+                "move it aside and add your sources again with `mentor ingest PATH`"
+            ) from None
 
     def add(self, locations: list[str]) -> None:
         """Remember ``locations`` (files, folders, URLs), each once."""
@@ -98,8 +100,9 @@ def added_specs(locations: list[str], root: Path) -> tuple[list[SourceSpec], Pru
     return specs, lambda source: source.startswith(folders) if folders else False
 
 
-def synced_specs(manifest: list[SourceSpec], registry: Registry, root: Path
-                 ) -> tuple[list[SourceSpec], list[SourceError], Prune]:
+def synced_specs(
+    manifest: list[SourceSpec], registry: Registry, root: Path
+) -> tuple[list[SourceSpec], list[SourceError], Prune]:
     """The manifest's sources and the registered ones, problems (a registered file that is gone:
     its chunks stay), and which stored sources a sync deletes: any not listed by either."""
     specs, problems, kept = list(manifest), [], []
@@ -112,8 +115,9 @@ def synced_specs(manifest: list[SourceSpec], registry: Registry, root: Path
     return specs, problems, lambda source: not any(source == k or source.startswith(k + "/") for k in kept)
 
 
-def removal(target: str, registry: Registry, manifest: list[SourceSpec], stored: set[str],
-            root: Path) -> tuple[str | None, set[str]]:
+def removal(
+    target: str, registry: Registry, manifest: list[SourceSpec], stored: set[str], root: Path
+) -> tuple[str | None, set[str]]:
     """What ``mentor remove TARGET`` takes out: the registry entry (if any) and the stored sources.
 
     Raises:
@@ -124,8 +128,9 @@ def removal(target: str, registry: Registry, manifest: list[SourceSpec], stored:
     sources = {s for s in stored if s in (target, key) or s.startswith(key + "/")}
     listed = {spec.source for spec in manifest}
     if sources & listed or target in listed:
-        raise SourceError(f"{target}: is listed in the manifest (sources.toml); remove it there, "
-                          "then run `mentor ingest`")
+        raise SourceError(
+            f"{target}: is listed in the manifest (sources.toml); remove it there, then run `mentor ingest`"
+        )
     if entry is None and not sources:
         raise SourceError(f"{target}: no such source in the store; `mentor sources` lists them")
     return entry, sources

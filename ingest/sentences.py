@@ -54,8 +54,11 @@ def split(text: str) -> list[Unit]:
             if item:
                 units.append(Unit(item.group(1).strip(), True))
                 continue
-            units += [Unit(sentence.strip(), False) for sentence in _SENTENCE_END.split(line.strip())
-                      if len(sentence.split()) >= _MIN_WORDS]
+            units += [
+                Unit(sentence.strip(), False)
+                for sentence in _SENTENCE_END.split(line.strip())
+                if len(sentence.split()) >= _MIN_WORDS
+            ]
     return units
 
 
@@ -96,13 +99,14 @@ class SentenceVectors:
                 start = end
             self._write(rows)
         dimension = self.embedder.dimension
-        return [(units, found[key][1].reshape(len(units), dimension))
-                for units, key in zip(split_texts, keys, strict=True)]
+        return [
+            (units, found[key][1].reshape(len(units), dimension)) for units, key in zip(split_texts, keys, strict=True)
+        ]
 
     def fill(self, texts: Sequence[str], batch: int = 256) -> None:
         """Embed the units of every text not kept yet, ``batch`` texts at a time."""
         for start in range(0, len(texts), batch):
-            self.units(texts[start:start + batch])
+            self.units(texts[start : start + batch])
 
     def whole(self, texts: Sequence[str]) -> np.ndarray:
         """One vector per text, each embedded whole (a question), embedding only what is missing."""
@@ -118,15 +122,17 @@ class SentenceVectors:
             self._write(rows)
             found.update((key, (_WHOLE, vector)) for key, _, vector in rows)
         dimension = self.embedder.dimension
-        return np.stack([found[key][1].reshape(dimension) for key in keys]) if keys \
+        return (
+            np.stack([found[key][1].reshape(dimension) for key in keys])
+            if keys
             else np.zeros((0, dimension), np.float32)
+        )
 
     @staticmethod
     def keys_of(metadata: dict) -> list[str]:
         """The cache keys a stored chunk uses: its text's and its questions'."""
         questions = str(metadata.get("questions") or "")
-        return [str(metadata.get("content_hash")),
-                *(_whole_key(q) for q in questions.split("\n") if q)]
+        return [str(metadata.get("content_hash")), *(_whole_key(q) for q in questions.split("\n") if q)]
 
     def prune(self, keep: Iterable[str]) -> None:
         """Forget every key not in ``keep`` (what the store holds: see :meth:`keys_of`)."""
@@ -137,8 +143,11 @@ class SentenceVectors:
             if db is None:
                 return
             try:
-                stale = [(model, key) for (key,) in db.execute(
-                    "SELECT key FROM units WHERE model = ?", (model,)) if key not in keep]
+                stale = [
+                    (model, key)
+                    for (key,) in db.execute("SELECT key FROM units WHERE model = ?", (model,))
+                    if key not in keep
+                ]
                 with db:
                     db.executemany("DELETE FROM units WHERE model = ? AND key = ?", stale)
             except sqlite3.DatabaseError as exc:
@@ -161,15 +170,16 @@ class SentenceVectors:
             wanted, rows = sorted(keys), []
             try:
                 for start in range(0, len(wanted), _READ_BATCH):
-                    batch = wanted[start:start + _READ_BATCH]
-                    rows += db.execute(f"SELECT key, digest, vectors FROM units WHERE model = ? "
-                                       f"AND key IN ({','.join('?' * len(batch))})",
-                                       (self.embedder.model_name, *batch)).fetchall()
+                    batch = wanted[start : start + _READ_BATCH]
+                    rows += db.execute(
+                        f"SELECT key, digest, vectors FROM units WHERE model = ? "
+                        f"AND key IN ({','.join('?' * len(batch))})",
+                        (self.embedder.model_name, *batch),
+                    ).fetchall()
             except sqlite3.DatabaseError as exc:
                 self._forget(exc)
                 return {}
-        return {key: (digest, np.frombuffer(blob, dtype=np.float16).astype(np.float32))
-                for key, digest, blob in rows}
+        return {key: (digest, np.frombuffer(blob, dtype=np.float16).astype(np.float32)) for key, digest, blob in rows}
 
     def _write(self, rows: list[tuple[str, str, np.ndarray]]) -> None:
         import numpy as np
@@ -182,8 +192,11 @@ class SentenceVectors:
                 with db:
                     db.executemany(
                         "INSERT OR REPLACE INTO units VALUES (?, ?, ?, ?)",
-                        [(self.embedder.model_name, key, digest, vectors.astype(np.float16).tobytes())
-                         for key, digest, vectors in rows])
+                        [
+                            (self.embedder.model_name, key, digest, vectors.astype(np.float16).tobytes())
+                            for key, digest, vectors in rows
+                        ],
+                    )
             except sqlite3.DatabaseError as exc:
                 self._forget(exc)
 
@@ -216,8 +229,10 @@ def _open(path: Path) -> sqlite3.Connection:
     try:
         db.execute("PRAGMA journal_mode=WAL")  # readers in other processes never wait for ingest
         with db:
-            db.execute("CREATE TABLE IF NOT EXISTS units (model TEXT, key TEXT, digest TEXT, "
-                       "vectors BLOB, PRIMARY KEY (model, key))")
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS units (model TEXT, key TEXT, digest TEXT, "
+                "vectors BLOB, PRIMARY KEY (model, key))"
+            )
     except sqlite3.Error:
         db.close()
         raise

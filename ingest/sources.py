@@ -56,19 +56,20 @@ def read_manifest(manifest: Path) -> tuple[list[SourceSpec], list[SourceError]]:
         kinds = [key for key in ("path", "glob", "url") if key in entry]
         if unknown or len(kinds) != 1:
             extra = f"; unknown key {', '.join(sorted(unknown))}" if unknown else ""
-            raise SourceError(f"{where}: give exactly one of path, glob or url "
-                              f"(optional title, tags, skip_sections, roles){extra}")
+            raise SourceError(
+                f"{where}: give exactly one of path, glob or url (optional title, tags, skip_sections, roles){extra}"
+            )
         title = str(entry.get("title", ""))
         tags = tuple(str(tag) for tag in entry.get("tags", ()))
         skip = tuple(str(heading) for heading in entry.get("skip_sections", ()))
         roles = read_roles(entry.get("roles", {}), where)
         if "url" in entry:
-            specs.append(SourceSpec(entry["url"], entry["url"], title, tags, skip,
-                                    roles + questions.get(entry["url"], ())))
+            specs.append(
+                SourceSpec(entry["url"], entry["url"], title, tags, skip, roles + questions.get(entry["url"], ()))
+            )
             continue
         pattern = str(root / entry[kinds[0]])
-        paths = sorted(Path(p) for p in globbing.glob(pattern, recursive=True)) if "glob" in entry \
-            else [Path(pattern)]
+        paths = sorted(Path(p) for p in globbing.glob(pattern, recursive=True)) if "glob" in entry else [Path(pattern)]
         for path in paths:
             try:
                 spec = _file_spec(path, root, title, tags, skip)
@@ -114,11 +115,13 @@ def source_id(path: Path, root: Path) -> str:
         return resolved.as_posix()
 
 
-def _file_spec(path: Path, root: Path, title: str = "", tags: tuple[str, ...] = (),
-               skip: tuple[str, ...] = ()) -> SourceSpec:
+def _file_spec(
+    path: Path, root: Path, title: str = "", tags: tuple[str, ...] = (), skip: tuple[str, ...] = ()
+) -> SourceSpec:
     if path.is_symlink() and not path.resolve().is_relative_to(root.resolve()):
-        raise SourceError(f"{path}: is a link to {path.resolve()}, outside {root}; "
-                          "copy the file into the knowledge folder instead")
+        raise SourceError(
+            f"{path}: is a link to {path.resolve()}, outside {root}; copy the file into the knowledge folder instead"
+        )
     if not path.exists():
         raise SourceError(f"{path}: no such file; fix the entry in the manifest")
     return SourceSpec(source_id(path, root), str(path), title, tags, skip)

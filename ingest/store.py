@@ -39,21 +39,24 @@ def open_client(data_dir: Path, chroma_url: str = ""):
     if chroma_url:
         parts = urlparse(chroma_url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise StoreError(f"MENTOR_CHROMA_URL={chroma_url!r} is not an http(s) URL; "
-                             "use e.g. http://127.0.0.1:8000")
+            raise StoreError(f"MENTOR_CHROMA_URL={chroma_url!r} is not an http(s) URL; use e.g. http://127.0.0.1:8000")
         try:
-            return chromadb.HttpClient(host=parts.hostname, port=parts.port or 8000,
-                                       ssl=parts.scheme == "https", settings=settings)
+            return chromadb.HttpClient(
+                host=parts.hostname, port=parts.port or 8000, ssl=parts.scheme == "https", settings=settings
+            )
         except Exception as exc:  # chromadb raises bare ValueError/ConnectError variants
-            raise StoreError(f"cannot reach the Chroma server at {chroma_url} ({exc}); "
-                             "start it with `chroma run` or unset MENTOR_CHROMA_URL") from None
+            raise StoreError(
+                f"cannot reach the Chroma server at {chroma_url} ({exc}); "
+                "start it with `chroma run` or unset MENTOR_CHROMA_URL"
+            ) from None
     data_dir.mkdir(parents=True, exist_ok=True)
     _refuse_damaged(data_dir / "chroma")
     try:
         return chromadb.PersistentClient(path=str(data_dir / "chroma"), settings=settings)
     except Exception as exc:  # a damaged sqlite file surfaces as many exception types
-        raise StoreError(f"the store in {data_dir / 'chroma'} cannot be opened ({exc}); "
-                         "rebuild it with `mentor ingest --full`") from None
+        raise StoreError(
+            f"the store in {data_dir / 'chroma'} cannot be opened ({exc}); rebuild it with `mentor ingest --full`"
+        ) from None
 
 
 def _refuse_damaged(folder: Path) -> None:
@@ -82,8 +85,10 @@ def _refuse_damaged(folder: Path) -> None:
         return
     aside = folder.with_name(f"{folder.name}.damaged-{time.strftime('%Y%m%dT%H%M%S')}")
     folder.rename(aside)
-    raise StoreError(f"the store in {folder} is damaged ({problems[0]}); it was moved to {aside}; "
-                     "rebuild it with `mentor ingest --full`")
+    raise StoreError(
+        f"the store in {folder} is damaged ({problems[0]}); it was moved to {aside}; "
+        "rebuild it with `mentor ingest --full`"
+    )
 
 
 def drop_collection(client, name: str = DEFAULT_COLLECTION) -> None:
@@ -154,19 +159,24 @@ class Store:
                 with suppress(NotFoundError):
                     return self._retrying(lambda: self._open(create=False))
             collection = self._client.get_or_create_collection(
-                self.name, metadata={_MODEL_KEY: self.model_name},
-                configuration={"hnsw": {"space": "cosine"}}, embedding_function=None)
+                self.name,
+                metadata={_MODEL_KEY: self.model_name},
+                configuration={"hnsw": {"space": "cosine"}},
+                embedding_function=None,
+            )
         except NotFoundError:
             raise
         except Exception as exc:  # chromadb reports damage and outages with many types
-            raise StoreError(f"collection {self.name!r} cannot be opened ({exc}); rebuild it "
-                             "with `mentor ingest --full`") from None
+            raise StoreError(
+                f"collection {self.name!r} cannot be opened ({exc}); rebuild it with `mentor ingest --full`"
+            ) from None
         found = (collection.metadata or {}).get(_MODEL_KEY)
         if found != self.model_name:
             raise StoreError(
                 f"collection {self.name!r} holds embeddings of {found!r}, not "
                 f"{self.model_name!r}; rebuild it with `mentor ingest --full` or set "
-                f"MENTOR_MODEL={found}")
+                f"MENTOR_MODEL={found}"
+            )
         return collection
 
     def _swapping(self) -> bool:
@@ -198,8 +208,9 @@ class Store:
     @property
     def info(self) -> dict[str, Any]:
         """The collection's metadata: model, dimension and the last ingest's record."""
-        return self._retrying(lambda: dict(
-            self._client.get_collection(self.name, embedding_function=None).metadata or {}))
+        return self._retrying(
+            lambda: dict(self._client.get_collection(self.name, embedding_function=None).metadata or {})
+        )
 
     def set_info(self, **values: Any) -> None:
         """Merge ``values`` into the collection's metadata."""
@@ -230,8 +241,10 @@ class Store:
     def of_source(self, source: str) -> list[StoredChunk]:
         """The chunks of one source (read by a filter, not by scanning the store)."""
         got = self._read("get", where={"source": source}, include=["metadatas", "documents"])
-        return [StoredChunk(i, t, dict(m or {}))
-                for i, t, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)]
+        return [
+            StoredChunk(i, t, dict(m or {}))
+            for i, t, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
+        ]
 
     def embeddings(self, ids: Iterable[str]) -> dict[str, np.ndarray]:
         """Stored vectors of ``ids``, for reuse and for scoring."""
@@ -247,26 +260,33 @@ class Store:
     def get(self, ids: Sequence[str]) -> list[StoredChunk]:
         """Stored chunks by id, in the order asked; unknown ids are left out."""
         got = self._read("get", ids=list(ids), include=["metadatas", "documents"])
-        rows = {i: StoredChunk(i, t, dict(m or {}))
-                for i, t, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)}
+        rows = {
+            i: StoredChunk(i, t, dict(m or {}))
+            for i, t, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
+        }
         return [rows[i] for i in ids if i in rows]
 
-    def upsert(self, ids: Sequence[str], vectors: np.ndarray, texts: Sequence[str],
-               metadatas: Sequence[dict[str, Any]]) -> None:
+    def upsert(
+        self, ids: Sequence[str], vectors: np.ndarray, texts: Sequence[str], metadatas: Sequence[dict[str, Any]]
+    ) -> None:
         """Write chunks in batches no larger than the server accepts."""
         size = self._max_batch
         for start in range(0, len(ids), size):
             end = start + size
-            self._collection.upsert(ids=list(ids[start:end]), embeddings=vectors[start:end],
-                                    documents=list(texts[start:end]),
-                                    metadatas=list(metadatas[start:end]))
+            self._collection.upsert(
+                ids=list(ids[start:end]),
+                embeddings=vectors[start:end],
+                documents=list(texts[start:end]),
+                metadatas=list(metadatas[start:end]),
+            )
 
     def update_metadata(self, ids: Sequence[str], metadatas: Sequence[dict[str, Any]]) -> None:
         """Change metadata only (a chunk moved or its source was retitled): no re-embedding."""
         size = self._max_batch
         for start in range(0, len(ids), size):
-            self._collection.update(ids=list(ids[start:start + size]),
-                                    metadatas=list(metadatas[start:start + size]))
+            self._collection.update(
+                ids=list(ids[start : start + size]), metadatas=list(metadatas[start : start + size])
+            )
 
     def delete(self, ids: Sequence[str]) -> None:
         """Delete chunks by id, in batches."""
@@ -281,8 +301,10 @@ class Store:
         if n <= 0:
             return []
         got = self._read("query", query_embeddings=[vector], n_results=n, include=["distances"])
-        return [(chunk_id, 1.0 - float(distance))
-                for chunk_id, distance in zip(got["ids"][0], got["distances"][0], strict=True)]
+        return [
+            (chunk_id, 1.0 - float(distance))
+            for chunk_id, distance in zip(got["ids"][0], got["distances"][0], strict=True)
+        ]
 
     @property
     def _max_batch(self) -> int:
@@ -291,4 +313,4 @@ class Store:
 
 def _batches(items: list[str], size: int) -> Iterator[list[str]]:
     for start in range(0, len(items), size):
-        yield items[start:start + size]
+        yield items[start : start + size]

@@ -65,12 +65,15 @@ class IngestReport:
     def summary(self) -> str:
         """One line for people: what changed, what was embedded, how long it took."""
         verb = "would embed" if self.dry_run else "embedded"
-        counts = ", ".join(f"{self.count(s)} {s}" for s in
-                           ("added", "updated", "unchanged", "removed", "failed") if self.count(s))
-        return (f"{len(self.sources)} sources ({counts or 'none'}); {verb} {self.embedded} chunks, "
-                f"reused {self.reused}, deleted {self.deleted}; {self.total_chunks} chunks in the "
-                f"store; {self.seconds:.1f}s" + (f" ({self.tokens / self.seconds:,.0f} tokens/s)"
-                                                  if self.tokens and self.seconds else ""))
+        counts = ", ".join(
+            f"{self.count(s)} {s}" for s in ("added", "updated", "unchanged", "removed", "failed") if self.count(s)
+        )
+        return (
+            f"{len(self.sources)} sources ({counts or 'none'}); {verb} {self.embedded} chunks, "
+            f"reused {self.reused}, deleted {self.deleted}; {self.total_chunks} chunks in the "
+            f"store; {self.seconds:.1f}s"
+            + (f" ({self.tokens / self.seconds:,.0f} tokens/s)" if self.tokens and self.seconds else "")
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """The report as plain data for ``--json``."""
@@ -84,12 +87,22 @@ class _Plan:
     delete: list[str] = field(default_factory=list)
 
 
-def ingest(specs: Sequence[SourceSpec], store: Store, embedder: Embedder, *, data_dir: Path,
-           prune: Callable[[str], bool], max_bytes: int, dry_run: bool = False, full: bool = False,
-           load_url: Callable[[SourceSpec, dict[str, Any]], Document | None] | None = None,
-           progress: Progress | None = None,
-           sentences: SentenceVectors | None = None,
-           writer: QuestionWriter | None = None, locked: bool = False) -> IngestReport:
+def ingest(
+    specs: Sequence[SourceSpec],
+    store: Store,
+    embedder: Embedder,
+    *,
+    data_dir: Path,
+    prune: Callable[[str], bool],
+    max_bytes: int,
+    dry_run: bool = False,
+    full: bool = False,
+    load_url: Callable[[SourceSpec, dict[str, Any]], Document | None] | None = None,
+    progress: Progress | None = None,
+    sentences: SentenceVectors | None = None,
+    writer: QuestionWriter | None = None,
+    locked: bool = False,
+) -> IngestReport:
     """Bring the store in line with ``specs``: embed new chunks, delete stale ones.
 
     A failed source is reported and skipped, and its stored chunks are kept.
@@ -115,8 +128,7 @@ def ingest(specs: Sequence[SourceSpec], store: Store, embedder: Embedder, *, dat
         StoreError: another ingest holds the data directory.
     """
     started = time.perf_counter()
-    report = IngestReport(ingest_id=time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6],
-                          dry_run=dry_run)
+    report = IngestReport(ingest_id=time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6], dry_run=dry_run)
     with journal.writer_lock(data_dir) if not (dry_run or locked) else nullcontext():
         existing = {} if full else store.metadata_by_id()
         by_source: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
@@ -125,8 +137,7 @@ def ingest(specs: Sequence[SourceSpec], store: Store, embedder: Embedder, *, dat
         plan = _Plan()
         seen_content: set[str] = set()
         for spec in specs:
-            change = _plan_source(spec, by_source.pop(spec.source, {}), plan, seen_content,
-                                  max_bytes, load_url, writer)
+            change = _plan_source(spec, by_source.pop(spec.source, {}), plan, seen_content, max_bytes, load_url, writer)
             report.sources.append(change)
             report.notes += writer.failures if writer else []
         # Only sources missing from ``specs`` are left in ``by_source``; failed ones were popped.
@@ -145,8 +156,7 @@ def ingest(specs: Sequence[SourceSpec], store: Store, embedder: Embedder, *, dat
             report.ingest_id = str(store.info.get("ingest_id", "")) or report.ingest_id
             report.total_chunks = len(existing)
         elif not dry_run:
-            journal.record(data_dir, "start", report.ingest_id, add=len(plan.add),
-                           delete=len(plan.delete), full=full)
+            journal.record(data_dir, "start", report.ingest_id, add=len(plan.add), delete=len(plan.delete), full=full)
             read = embedder.tokens
             _apply(plan, reusable, store, embedder, progress, sentences)
             report.tokens = embedder.tokens - read
@@ -156,21 +166,29 @@ def ingest(specs: Sequence[SourceSpec], store: Store, embedder: Embedder, *, dat
                 final.update((c.id, c.metadata) for c in plan.add + plan.retag)
                 sentences.prune(key for meta in final.values() for key in sentences.keys_of(meta))
             report.total_chunks = store.count()
-            store.set_info(ingest_id=report.ingest_id,
-                           ingested_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                           sources=len(kept), chunks=report.total_chunks,
-                           embedding_dim=embedder.dimension)
-            journal.record(data_dir, "finish", report.ingest_id, embedded=report.embedded,
-                           deleted=report.deleted)
+            store.set_info(
+                ingest_id=report.ingest_id,
+                ingested_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                sources=len(kept),
+                chunks=report.total_chunks,
+                embedding_dim=embedder.dimension,
+            )
+            journal.record(data_dir, "finish", report.ingest_id, embedded=report.embedded, deleted=report.deleted)
         else:
             report.total_chunks = len(existing) + len(plan.add) - len(plan.delete)
     report.seconds = time.perf_counter() - started
     return report
 
 
-def _plan_source(spec: SourceSpec, stored: dict[str, dict[str, Any]], plan: _Plan,
-                 seen_content: set[str], max_bytes: int, load_url,
-                 writer: QuestionWriter | None) -> SourceChange:
+def _plan_source(
+    spec: SourceSpec,
+    stored: dict[str, dict[str, Any]],
+    plan: _Plan,
+    seen_content: set[str],
+    max_bytes: int,
+    load_url,
+    writer: QuestionWriter | None,
+) -> SourceChange:
     try:
         if spec.is_url:
             if load_url is None:
@@ -180,8 +198,7 @@ def _plan_source(spec: SourceSpec, stored: dict[str, dict[str, Any]], plan: _Pla
             if doc is None:  # the server said it has not changed
                 return SourceChange(spec.source, "unchanged", chunks=len(stored))
         else:
-            doc = load_file(Path(spec.location), spec.source, max_bytes=max_bytes,
-                            title=spec.title, tags=spec.tags)
+            doc = load_file(Path(spec.location), spec.source, max_bytes=max_bytes, title=spec.title, tags=spec.tags)
     except SourceError as exc:
         return SourceChange(spec.source, "failed", chunks=len(stored), reason=str(exc))
     chunks = []
@@ -201,35 +218,41 @@ def _plan_source(spec: SourceSpec, stored: dict[str, dict[str, Any]], plan: _Pla
     plan.add.extend(added)
     plan.retag.extend(retag)
     plan.delete.extend(removed)
-    status: Status = "added" if not stored else (
-        "updated" if added or removed or retag else "unchanged")
-    return SourceChange(spec.source, status, chunks=len(chunks), added=len(added),
-                        removed=len(removed))
+    status: Status = "added" if not stored else ("updated" if added or removed or retag else "unchanged")
+    return SourceChange(spec.source, status, chunks=len(chunks), added=len(added), removed=len(removed))
 
 
 def _reusable(add: list[Chunk], existing: dict[str, dict[str, Any]]) -> dict[str, str]:
     """New chunk id → stored chunk id with the same embedded text (a moved or renamed file)."""
     by_hash = {meta.get("embed_hash"): chunk_id for chunk_id, meta in existing.items()}
-    return {c.id: by_hash[c.metadata["embed_hash"]] for c in add
-            if c.metadata["embed_hash"] in by_hash}
+    return {c.id: by_hash[c.metadata["embed_hash"]] for c in add if c.metadata["embed_hash"] in by_hash}
 
 
-def _apply(plan: _Plan, reusable: dict[str, str], store: Store, embedder: Embedder,
-           progress: Progress | None, sentences: SentenceVectors | None) -> None:
+def _apply(
+    plan: _Plan,
+    reusable: dict[str, str],
+    store: Store,
+    embedder: Embedder,
+    progress: Progress | None,
+    sentences: SentenceVectors | None,
+) -> None:
     """Write new chunks first and delete stale ones last, so readers never see a source vanish."""
     import numpy as np
 
     total = len(plan.add)
     for start in range(0, total, WRITE_BATCH):
-        batch = plan.add[start:start + WRITE_BATCH]
+        batch = plan.add[start : start + WRITE_BATCH]
         fresh = [c for c in batch if c.id not in reusable]
         step = (lambda n, start=start: progress(start + n, total, "embedding")) if progress else None
-        vectors = dict(zip((c.id for c in fresh), embedder.embed([c.embed_text for c in fresh], step),
-                           strict=True))
+        vectors = dict(zip((c.id for c in fresh), embedder.embed([c.embed_text for c in fresh], step), strict=True))
         old = store.embeddings({reusable[c.id] for c in batch if c.id in reusable})
         vectors.update({c.id: old[reusable[c.id]] for c in batch if c.id in reusable})
-        store.upsert([c.id for c in batch], np.stack([vectors[c.id] for c in batch]),
-                     [c.text for c in batch], [c.metadata for c in batch])
+        store.upsert(
+            [c.id for c in batch],
+            np.stack([vectors[c.id] for c in batch]),
+            [c.text for c in batch],
+            [c.metadata for c in batch],
+        )
         if sentences is not None:
             sentences.whole(_questions(batch))
         if progress:
@@ -243,5 +266,4 @@ def _apply(plan: _Plan, reusable: dict[str, str], store: Store, embedder: Embedd
 
 def _questions(chunks: list[Chunk]) -> list[str]:
     """The question keys of ``chunks``, each once."""
-    return list(dict.fromkeys(q for c in chunks for q in str(c.metadata.get("questions", "")).split("\n")
-                              if q))
+    return list(dict.fromkeys(q for c in chunks for q in str(c.metadata.get("questions", "")).split("\n") if q))

@@ -22,8 +22,9 @@ def snapshot(folder: Path) -> Snapshot:
     return state
 
 
-def changes(folder: Path, *, interval: float = 1.0, settle: float = 1.5,
-            sleep: Callable[[float], None] = time.sleep) -> Iterator[set[Path]]:
+def changes(
+    folder: Path, *, interval: float = 1.0, settle: float = 1.5, sleep: Callable[[float], None] = time.sleep
+) -> Iterator[set[Path]]:
     """Yield the set of changed paths each time the folder changes and then stays quiet.
 
     Waiting for ``settle`` seconds of quiet debounces editors that save in several steps.

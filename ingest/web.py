@@ -19,9 +19,12 @@ _FIX_SOURCE = "fix or remove the URL in knowledge/sources.toml"
 # Order matters: Python also calls loopback, link-local and unspecified addresses "private",
 # and the more specific word tells the user more.
 _FORBIDDEN = (
-    ("is_unspecified", "an unspecified"), ("is_loopback", "a loopback"),
-    ("is_link_local", "a link-local"), ("is_multicast", "a multicast"),
-    ("is_reserved", "a reserved"), ("is_private", "a private"),
+    ("is_unspecified", "an unspecified"),
+    ("is_loopback", "a loopback"),
+    ("is_link_local", "a link-local"),
+    ("is_multicast", "a multicast"),
+    ("is_reserved", "a reserved"),
+    ("is_private", "a private"),
 )
 # Anything else that is not globally reachable, e.g. the shared address space 100.64.0.0/10
 # (carrier-grade NAT), which holds some clouds' metadata address (100.100.100.200).
@@ -88,9 +91,10 @@ def fetch(
     headers = {name: value for name, value in validators if value}
     deadline = time.monotonic() + timeout
     owned = httpx.Client(timeout=timeout) if client is None else nullcontext(client)
-    with owned as http, _open(
-        http, "GET", url, headers, allowed_hosts, max_redirects, deadline, timeout
-    ) as (response, final_url):
+    with (
+        owned as http,
+        _open(http, "GET", url, headers, allowed_hosts, max_redirects, deadline, timeout) as (response, final_url),
+    ):
         status = response.status_code
         if status == 304:
             content = b""
@@ -110,9 +114,7 @@ def fetch(
         )
 
 
-def check_links(
-    urls: Iterable[str], *, timeout: float = 10.0, allowed_hosts: Collection[str] = ()
-) -> list[LinkStatus]:
+def check_links(urls: Iterable[str], *, timeout: float = 10.0, allowed_hosts: Collection[str] = ()) -> list[LinkStatus]:
     """Check each URL with HEAD (GET where HEAD is refused) under the same rules as fetch.
 
     Returns one LinkStatus per URL, in order; ``timeout`` applies to each URL, and a bad URL
@@ -132,9 +134,7 @@ def check_links(
     return results
 
 
-def _probe(
-    http: httpx.Client, url: str, timeout: float, allowed_hosts: Collection[str]
-) -> tuple[int, str]:
+def _probe(http: httpx.Client, url: str, timeout: float, allowed_hosts: Collection[str]) -> tuple[int, str]:
     """Return the final status code and reason for ``url``, without reading a body."""
     for method in ("HEAD", "GET"):
         deadline = time.monotonic() + timeout
@@ -205,9 +205,7 @@ def _pinned(url: str, address: str | None) -> tuple[str, dict[str, dict[str, str
     return urlunsplit(parts._replace(netloc=netloc)), pinned
 
 
-def _read_body(
-    url: str, response: httpx.Response, max_bytes: int, deadline: float, timeout: float
-) -> bytes:
+def _read_body(url: str, response: httpx.Response, max_bytes: int, deadline: float, timeout: float) -> bytes:
     """Read the body, stopping at ``max_bytes`` or at the deadline, whichever comes first."""
     too_big = f"{url}: body is larger than max_bytes={max_bytes}; raise it or {_FIX_SOURCE}"
     declared = response.headers.get("content-length", "")
@@ -261,9 +259,5 @@ def _check_url(url: str, allowed_hosts: Collection[str]) -> str | None:
         kind = next((kind for test, kind in _FORBIDDEN if getattr(address, test)), None)
         kind = kind or (None if address.is_global else _NOT_GLOBAL)
         if kind:
-            raise FetchError(
-                f"refused {url}: {address} is {kind} address;"
-                " allow it with the setting allowed_hosts"
-            )
+            raise FetchError(f"refused {url}: {address} is {kind} address; allow it with the setting allowed_hosts")
     return str(infos[0][4][0]).split("%")[0]
-

@@ -23,8 +23,7 @@ def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(autouse=True)
 def _isolated_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, model_cache: Path) -> None:
     """No test ever writes to ./.mentor or reads a developer's settings."""
-    for name in ("MENTOR_CHROMA_URL", "MENTOR_CONFIG", "MENTOR_MODEL", "MENTOR_MANIFEST",
-                 "MENTOR_EMBED_BACKEND"):
+    for name in ("MENTOR_CHROMA_URL", "MENTOR_CONFIG", "MENTOR_MODEL", "MENTOR_MANIFEST", "MENTOR_EMBED_BACKEND"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("MENTOR_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("MENTOR_MODEL_CACHE", str(model_cache))
@@ -72,10 +71,13 @@ def small_kb(tmp_path: Path) -> Path:
     (root / "sources.toml").write_text('[[source]]\nglob = "notes/*.md"\n')
     (root / "notes" / "colab.md").write_text(
         "# Google Colab\n\n## Free GPU\n\nColab gives free GPU access for experiments.\n\n"
-        "## Pitfalls\n\nSessions disconnect; save your work to Drive.\n")
+        "## Pitfalls\n\nSessions disconnect; save your work to Drive.\n"
+    )
     (root / "notes" / "careers.md").write_text(
         "# Careers\n\n## Roles\n\nDeep learning engineers build and optimise models.\n\n"
-        "Data scientists analyse data to inform decisions.\n")
+        "Data scientists analyse data to inform decisions.\n"
+    )
     (root / "notes" / "overfitting.md").write_text(
-        "# Overfitting\n\n## Fixes\n\nUse dropout, regularization and cross-validation.\n")
+        "# Overfitting\n\n## Fixes\n\nUse dropout, regularization and cross-validation.\n"
+    )
     return root

@@ -19,8 +19,15 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start(command: list[str], health_url: str, ready: Callable[[httpx.Response], bool],
-          log_path: Path, *, timeout: float = 90, **popen: object) -> subprocess.Popen:
+def start(
+    command: list[str],
+    health_url: str,
+    ready: Callable[[httpx.Response], bool],
+    log_path: Path,
+    *,
+    timeout: float = 90,
+    **popen: object,
+) -> subprocess.Popen:
     """Start ``command``, logging to ``log_path``, and wait until ``health_url`` is ``ready``.
 
     Fails the test (with the server's log) if it exits early or does not answer in time.
@@ -31,8 +38,7 @@ def start(command: list[str], health_url: str, ready: Callable[[httpx.Response],
     with httpx.Client(trust_env=False, timeout=2) as http:  # loopback: never via a proxy
         while time.monotonic() < deadline:
             if server.poll() is not None:
-                pytest.fail(f"{command[0]} exited with {server.returncode}:\n"
-                            f"{log_path.read_text(errors='replace')}")
+                pytest.fail(f"{command[0]} exited with {server.returncode}:\n{log_path.read_text(errors='replace')}")
             try:
                 if ready(http.get(health_url)):
                     return server

@@ -47,8 +47,7 @@ def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
             shutil.copytree(REPO / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
         else:
             shutil.copy2(REPO / name, source / name)
-    _run(sys.executable, "-m", "pip", "wheel", source, "--no-deps", "--no-build-isolation",
-         "-w", root / "dist")
+    _run(sys.executable, "-m", "pip", "wheel", source, "--no-deps", "--no-build-isolation", "-w", root / "dist")
     (wheel,) = (root / "dist").glob("mentor-*.whl")
     venv = root / "venv"
     _run(sys.executable, "-m", "venv", "--without-pip", venv)
@@ -84,6 +83,12 @@ def test_the_installed_wheel_ingests_answers_and_serves_the_chat_outside_the_che
     assert (page["errors"], page["title"]) == ([], ["Mentor"])
 
     port = servers.free_port()
-    ui = servers.start([mentor, "ui", "--port", str(port)], f"http://127.0.0.1:{port}/_stcore/health",
-                       lambda response: response.text == "ok", tmp_path / "ui.log", cwd=cwd, env=env)
+    ui = servers.start(
+        [mentor, "ui", "--port", str(port)],
+        f"http://127.0.0.1:{port}/_stcore/health",
+        lambda response: response.text == "ok",
+        tmp_path / "ui.log",
+        cwd=cwd,
+        env=env,
+    )
     servers.stop(ui)

@@ -14,10 +14,13 @@ def _block(marker: str) -> str:
     return code
 
 
-@pytest.mark.parametrize(("marker", "expected"), [
-    ("RunnableLambda", "Colab"),
-    ("ToolNode", "Google Colab"),
-])
+@pytest.mark.parametrize(
+    ("marker", "expected"),
+    [
+        ("RunnableLambda", "Colab"),
+        ("ToolNode", "Google Colab"),
+    ],
+)
 def test_integration_example_runs(marker, expected, kb_settings, monkeypatch, capsys):
     monkeypatch.setenv("MENTOR_DATA_DIR", str(kb_settings.data_dir))
     exec(compile(_block(marker), "README.md", "exec"), {})  # noqa: S102 - our own README

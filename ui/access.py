@@ -47,8 +47,7 @@ def question_allowed() -> bool:
     """Count a question against this session's rate limit; False (with a message) when over it."""
     times = _recent(_QUESTIONS)
     if len(times) >= MAX_QUESTIONS:
-        st.warning(f"You have asked {MAX_QUESTIONS} questions in the last minute; wait a moment "
-                   "and ask again.")
+        st.warning(f"You have asked {MAX_QUESTIONS} questions in the last minute; wait a moment and ask again.")
         return False
     times.append(time.monotonic())
     return True

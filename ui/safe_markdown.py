@@ -19,8 +19,10 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 _SAFE_LINK = re.compile(r"(?:https?://[^\s/\\]|mailto:[^\s@]+@)", re.IGNORECASE)
-_CITE = re.compile(r"(?P<link>\]\((?:[^()\s]|\([^()\s]*\))*\))"  # a link's URL: left alone
-                   r"|(?<![\\!\]\w])\[(?P<n>\d{1,3})\](?![(\[:])")
+_CITE = re.compile(
+    r"(?P<link>\]\((?:[^()\s]|\([^()\s]*\))*\))"  # a link's URL: left alone
+    r"|(?<![\\!\]\w])\[(?P<n>\d{1,3})\](?![(\[:])"
+)
 _SPECIAL = re.compile(r"([\\`*_\[\]<>#!|~$:{}])")
 _MARKUP = re.compile(r"[\[\]]|<[A-Za-z/!?]")  # in every link, image and piece of HTML
 _MATH = ("math_inline", "math_inline_double", "math_block")  # dollarmath's tokens
@@ -67,10 +69,13 @@ def _parser() -> MarkdownIt:
     from mdit_py_plugins.dollarmath import dollarmath_plugin
 
     gfm = mdformat.plugins.PARSER_EXTENSIONS["gfm"]
-    ours = SimpleNamespace(RENDERERS=dict.fromkeys(_MATH, lambda node, _: _as_written(node)),
-                           POSTPROCESSORS={"text": lambda text, *_: _LESS_THAN.sub(r"\1&lt;", text)})
-    parser = MarkdownIt("commonmark", {"parser_extension": [gfm, ours], "mdformat": {},
-                                       "codeformatters": {}}, renderer_cls=MDRenderer)
+    ours = SimpleNamespace(
+        RENDERERS=dict.fromkeys(_MATH, lambda node, _: _as_written(node)),
+        POSTPROCESSORS={"text": lambda text, *_: _LESS_THAN.sub(r"\1&lt;", text)},
+    )
+    parser = MarkdownIt(
+        "commonmark", {"parser_extension": [gfm, ours], "mdformat": {}, "codeformatters": {}}, renderer_cls=MDRenderer
+    )
     gfm.update_mdit(parser)
     parser.use(dollarmath_plugin, allow_labels=False, double_inline=True)
     # Every link and image becomes a token, even those CommonMark refuses to link (javascript:):
@@ -81,8 +86,11 @@ def _parser() -> MarkdownIt:
 
 def _safe_block(token: Token, allowed: set[str]) -> list[Token]:
     if token.type == "html_block" or (token.type in _MATH and not _inert(token)):
-        return [Token("paragraph_open", "p", 1), _text_lines(_as_written(token).strip("\n")),
-                Token("paragraph_close", "p", -1)]
+        return [
+            Token("paragraph_open", "p", 1),
+            _text_lines(_as_written(token).strip("\n")),
+            Token("paragraph_close", "p", -1),
+        ]
     if token.children is not None:
         token.children = _safe_inline(token.children, allowed)
     return [token]

@@ -21,13 +21,21 @@ from assistant.feedback import FeedbackStore
 from assistant.settings import ANSWER_MODES
 
 STARTERS = {
-    "Career": ("Which jobs can I get with deep learning?",
-               "How do I build a portfolio employers notice?",
-               "What skills do I need for a deep learning job?"),
-    "Tools": ("Should I learn PyTorch or TensorFlow?", "How can I get a free GPU?",
-              "How do I explain my model's predictions?"),
-    "Troubleshooting": ("My model memorises the training data. What can I do?",
-                        "My laptop is too slow to train models", "I don't have enough data"),
+    "Career": (
+        "Which jobs can I get with deep learning?",
+        "How do I build a portfolio employers notice?",
+        "What skills do I need for a deep learning job?",
+    ),
+    "Tools": (
+        "Should I learn PyTorch or TensorFlow?",
+        "How can I get a free GPU?",
+        "How do I explain my model's predictions?",
+    ),
+    "Troubleshooting": (
+        "My model memorises the training data. What can I do?",
+        "My laptop is too slow to train models",
+        "I don't have enough data",
+    ),
 }
 UPLOAD_TYPES = [suffix.lstrip(".") for suffix in UPLOAD_SUFFIXES]
 MAX_PASSAGES = 10
@@ -41,14 +49,16 @@ def answer_markdown(text: str, answer: Answer | None = None) -> str:
 
 # --- conversation ------------------------------------------------------------------------------
 
+
 def welcome() -> None:
     """Starter questions in three groups; one click asks."""
     st.markdown("##### Not sure where to start? Pick a question:")
     for column, (group, questions) in zip(st.columns(3), STARTERS.items(), strict=True):
         column.markdown(f"**{group}**")
         for question in questions:
-            column.button(question, key=f"starter-{question}", on_click=_start, args=(question,),
-                          width="stretch", wrap=True)
+            column.button(
+                question, key=f"starter-{question}", on_click=_start, args=(question,), width="stretch", wrap=True
+            )
 
 
 def _start(question: str) -> None:
@@ -78,15 +88,13 @@ def ask(mentor: Mentor, question: str, settings: Settings, store: FeedbackStore)
         box, final = st.empty(), []
         try:
             with box:
-                pieces = mentor.stream(question, history, k=settings.top_k,
-                                       mode=settings.answer_mode)
+                pieces = mentor.stream(question, history, k=settings.top_k, mode=settings.answer_mode)
                 st.write_stream(_display_pieces(pieces, final))
         except MentorError as exc:
             box.error(str(exc))
             return
         answer = final[-1]
-        message = {"id": uuid.uuid4().hex, "role": "assistant", "content": answer.text,
-                   "answer": answer}
+        message = {"id": uuid.uuid4().hex, "role": "assistant", "content": answer.text, "answer": answer}
         messages.extend([{"role": "user", "content": question}, message])
         if answer.mode == "refusal":  # a gap in the guide even if nobody rates it
             store.record_answer(answer, key=message["id"])
@@ -118,8 +126,11 @@ def _answer_details(message: dict[str, Any], store: FeedbackStore) -> None:
         st.caption(escape(note))
     if not answer.grounded:
         related = "".join(f"\n- {escape(topic)}" for topic in answer.related)
-        st.info("The knowledge base doesn't cover this, so Mentor won't guess."
-                + (f" Related topics it does cover:{related}" if related else ""), icon="📚")
+        st.info(
+            "The knowledge base doesn't cover this, so Mentor won't guess."
+            + (f" Related topics it does cover:{related}" if related else ""),
+            icon="📚",
+        )
     for citation in answer.citations:
         source_card(citation)
     _feedback(message, store)
@@ -143,19 +154,23 @@ def source_card(citation: Citation) -> None:
 def _feedback(message: dict[str, Any], store: FeedbackStore) -> None:
     key = message["id"]
     with st.container(horizontal=True, vertical_alignment="center"):
-        st.feedback("thumbs", key=f"rating-{key}", on_change=_save_feedback,
-                    args=(message, store))
+        st.feedback("thumbs", key=f"rating-{key}", on_change=_save_feedback, args=(message, store))
         if st.session_state.get(f"rating-{key}") is not None:
             with st.popover("Add a comment", type="tertiary"):
-                st.text_input("What was missing or wrong?", key=f"comment-{key}",
-                              on_change=_save_feedback, args=(message, store))
+                st.text_input(
+                    "What was missing or wrong?", key=f"comment-{key}", on_change=_save_feedback, args=(message, store)
+                )
 
 
 def _save_feedback(message: dict[str, Any], store: FeedbackStore) -> None:
     key = message["id"]
     value = st.session_state.get(f"rating-{key}")
-    store.record_answer(message["answer"], rating=None if value is None else (1 if value else -1),
-                        comment=st.session_state.get(f"comment-{key}") or "", key=key)
+    store.record_answer(
+        message["answer"],
+        rating=None if value is None else (1 if value else -1),
+        comment=st.session_state.get(f"comment-{key}") or "",
+        key=key,
+    )
 
 
 def new_chat() -> None:
@@ -174,13 +189,16 @@ def conversation_markdown(messages: list[dict[str, Any]]) -> str:
         lines += [message["content"], ""]
         if answer.citations:
             lines += ["Sources:", ""]
-            lines += [f"- [{c.n}] {c.title}" + (f" — {c.section}" if c.section != c.title else "")
-                      + f" ({c.url or c.anchor})" for c in answer.citations]
+            lines += [
+                f"- [{c.n}] {c.title}" + (f" — {c.section}" if c.section != c.title else "") + f" ({c.url or c.anchor})"
+                for c in answer.citations
+            ]
             lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 
 
 # --- sidebar -----------------------------------------------------------------------------------
+
 
 def index_status(mentor: Mentor) -> None:
     """What the store holds: sources, chunks, model and the last ingest."""
@@ -203,8 +221,11 @@ def ingest_controls(mentor: Mentor) -> None:
     if st.button("Re-ingest knowledge", icon=":material/sync:", width="stretch"):
         bar = st.progress(0.0, text="Reading sources…")
         try:
-            report = mentor.ingest(progress=lambda done, total, label: bar.progress(
-                done / total if total else 1.0, text=f"{label.capitalize()} {done}/{total} chunks"))
+            report = mentor.ingest(
+                progress=lambda done, total, label: bar.progress(
+                    done / total if total else 1.0, text=f"{label.capitalize()} {done}/{total} chunks"
+                )
+            )
             st.session_state.ingest_result = (True, report_markdown(report))
         except MentorError as exc:
             st.session_state.ingest_result = (False, str(exc))
@@ -213,9 +234,11 @@ def ingest_controls(mentor: Mentor) -> None:
         ok, text = st.session_state.ingest_result
         (st.success if ok else st.error)(text)
     upload = st.file_uploader(
-        "Add a document", type=UPLOAD_TYPES, max_upload_size=max(1, round(
-            mentor.settings.max_file_mb)),
-        help="Checked, saved to the knowledge folder's uploads/ and ingested right away.")
+        "Add a document",
+        type=UPLOAD_TYPES,
+        max_upload_size=max(1, round(mentor.settings.max_file_mb)),
+        help="Checked, saved to the knowledge folder's uploads/ and ingested right away.",
+    )
     if upload is not None:
         results = st.session_state.setdefault("uploads", {})
         if upload.file_id not in results:
@@ -240,8 +263,9 @@ def source_controls(mentor: Mentor) -> None:
             removable = "(added)" in row["kind"] or row["source"].startswith(f"{UPLOADS}/")
             text, button = st.columns([4, 1]) if removable else (st.container(), None)
             text.markdown(line)
-            if button and button.button("", icon=":material/delete:", key=f"remove-{n}",
-                                        help=f"Remove {row['source']} and its chunks"):
+            if button and button.button(
+                "", icon=":material/delete:", key=f"remove-{n}", help=f"Remove {row['source']} and its chunks"
+            ):
                 try:
                     st.session_state.ingest_result = (True, report_markdown(mentor.remove(row["source"])))
                 except MentorError as exc:
@@ -271,21 +295,32 @@ def add_upload(mentor: Mentor, name: str, data: bytes) -> tuple[bool, str]:
 def answer_settings(mentor: Mentor) -> Settings:
     """Answer mode and number of passages, applied to a copy of the shared settings."""
     settings = mentor.settings
-    mode = st.selectbox("Answer mode", ANSWER_MODES, index=ANSWER_MODES.index(settings.answer_mode),
-                        help="auto picks the best available; extractive quotes the sources; "
-                             "llm writes with a chat model when one is configured.")
+    mode = st.selectbox(
+        "Answer mode",
+        ANSWER_MODES,
+        index=ANSWER_MODES.index(settings.answer_mode),
+        help="auto picks the best available; extractive quotes the sources; "
+        "llm writes with a chat model when one is configured.",
+    )
     k = st.slider("Passages per answer", 1, MAX_PASSAGES, min(settings.top_k, MAX_PASSAGES))
     if mode == "llm" and not (settings.llm or mentor.chat_model):
-        st.caption("Set MENTOR_LLM (for example `ollama:llama3.2` or `smollm2`) to have a chat "
-                   "model write the answers.")
+        st.caption(
+            "Set MENTOR_LLM (for example `ollama:llama3.2` or `smollm2`) to have a chat model write the answers."
+        )
     return settings.replace(answer_mode=mode, top_k=k)
 
 
 def conversation_actions(messages: list[dict[str, Any]]) -> None:
     """New chat and the transcript download."""
     st.button("New chat", icon=":material/add_comment:", on_click=new_chat, width="stretch")
-    st.download_button("Download conversation", conversation_markdown(messages),
-                       file_name="mentor-conversation.md", mime="text/markdown",
-                       icon=":material/download:", on_click="ignore", disabled=not messages,
-                       width="stretch")
+    st.download_button(
+        "Download conversation",
+        conversation_markdown(messages),
+        file_name="mentor-conversation.md",
+        mime="text/markdown",
+        icon=":material/download:",
+        on_click="ignore",
+        disabled=not messages,
+        width="stretch",
+    )
     st.caption("Unanswered questions and your ratings are kept locally to improve the guide.")

@@ -18,15 +18,28 @@ REPO = Path(__file__).resolve().parents[2]
 def run(kb_settings):
     def invoke(*args: str):
         return CliRunner().invoke(main, ["--data-dir", str(kb_settings.data_dir), *args])
+
     return invoke
 
 
 def test_ask_json_cites_colab_for_a_free_gpu(kb_settings):
     # A real process, as a user runs it.
-    done = subprocess.run([sys.executable, "-m", "assistant", "--data-dir",
-                           str(kb_settings.data_dir), "ask", "--json",
-                           "How can I get a free GPU for my experiments?"],
-                          capture_output=True, text=True, cwd=REPO, timeout=300)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "assistant",
+            "--data-dir",
+            str(kb_settings.data_dir),
+            "ask",
+            "--json",
+            "How can I get a free GPU for my experiments?",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)
     assert data["grounded"] is True
@@ -46,13 +59,17 @@ def test_stats_reports_the_store(run):
     assert info["chunks"] > 100 and info["model"] == "all-MiniLM-L6-v2" and info["last_ingest"]
 
 
-@pytest.mark.parametrize(("name", "content", "reason"), [
-    ("empty.md", b"", "is empty"),
-    ("binary.md", b"\x00\x01\x02binary\x00", "looks binary"),
-    ("broken.pdf", b"%PDF-1.7 not really a pdf", "PDF"),
-])
+@pytest.mark.parametrize(
+    ("name", "content", "reason"),
+    [
+        ("empty.md", b"", "is empty"),
+        ("binary.md", b"\x00\x01\x02binary\x00", "looks binary"),
+        ("broken.pdf", b"%PDF-1.7 not really a pdf", "PDF"),
+    ],
+)
 def test_bad_file_gives_one_line_error_and_leaves_the_store_as_it_was(
-        tmp_path, kb_settings, embedder, name, content, reason):
+    tmp_path, kb_settings, embedder, name, content, reason
+):
     data_dir = tmp_path / "store"
     mentor = Mentor(Settings(data_dir=data_dir), embedder=embedder)
     good = tmp_path / "good.md"
@@ -85,7 +102,8 @@ def test_sources_lists_and_remove_takes_an_added_file_out(small_kb, tmp_path, em
     note = tmp_path / "mine.md"
     note.write_text("# Mine\n\n## Setup\n\nZorblax trains models on a laptop without a GPU.\n")
     invoke = lambda *args: CliRunner().invoke(  # noqa: E731
-        main, ["--data-dir", data, *args], env={"MENTOR_MANIFEST": str(small_kb / "sources.toml")})
+        main, ["--data-dir", data, *args], env={"MENTOR_MANIFEST": str(small_kb / "sources.toml")}
+    )
     assert invoke("ingest").exit_code == 0 and invoke("ingest", str(note)).exit_code == 0
     listed = invoke("sources")
     assert listed.exit_code == 0 and f"{note}  [file (added)]  1 chunks" in listed.output
@@ -94,5 +112,7 @@ def test_sources_lists_and_remove_takes_an_added_file_out(small_kb, tmp_path, em
     assert removed.exit_code == 0 and "1 chunks deleted" in removed.output
     refused = invoke("remove", "notes/colab.md")
     assert refused.exit_code == 1
-    assert refused.output.strip() == ("mentor: error: notes/colab.md: is listed in the manifest "
-                                      "(sources.toml); remove it there, then run `mentor ingest`")
+    assert refused.output.strip() == (
+        "mentor: error: notes/colab.md: is listed in the manifest "
+        "(sources.toml); remove it there, then run `mentor ingest`"
+    )

@@ -11,10 +11,22 @@ EVAL = Path(__file__).resolve().parents[1] / "eval"
 # Just under the level reached on dev when this gate was set (the closing note of issue 15 gives
 # the test split's figures, which were never tuned on). Key: "split/store".
 FLOORS = {
-    "dev/full": {"hit@1": 0.86, "hit@3": 0.95, "mrr": 0.90, "correct": 0.77, "refusal_recall": 0.65,
-                 "refusal_precision": 0.95},
-    "dev/guide": {"hit@1": 0.80, "hit@3": 0.89, "mrr": 0.85, "correct": 0.80, "refusal_recall": 0.80,
-                  "refusal_precision": 0.95},
+    "dev/full": {
+        "hit@1": 0.86,
+        "hit@3": 0.95,
+        "mrr": 0.90,
+        "correct": 0.77,
+        "refusal_recall": 0.65,
+        "refusal_precision": 0.95,
+    },
+    "dev/guide": {
+        "hit@1": 0.80,
+        "hit@3": 0.89,
+        "mrr": 0.85,
+        "correct": 0.80,
+        "refusal_recall": 0.80,
+        "refusal_precision": 0.95,
+    },
 }
 
 
@@ -32,8 +44,9 @@ def test_quality_stays_above_its_floor(reports, column, metric):
 @pytest.mark.slow
 @pytest.mark.parametrize("column", sorted(FLOORS))
 def test_at_most_one_in_scope_question_in_forty_is_refused(reports, column):
-    in_scope = reports[column].questions - sum(1 for m in reports[column].misses
-                                               if m["problem"] == "answered out of scope")
+    in_scope = reports[column].questions - sum(
+        1 for m in reports[column].misses if m["problem"] == "answered out of scope"
+    )
     assert reports[column].metrics["false_refusals"] <= max(1, in_scope / 40), reports[column].table()
 
 
@@ -66,5 +79,7 @@ def test_both_splits_are_well_formed_and_name_real_headings():
 
 def test_regressions_name_the_metric_that_fell():
     assert regressions({"hit@3": 0.9, "false_refusals": 2.0}, {"hit@3": 0.95, "false_refusals": 1.0}) == [
-        "hit@3 fell from 0.950 to 0.900", "false_refusals fell from 1.000 to 2.000"]
+        "hit@3 fell from 0.950 to 0.900",
+        "false_refusals fell from 1.000 to 2.000",
+    ]
     assert regressions({"mrr": 0.9}, {"mrr": 0.8}) == []

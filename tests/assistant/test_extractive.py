@@ -5,12 +5,19 @@ from assistant.search import Passage
 from ingest.sentences import SentenceVectors
 
 
-def _passage(i: int, text: str, section: str, score: float = 0.6, *, title: str = "Guide",
-             role: str = "", asked: float = 0.0) -> Passage:
-    metadata = {"title": title, "section": section, "section_path": f"{title} > {section}",
-                "source": f"{title}.md", "role": role}
-    return Passage(id=f"p{i}", text=text, score=max(score, asked), metadata=metadata,
-                   text_score=score, question_score=asked)
+def _passage(
+    i: int, text: str, section: str, score: float = 0.6, *, title: str = "Guide", role: str = "", asked: float = 0.0
+) -> Passage:
+    metadata = {
+        "title": title,
+        "section": section,
+        "section_path": f"{title} > {section}",
+        "source": f"{title}.md",
+        "role": role,
+    }
+    return Passage(
+        id=f"p{i}", text=text, score=max(score, asked), metadata=metadata, text_score=score, question_score=asked
+    )
 
 
 def _compose(tmp_path, embedder, question, passages):
@@ -18,20 +25,30 @@ def _compose(tmp_path, embedder, question, passages):
 
 
 def test_the_lead_section_gives_its_best_sentence_then_its_list_whole(tmp_path, embedder):
-    skills = _passage(0, "Employers look for a handful of skills:\n\n- Strong Python\n- Machine learning "
-                         "algorithms\n- Data preprocessing\n- Cloud platforms for deployment", "Skills")
+    skills = _passage(
+        0,
+        "Employers look for a handful of skills:\n\n- Strong Python\n- Machine learning "
+        "algorithms\n- Data preprocessing\n- Cloud platforms for deployment",
+        "Skills",
+    )
     draft = _compose(tmp_path, embedder, "what skills do employers want", [skills])
     lines = draft.text.split("\n")
     assert lines[0] == "Employers look for a handful of skills: [1]"
     assert [line for line in lines if line.startswith("- ")] == [
-        "- Strong Python [1]", "- Machine learning algorithms [1]", "- Data preprocessing [1]",
-        "- Cloud platforms for deployment [1]"]
+        "- Strong Python [1]",
+        "- Machine learning algorithms [1]",
+        "- Data preprocessing [1]",
+        "- Cloud platforms for deployment [1]",
+    ]
     assert draft.cited == [0]
 
 
 def test_sentences_far_from_the_question_are_left_out(tmp_path, embedder):
-    passages = [_passage(0, "Colab gives you a free GPU for a few hours. Bananas are rich in "
-                            "potassium and taste sweet.", "Free GPUs")]
+    passages = [
+        _passage(
+            0, "Colab gives you a free GPU for a few hours. Bananas are rich in potassium and taste sweet.", "Free GPUs"
+        )
+    ]
     draft = _compose(tmp_path, embedder, "where can I get a free GPU", passages)
     assert "free GPU for a few hours. [1]" in draft.text
     assert "Bananas" not in draft.text
@@ -39,10 +56,10 @@ def test_sentences_far_from_the_question_are_left_out(tmp_path, embedder):
 
 
 def test_an_overview_section_leads_only_when_asked_about(tmp_path, embedder):
-    intro = _passage(0, "This guide walks you through starting a deep learning career.", "Introduction",
-                     score=0.7, role="overview")
-    steps = _passage(1, "Start a small image classification project with PyTorch.", "Next Steps",
-                     score=0.65)
+    intro = _passage(
+        0, "This guide walks you through starting a deep learning career.", "Introduction", score=0.7, role="overview"
+    )
+    steps = _passage(1, "Start a small image classification project with PyTorch.", "Next Steps", score=0.65)
     draft = _compose(tmp_path, embedder, "how do I start a deep learning career", [intro, steps])
     assert draft.cited == [1] and "image classification" in draft.text and "walks you" not in draft.text
     asked = _passage(0, intro.text, "Introduction", score=0.7, role="overview", asked=0.9)
@@ -51,13 +68,13 @@ def test_an_overview_section_leads_only_when_asked_about(tmp_path, embedder):
 
 
 def test_a_second_section_and_a_place_to_start_from_another_source(tmp_path, embedder):
-    passages = [_passage(0, "Use dropout and regularization to fight overfitting.", "Solutions", 0.7),
-                _passage(1, "Cross-validation shows whether a model overfits.", "Challenges", 0.62),
-                _passage(2, "Keras has Dropout layers you add between Dense layers.", "How to start", 0.5,
-                         title="Keras")]
+    passages = [
+        _passage(0, "Use dropout and regularization to fight overfitting.", "Solutions", 0.7),
+        _passage(1, "Cross-validation shows whether a model overfits.", "Challenges", 0.62),
+        _passage(2, "Keras has Dropout layers you add between Dense layers.", "How to start", 0.5, title="Keras"),
+    ]
     draft = _compose(tmp_path, embedder, "how do I stop overfitting", passages)
     assert draft.cited == [0, 1, 2]
     assert draft.text.startswith("Use dropout and regularization to fight overfitting. [1]")
     assert "**Guide · Challenges**" in draft.text
-    assert draft.text.endswith("**Where to start:** Keras — Keras has Dropout layers you add between "
-                               "Dense layers. [3]")
+    assert draft.text.endswith("**Where to start:** Keras — Keras has Dropout layers you add between Dense layers. [3]")

@@ -2,9 +2,11 @@
 
 from assistant.lexical import LexicalIndex
 
-ROWS = [("colab", "Google Colab gives you a free GPU in the browser for your experiments."),
-        ("kaggle", "Kaggle competitions and datasets help when you get stuck learning."),
-        ("careers", "Career paths: data scientist, machine learning engineer, researcher.")]
+ROWS = [
+    ("colab", "Google Colab gives you a free GPU in the browser for your experiments."),
+    ("kaggle", "Kaggle competitions and datasets help when you get stuck learning."),
+    ("careers", "Career paths: data scientist, machine learning engineer, researcher."),
+]
 
 
 def index() -> LexicalIndex:

@@ -44,10 +44,13 @@ async def test_ask_mentor_answers_with_numbered_citations(server):
     assert any("Colab" in c["title"] + c["text"] for c in data["citations"])
 
 
-@pytest.mark.parametrize(("tool", "arguments", "message"), [
-    ("search_knowledge", {"query": "gpu", "k": 0}, "k: must be between 1 and 50, got 0"),
-    ("ask_mentor", {"question": "   "}, "question: is empty; type a question"),
-])
+@pytest.mark.parametrize(
+    ("tool", "arguments", "message"),
+    [
+        ("search_knowledge", {"query": "gpu", "k": 0}, "k: must be between 1 and 50, got 0"),
+        ("ask_mentor", {"question": "   "}, "question: is empty; type a question"),
+    ],
+)
 async def test_mentor_errors_are_tool_errors(server, tool, arguments, message):
     async with Client(server) as client:
         result = await client.call_tool(tool, arguments)
@@ -72,8 +75,11 @@ async def test_every_source_is_a_readable_resource(server, mentor):
 @pytest.mark.slow
 async def test_stdio_server_answers_a_search(kb_settings, tmp_path):
     params = StdioServerParameters(
-        command=sys.executable, args=["-m", "assistant.mcp_server"], cwd=tmp_path,
-        env={"MENTOR_DATA_DIR": str(kb_settings.data_dir)})
+        command=sys.executable,
+        args=["-m", "assistant.mcp_server"],
+        cwd=tmp_path,
+        env={"MENTOR_DATA_DIR": str(kb_settings.data_dir)},
+    )
     async with Client(params, read_timeout_seconds=120) as client:
         result = await client.call_tool("search_knowledge", {"query": "free GPU", "k": 2})
     assert not result.is_error

@@ -28,20 +28,30 @@ def test_coverage_weighs_a_missing_rare_word_most():
 
 
 def test_evidence_reads_headings_text_and_question_keys_of_the_passages():
-    passage = Passage("a", "Use dropout.", 0.6, {"section_path": "Guide > Solutions"},
-                      text_score=0.5, question_score=0.6, questions=("my model memorizes the data",))
+    passage = Passage(
+        "a",
+        "Use dropout.",
+        0.6,
+        {"section_path": "Guide > Solutions"},
+        text_score=0.5,
+        question_score=0.6,
+        questions=("my model memorizes the data",),
+    )
     found = policy.evidence("model memorizes", [passage], 0.55, _rarity)
     assert found == policy.Evidence(0.6, 0.55, 1.0)
     assert policy.answers(True, found, 0.2) and not policy.answers(False, found, 0.2)
     assert not policy.answers(True, policy.Evidence(0.1, 0.1, 0.0), 0.2)
 
 
-@pytest.mark.parametrize(("text", "cited", "stopped", "why"), [
-    ("Colab is free [1].", [1], "", ""),
-    ("Colab is free.", [], "", "cited no passage"),
-    ("Colab is free [1].", [1], "it took over 30 s", "cut off (it took over 30 s)"),
-    ("The answer to your question is: [1]. " * 5, [1], "", "repeated itself"),
-])
+@pytest.mark.parametrize(
+    ("text", "cited", "stopped", "why"),
+    [
+        ("Colab is free [1].", [1], "", ""),
+        ("Colab is free.", [], "", "cited no passage"),
+        ("Colab is free [1].", [1], "it took over 30 s", "cut off (it took over 30 s)"),
+        ("The answer to your question is: [1]. " * 5, [1], "", "repeated itself"),
+    ],
+)
 def test_llm_failure_says_why_an_answer_must_not_stand(text, cited, stopped, why):
     assert (why in policy.llm_failure(text, cited, stopped)) if why else not policy.llm_failure(text, cited, stopped)
 

@@ -31,8 +31,7 @@ pytestmark = pytest.mark.slow
 def built(tmp_path_factory: pytest.TempPathFactory, embedder):
     """Both pipelines' stores of a tiny synthetic corpus, and the ingest measurements."""
     workdir = tmp_path_factory.mktemp("bench")
-    result, mentor, store = ingest_speed.synthetic_corpus(workdir, DOCUMENTS, embedder,
-                                                          baseline.embeddings())
+    result, mentor, store = ingest_speed.synthetic_corpus(workdir, DOCUMENTS, embedder, baseline.embeddings())
     return workdir, result, mentor, store
 
 
@@ -97,7 +96,8 @@ def test_the_ceiling_times_every_batch_size_and_keeps_the_embedder_s_own(built, 
 def test_fresh_processes_report_time_and_memory(built):
     workdir, _, _, _ = built
     mentor_dir, baseline_dir = ingest_speed.store_dirs(
-        workdir, f"{ingest_speed.synthetic_name(DOCUMENTS)}-0")  # the first (and only) round
+        workdir, f"{ingest_speed.synthetic_name(DOCUMENTS)}-0"
+    )  # the first (and only) round
     cold = cold_start.run(mentor_dir, baseline_dir, runs=1)
     assert set(cold["commands"]) == {"mentor --help", "mentor ask", "baseline ask"}
     for row in cold["commands"].values():
@@ -120,8 +120,7 @@ def test_backends_agree_and_every_batch_size_is_timed(built, model_cache, tmp_pa
 def test_a_scaled_store_is_searched_warm_and_cold(embedder, model_cache, tmp_path, monkeypatch):
     monkeypatch.setitem(scale.SIZES, "test", (300,))
     monkeypatch.setattr(scale, "POOL", 50)
-    found = scale.run(tmp_path, embedder, baseline.embeddings(), ["free GPU", "career paths"],
-                      "test", 3, model_cache)
+    found = scale.run(tmp_path, embedder, baseline.embeddings(), ["free GPU", "career paths"], "test", 3, model_cache)
     row = found["sizes"]["300"]
     assert row["chunks"] == 300 and row["mentor_search"]["p95_ms"] > 0
     assert row["cold"]["mentor ask"]["peak_rss_mb"] > 0 and row["ratios"]["cold_ask_over_baseline"] > 0

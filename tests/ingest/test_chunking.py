@@ -7,11 +7,17 @@ import pytest
 from ingest import Document, chunk_document, load_file
 
 GUIDE = Path(__file__).resolve().parents[2] / "knowledge" / "guide.md"
-GUIDE_SECTIONS = ["Introduction", "Key Components for Building a Strong Foundation",
-                  "Common Challenges in Deep Learning", "Fundamental Concepts of Neural Networks",
-                  "Career Paths in Deep Learning", "Building a Deep Learning Portfolio",
-                  "Tools and Frameworks for Deep Learning",
-                  "Overcoming Challenges in Deep Learning", "Conclusion and Next Steps"]
+GUIDE_SECTIONS = [
+    "Introduction",
+    "Key Components for Building a Strong Foundation",
+    "Common Challenges in Deep Learning",
+    "Fundamental Concepts of Neural Networks",
+    "Career Paths in Deep Learning",
+    "Building a Deep Learning Portfolio",
+    "Tools and Frameworks for Deep Learning",
+    "Overcoming Challenges in Deep Learning",
+    "Conclusion and Next Steps",
+]
 
 
 @pytest.fixture(scope="module")

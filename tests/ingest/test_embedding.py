@@ -11,8 +11,11 @@ import pytest
 from ingest import Embedder
 from ingest.errors import SettingsError
 
-TEXTS = ["How can I get a free GPU?", "Career paths: data scientist, ML engineer, researcher.",
-         "Kaggle " * 400]  # the last is longer than the model's 256 tokens
+TEXTS = [
+    "How can I get a free GPU?",
+    "Career paths: data scientist, ML engineer, researcher.",
+    "Kaggle " * 400,
+]  # the last is longer than the model's 256 tokens
 
 
 @pytest.fixture(scope="module")
@@ -33,9 +36,11 @@ def test_batches_sorted_by_length_come_back_in_input_order(embedder):
 
 
 def test_the_export_is_reused_by_a_new_process_without_importing_torch(embedder, model_cache):
-    probe = ("import sys; from pathlib import Path; from ingest import Embedder; "
-             f"e = Embedder(backend='onnx', cache_dir=Path({str(model_cache)!r})); "
-             "print(e.embed(['free GPU']).shape, 'torch' in sys.modules)")
+    probe = (
+        "import sys; from pathlib import Path; from ingest import Embedder; "
+        f"e = Embedder(backend='onnx', cache_dir=Path({str(model_cache)!r})); "
+        "print(e.embed(['free GPU']).shape, 'torch' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "(1, 384) False"
 

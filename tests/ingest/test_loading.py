@@ -15,8 +15,10 @@ def _load(path: Path):
 
 def test_markdown_front_matter_sets_title_url_and_tags(tmp_path):
     path = tmp_path / "colab.md"
-    path.write_text("---\ntitle: Google Colab\nurl: https://colab.research.google.com/\n"
-                    "tags: [gpu, tools]\n---\n\n# Colab\n\nFree GPU.\n")
+    path.write_text(
+        "---\ntitle: Google Colab\nurl: https://colab.research.google.com/\n"
+        "tags: [gpu, tools]\n---\n\n# Colab\n\nFree GPU.\n"
+    )
     doc = _load(path)
     assert (doc.title, doc.url, doc.tags) == ("Google Colab", "https://colab.research.google.com/", ("gpu", "tools"))
     assert "title:" not in doc.text
@@ -24,10 +26,12 @@ def test_markdown_front_matter_sets_title_url_and_tags(tmp_path):
 
 def test_html_main_text_keeps_headings(tmp_path):
     path = tmp_path / "page.html"
-    path.write_text("<html><head><title>GPU tips</title></head><body><nav>menu</nav><article>"
-                    "<h1>GPU tips</h1><p>Use a cloud GPU when your laptop is too slow to train "
-                    "anything useful in a reasonable time.</p><h2>Colab</h2><p>Colab notebooks "
-                    "offer a free GPU for small experiments and learning.</p></article></body></html>")
+    path.write_text(
+        "<html><head><title>GPU tips</title></head><body><nav>menu</nav><article>"
+        "<h1>GPU tips</h1><p>Use a cloud GPU when your laptop is too slow to train "
+        "anything useful in a reasonable time.</p><h2>Colab</h2><p>Colab notebooks "
+        "offer a free GPU for small experiments and learning.</p></article></body></html>"
+    )
     doc = _load(path)
     assert doc.title == "GPU tips"
     assert "## Colab" in doc.text or "# Colab" in doc.text
@@ -40,11 +44,16 @@ def test_pdf_text_is_extracted_per_page(tmp_path):
 
     writer = PdfWriter()
     page = writer.add_blank_page(width=300, height=200)
-    font = DictionaryObject({NameObject("/Type"): NameObject("/Font"),
-                             NameObject("/Subtype"): NameObject("/Type1"),
-                             NameObject("/BaseFont"): NameObject("/Helvetica")})
+    font = DictionaryObject(
+        {
+            NameObject("/Type"): NameObject("/Font"),
+            NameObject("/Subtype"): NameObject("/Type1"),
+            NameObject("/BaseFont"): NameObject("/Helvetica"),
+        }
+    )
     page[NameObject("/Resources")] = DictionaryObject(
-        {NameObject("/Font"): DictionaryObject({NameObject("/F1"): writer._add_object(font)})})
+        {NameObject("/Font"): DictionaryObject({NameObject("/F1"): writer._add_object(font)})}
+    )
     stream = DecodedStreamObject()
     stream.set_data(b"BT /F1 12 Tf 20 100 Td (Dropout reduces overfitting.) Tj ET")
     page[NameObject("/Contents")] = writer._add_object(stream)
@@ -56,14 +65,17 @@ def test_pdf_text_is_extracted_per_page(tmp_path):
     assert "## Page 1" in doc.text
 
 
-@pytest.mark.parametrize(("name", "content", "reason"), [
-    ("empty.md", b"", "is empty"),
-    ("blank.txt", b"  \n\n ", "is empty"),
-    ("binary.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00IHDR", "looks binary"),
-    ("latin.md", "Caf\xe9 r\xe9sum\xe9".encode("cp1252"), "not valid UTF-8"),
-    ("corrupt.pdf", b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >>\nendobj\ntrailer <<>>\n%%EOF", "PDF"),
-    ("picture.png", b"\x89PNG", "unsupported file type"),
-])
+@pytest.mark.parametrize(
+    ("name", "content", "reason"),
+    [
+        ("empty.md", b"", "is empty"),
+        ("blank.txt", b"  \n\n ", "is empty"),
+        ("binary.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00IHDR", "looks binary"),
+        ("latin.md", "Caf\xe9 r\xe9sum\xe9".encode("cp1252"), "not valid UTF-8"),
+        ("corrupt.pdf", b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >>\nendobj\ntrailer <<>>\n%%EOF", "PDF"),
+        ("picture.png", b"\x89PNG", "unsupported file type"),
+    ],
+)
 def test_bad_files_are_refused_with_one_line_naming_the_file(tmp_path, name, content, reason):
     path = tmp_path / name
     path.write_bytes(content)

@@ -12,8 +12,7 @@ from ingest.sources import is_url
 
 @pytest.fixture
 def kb(small_kb, tmp_path, embedder):
-    mentor = Mentor(Settings(data_dir=tmp_path / "data", manifest=small_kb / "sources.toml"),
-                    embedder=embedder)
+    mentor = Mentor(Settings(data_dir=tmp_path / "data", manifest=small_kb / "sources.toml"), embedder=embedder)
     mentor.ingest()
     return mentor
 

@@ -7,23 +7,27 @@ import numpy as np
 from assistant import Mentor, Settings
 from ingest.sentences import SentenceVectors, Unit, split
 
-LIST_PASSAGE = ("Here are some common paths:\n\n- Research scientist roles\n"
-                "- Machine learning engineer roles\n\nEach path asks for different skills. "
-                "Pick one. Practice every day with real projects.")
+LIST_PASSAGE = (
+    "Here are some common paths:\n\n- Research scientist roles\n"
+    "- Machine learning engineer roles\n\nEach path asks for different skills. "
+    "Pick one. Practice every day with real projects."
+)
 
 
 def test_split_keeps_list_items_and_sentences_of_three_words_or_more():
     assert split(LIST_PASSAGE) == [
-        Unit("Here are some common paths:", False), Unit("Research scientist roles", True),
+        Unit("Here are some common paths:", False),
+        Unit("Research scientist roles", True),
         Unit("Machine learning engineer roles", True),
         Unit("Each path asks for different skills.", False),
-        Unit("Practice every day with real projects.", False)]
+        Unit("Practice every day with real projects.", False),
+    ]
 
 
 def test_cached_vectors_match_the_model_and_are_embedded_once(tmp_path, embedder):
     cache = SentenceVectors(tmp_path / "s.sqlite3", embedder)
     before = embedder.calls
-    (units, vectors), = cache.units([LIST_PASSAGE])
+    ((units, vectors),) = cache.units([LIST_PASSAGE])
     assert embedder.calls - before == len(units) == 5
     expected = embedder.embed([u.text for u in units])
     assert vectors.shape == expected.shape
@@ -38,7 +42,7 @@ def test_a_passage_that_splits_differently_is_embedded_again(tmp_path, embedder)
     """Same words and content hash, other line breaks: other units, so other vectors."""
     cache = SentenceVectors(tmp_path / "s.sqlite3", embedder)
     cache.units(["- Use dropout layers\n- Add more data"])
-    (units, vectors), = cache.units(["- Use dropout layers - Add more data"])
+    ((units, vectors),) = cache.units(["- Use dropout layers - Add more data"])
     assert [u.text for u in units] == ["Use dropout layers - Add more data"]
     assert vectors.shape == (1, embedder.dimension)
 
@@ -47,7 +51,7 @@ def test_a_damaged_cache_file_is_replaced_and_answers_go_on(tmp_path, embedder):
     path = tmp_path / "s.sqlite3"
     path.write_bytes(b"this is not a sqlite file" * 100)
     cache = SentenceVectors(path, embedder)
-    (units, vectors), = cache.units([LIST_PASSAGE])
+    ((units, vectors),) = cache.units([LIST_PASSAGE])
     assert len(units) == vectors.shape[0] == 5
     before = embedder.calls
     SentenceVectors(path, embedder).units([LIST_PASSAGE])

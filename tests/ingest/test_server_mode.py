@@ -48,20 +48,29 @@ def chroma_url(tmp_path: Path, request: pytest.FixtureRequest) -> str:
     port = servers.free_port()
     url = f"http://127.0.0.1:{port}"
     server = servers.start(
-        [str(Path(sys.executable).with_name("chroma")), "run", "--path",
-         str(tmp_path / "chroma-server"), "--host", "127.0.0.1", "--port", str(port)],
-        f"{url}/api/v2/heartbeat", lambda response: response.status_code == 200,
-        tmp_path / "chroma.log", timeout=START_TIMEOUT)
+        [
+            str(Path(sys.executable).with_name("chroma")),
+            "run",
+            "--path",
+            str(tmp_path / "chroma-server"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        f"{url}/api/v2/heartbeat",
+        lambda response: response.status_code == 200,
+        tmp_path / "chroma.log",
+        timeout=START_TIMEOUT,
+    )
     request.addfinalizer(lambda: servers.stop(server))
     return url
 
 
-def test_reads_keep_working_while_another_process_reingests(chroma_url, small_kb, tmp_path,
-                                                            embedder, request):
+def test_reads_keep_working_while_another_process_reingests(chroma_url, small_kb, tmp_path, embedder, request):
     data_dir = tmp_path / "data"
     manifest = small_kb / "sources.toml"
-    mentor = Mentor(Settings(chroma_url=chroma_url, data_dir=data_dir, manifest=manifest),
-                    embedder=embedder)
+    mentor = Mentor(Settings(chroma_url=chroma_url, data_dir=data_dir, manifest=manifest), embedder=embedder)
     request.addfinalizer(lambda: _close(mentor.client))
     mentor.ingest()
     before = mentor.stats()
@@ -70,11 +79,16 @@ def test_reads_keep_working_while_another_process_reingests(chroma_url, small_kb
 
     note = small_kb / "notes" / "overfitting.md"
     note.write_text(note.read_text() + f"\n## Calibration\n\n{NEW_SENTENCE}\n")
-    env = {**os.environ, "MENTOR_CHROMA_URL": chroma_url, "MENTOR_DATA_DIR": str(data_dir),
-           "MENTOR_MANIFEST": str(manifest)}
+    env = {
+        **os.environ,
+        "MENTOR_CHROMA_URL": chroma_url,
+        "MENTOR_DATA_DIR": str(data_dir),
+        "MENTOR_MANIFEST": str(manifest),
+    }
     with (tmp_path / "ingest.out").open("w") as out, (tmp_path / "ingest.err").open("w") as err:
-        ingest = subprocess.Popen([sys.executable, "-m", "assistant", "ingest"], env=env,
-                                  cwd=tmp_path, stdout=out, stderr=err)
+        ingest = subprocess.Popen(
+            [sys.executable, "-m", "assistant", "ingest"], env=env, cwd=tmp_path, stdout=out, stderr=err
+        )
 
     retriever = mentor.as_retriever(k=3)
     finished = threading.Event()
@@ -98,8 +112,7 @@ def test_reads_keep_working_while_another_process_reingests(chroma_url, small_kb
                 versions.update(d.metadata["index_version"] for d in docs)
             time.sleep(PAUSE_WRITING if _writing(data_dir) else PAUSE)
 
-    readers = [threading.Thread(target=read, args=(q,))
-               for q in ("free GPU in Colab", "how do I fix overfitting")]
+    readers = [threading.Thread(target=read, args=(q,)) for q in ("free GPU in Colab", "how do I fix overfitting")]
     for reader in readers:
         reader.start()
     try:
@@ -127,23 +140,28 @@ def test_reads_keep_working_while_another_process_reingests(chroma_url, small_kb
 
 
 def test_a_second_machine_cannot_ingest_while_one_holds_the_servers_writer_lease(
-        chroma_url, small_kb, tmp_path, embedder):
+    chroma_url, small_kb, tmp_path, embedder
+):
     import chromadb
 
     from assistant import StoreError
     from ingest.lease import server_lease
 
     def machine(name):  # each "machine" has its own data dir, so only the server is shared
-        return Mentor(Settings(data_dir=tmp_path / name, manifest=small_kb / "sources.toml",
-                               chroma_url=chroma_url), embedder=embedder)
+        return Mentor(
+            Settings(data_dir=tmp_path / name, manifest=small_kb / "sources.toml", chroma_url=chroma_url),
+            embedder=embedder,
+        )
 
     port = int(chroma_url.rsplit(":", 1)[1])
     other = chromadb.HttpClient(host="127.0.0.1", port=port)
     first = machine("first")
     try:
         with server_lease(other, first.settings.collection) as holder:
-            with pytest.raises(StoreError, match=f"another ingest is writing to 'mentor' on the "
-                                                 f"Chroma server \\(pid {holder.split(':')[1]} on"):
+            with pytest.raises(
+                StoreError,
+                match=f"another ingest is writing to 'mentor' on the Chroma server \\(pid {holder.split(':')[1]} on",
+            ):
                 first.ingest()
             assert first.store.count() == 0  # nothing was written
         report = first.ingest()  # the lease was given back

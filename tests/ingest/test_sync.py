@@ -126,12 +126,22 @@ Mentor(Settings.load()).ingest(progress=hold)
 @pytest.mark.slow
 def test_kill_during_ingest_then_reingest_converges(fresh_kb, tmp_path, embedder):
     data_dir = tmp_path / "killed"
-    env = {**os.environ, "MENTOR_DATA_DIR": str(data_dir),
-           "MENTOR_MANIFEST": str(fresh_kb / "sources.toml"), "MENTOR_EMBED_BATCH_SIZE": "4"}
+    env = {
+        **os.environ,
+        "MENTOR_DATA_DIR": str(data_dir),
+        "MENTOR_MANIFEST": str(fresh_kb / "sources.toml"),
+        "MENTOR_EMBED_BATCH_SIZE": "4",
+    }
     log = tmp_path / "stderr.log"
     with log.open("wb") as stderr:
-        proc = subprocess.Popen([sys.executable, "-c", _HOLD_AFTER_TWO_WRITES], cwd=REPO, env=env,
-                                stdout=subprocess.PIPE, stderr=stderr, text=True)
+        proc = subprocess.Popen(
+            [sys.executable, "-c", _HOLD_AFTER_TWO_WRITES],
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+        )
     try:
         line = proc.stdout.readline()  # blocks until the writes landed, or the ingest died
         assert line.startswith("written 8 of "), log.read_text(errors="replace")
@@ -140,12 +150,10 @@ def test_kill_during_ingest_then_reingest_converges(fresh_kb, tmp_path, embedder
         proc.wait()
         proc.stdout.close()
     assert journal.unfinished(data_dir) is not None
-    resumed = Mentor(Settings(data_dir=data_dir, manifest=fresh_kb / "sources.toml"),
-                     embedder=embedder)
+    resumed = Mentor(Settings(data_dir=data_dir, manifest=fresh_kb / "sources.toml"), embedder=embedder)
     assert resumed.stats()["chunks"] == 8  # the two writes that landed are kept
     report = resumed.ingest()
-    clean = Mentor(Settings(data_dir=tmp_path / "clean", manifest=fresh_kb / "sources.toml"),
-                   embedder=embedder)
+    clean = Mentor(Settings(data_dir=tmp_path / "clean", manifest=fresh_kb / "sources.toml"), embedder=embedder)
     clean.ingest()
     assert _state(resumed) == _state(clean)
     assert report.embedded == len(_state(clean)) - 8  # and not embedded again

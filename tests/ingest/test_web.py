@@ -156,9 +156,7 @@ def test_unchanged_page_is_not_modified(base, validators):
 def test_missing_page_names_status_and_url(base):
     with pytest.raises(FetchError) as caught:
         fetch(f"{base}/missing", allowed_hosts=ALLOW)
-    assert str(caught.value) == (
-        f"{base}/missing: HTTP 404 Not Found; fix or remove the URL in knowledge/sources.toml"
-    )
+    assert str(caught.value) == (f"{base}/missing: HTTP 404 Not Found; fix or remove the URL in knowledge/sources.toml")
 
 
 def test_redirect_on_same_server_is_followed(base):
@@ -176,8 +174,7 @@ def test_loopback_is_refused_unless_allowed(base, guarded):
     with pytest.raises(FetchError) as caught:
         fetch(f"{base}/page", client=client)
     assert str(caught.value) == (
-        f"refused {base}/page: 127.0.0.1 is a loopback address;"
-        " allow it with the setting allowed_hosts"
+        f"refused {base}/page: 127.0.0.1 is a loopback address; allow it with the setting allowed_hosts"
     )
     assert transport.hosts == []
     assert fetch(f"{base}/page", allowed_hosts=ALLOW, client=client).content == PAGE
@@ -222,8 +219,7 @@ def test_redirect_to_metadata_address_is_refused(base, guarded):
     with pytest.raises(FetchError) as caught:
         fetch(f"{base}/to-metadata", allowed_hosts=ALLOW, client=client)
     assert str(caught.value) == (
-        f"refused {METADATA}: 169.254.169.254 is a link-local address;"
-        " allow it with the setting allowed_hosts"
+        f"refused {METADATA}: 169.254.169.254 is a link-local address; allow it with the setting allowed_hosts"
     )
     assert transport.hosts == ["127.0.0.1"]
 
@@ -259,7 +255,10 @@ def test_check_links_reports_live_and_dead_links(base):
     urls = [f"{base}/page", f"{base}/no-head", f"{base}/redirect", f"{base}/missing"]
     results = check_links([*urls, "file:///etc/passwd"], allowed_hosts=ALLOW)
     assert [(r.url, r.ok) for r in results] == [
-        (urls[0], True), (urls[1], True), (urls[2], True), (urls[3], False),
+        (urls[0], True),
+        (urls[1], True),
+        (urls[2], True),
+        (urls[3], False),
         ("file:///etc/passwd", False),
     ]
     assert [r.detail for r in results[:4]] == ["200 OK", "200 OK", "200 OK", "HTTP 404 Not Found"]

@@ -37,9 +37,11 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 def _html(tip: str) -> str:
-    return (f"<html><head><title>GPU FAQ</title></head><body><article><h1>GPU FAQ</h1>"
-            f"<h2>Free options</h2><p>{tip} Many beginners train their first models this way "
-            "before paying for cloud machines.</p></article></body></html>")
+    return (
+        f"<html><head><title>GPU FAQ</title></head><body><article><h1>GPU FAQ</h1>"
+        f"<h2>Free options</h2><p>{tip} Many beginners train their first models this way "
+        "before paying for cloud machines.</p></article></body></html>"
+    )
 
 
 @pytest.fixture
@@ -54,8 +56,7 @@ def site():
 def _mentor(tmp_path, embedder, urls, allowed=("127.0.0.1",)):
     manifest = tmp_path / "sources.toml"
     manifest.write_text("".join(f'[[source]]\nurl = "{url}"\n' for url in urls))
-    return Mentor(Settings(data_dir=tmp_path / "data", manifest=manifest, allowed_hosts=allowed),
-                  embedder=embedder)
+    return Mentor(Settings(data_dir=tmp_path / "data", manifest=manifest, allowed_hosts=allowed), embedder=embedder)
 
 
 def test_page_is_ingested_then_skipped_by_etag_then_updated(site, tmp_path, embedder):
@@ -91,10 +92,13 @@ def test_dead_page_is_reported_and_keeps_its_chunks(site, tmp_path, embedder):
     assert before and sorted((r.id, r.text) for r in mentor.store.rows()) == before
 
 
-@pytest.mark.parametrize(("path", "allowed", "reason"), [
-    ("/elsewhere", ("127.0.0.1",), "link-local"),
-    ("/faq", (), "loopback"),
-])
+@pytest.mark.parametrize(
+    ("path", "allowed", "reason"),
+    [
+        ("/elsewhere", ("127.0.0.1",), "link-local"),
+        ("/faq", (), "loopback"),
+    ],
+)
 def test_refused_addresses_fail_with_a_reason(site, tmp_path, embedder, path, allowed, reason):
     mentor = _mentor(tmp_path, embedder, [f"{site}{path}"], allowed=allowed)
     report = mentor.ingest()

@@ -12,18 +12,24 @@ from assistant import Mentor
 REPO = Path(__file__).resolve().parents[2]
 
 
-def run_mentor(*args: str, env: dict[str, str] | None = None,
-               timeout: float = 300) -> subprocess.CompletedProcess[str]:
+def run_mentor(*args: str, env: dict[str, str] | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
     """Run ``python -m assistant ARGS`` as a user would, in a fresh process."""
-    return subprocess.run([sys.executable, "-m", "assistant", *args], cwd=REPO,
-                          env={**os.environ, **(env or {})}, capture_output=True, text=True,
-                          timeout=timeout, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "assistant", *args],
+        cwd=REPO,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 def run_python(code: str, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
     """Run ``python -c CODE ARGS`` in a fresh process, from the repository root."""
-    return subprocess.run([sys.executable, "-c", code, *args], cwd=REPO, capture_output=True,
-                          text=True, timeout=timeout, check=False)
+    return subprocess.run(
+        [sys.executable, "-c", code, *args], cwd=REPO, capture_output=True, text=True, timeout=timeout, check=False
+    )
 
 
 def state(mentor: Mentor) -> list[tuple[str, str]]:

@@ -18,13 +18,13 @@ SLOW_PDF_LIMIT_S = 2  # the crafted PDF below keeps pypdf busy for about a minut
 
 _CATALOG = b"<< /Type /Catalog /Pages 2 0 R >>"
 _PAGES = b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>"
-_PAGE = (b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 300 200] "
-         b"/Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>")
+_PAGE = (
+    b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 300 200] /Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>"
+)
 _FONT = b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"
 
 
-def _pdf(content: bytes, *, pages: bytes = _PAGES, page: bytes = _PAGE,
-         circular_xref: bool = False) -> bytes:
+def _pdf(content: bytes, *, pages: bytes = _PAGES, page: bytes = _PAGE, circular_xref: bool = False) -> bytes:
     """A one-page PDF drawing ``content``, with a correct cross-reference table.
 
     ``circular_xref`` makes the trailer's /Prev point back at the table itself.
@@ -53,25 +53,39 @@ CASES: dict[str, tuple[bytes, str, str]] = {
     "binary.md": (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01\x00", "failed", "looks binary"),
     "invalid-utf8.md": (b"Deep learning \xc3\x28 notes\n", "failed", "is not valid UTF-8 (byte 14)"),
     "utf16.md": (_markdown("Wide", WIDE).encode("utf-16"), "added", ""),
-    "cp1252.md": ("Café résumé tips for interviews".encode("cp1252"), "failed",
-                  "is not valid UTF-8"),
+    "cp1252.md": ("Café résumé tips for interviews".encode("cp1252"), "failed", "is not valid UTF-8"),
     "nul.txt": (b"Plain text with a NUL\x00 byte in it", "failed", "looks binary"),
     "zero-width.md": (_markdown("Invisible", INVISIBLE).encode(), "added", ""),
-    "circular-xref.pdf": (_pdf(b"BT /F1 12 Tf 20 100 Td (Circular xref text.) Tj ET",
-                               circular_xref=True), "added", ""),
+    "circular-xref.pdf": (_pdf(b"BT /F1 12 Tf 20 100 Td (Circular xref text.) Tj ET", circular_xref=True), "added", ""),
     # The page inherits its resources, through a /Parent chain that loops.
-    "parent-cycle.pdf": (_pdf(b"BT /F1 12 Tf (Cycle.) Tj ET",
-                              pages=_PAGES[:-2] + b"/Parent 3 0 R >>",
-                              page=_PAGE.replace(b"/Resources << /Font << /F1 4 0 R >> >> ", b"")),
-                         "failed",
-                         "is not a readable PDF (LimitReachedError)"),
-    "broken-inline-image.pdf": (_pdf(b"BT /F1 12 Tf (Before.) Tj ET q BI /W 4 /H 4 /BPC 8 "
-                                     b"/CS /G /F /AHx ID 0011zz" + b"\xff" * 4000 + b" Q"),
-                                "failed", "is not a readable PDF (PdfReadError)"),
-    "slow.pdf": (_pdf(b"BT /F1 12 Tf " + b"(ab) Tj 1 0 Td " * 300_000 + b"ET"), "failed",
-                 f"took longer than {SLOW_PDF_LIMIT_S} s to parse"),
-    "deep.html": (b"<html><body>" + b"<div>" * 100_000 + b"<p>Deep learning needs data.</p>"
-                  + b"</div>" * 100_000 + b"</body></html>", "failed", "HTML has no main text"),
+    "parent-cycle.pdf": (
+        _pdf(
+            b"BT /F1 12 Tf (Cycle.) Tj ET",
+            pages=_PAGES[:-2] + b"/Parent 3 0 R >>",
+            page=_PAGE.replace(b"/Resources << /Font << /F1 4 0 R >> >> ", b""),
+        ),
+        "failed",
+        "is not a readable PDF (LimitReachedError)",
+    ),
+    "broken-inline-image.pdf": (
+        _pdf(b"BT /F1 12 Tf (Before.) Tj ET q BI /W 4 /H 4 /BPC 8 /CS /G /F /AHx ID 0011zz" + b"\xff" * 4000 + b" Q"),
+        "failed",
+        "is not a readable PDF (PdfReadError)",
+    ),
+    "slow.pdf": (
+        _pdf(b"BT /F1 12 Tf " + b"(ab) Tj 1 0 Td " * 300_000 + b"ET"),
+        "failed",
+        f"took longer than {SLOW_PDF_LIMIT_S} s to parse",
+    ),
+    "deep.html": (
+        b"<html><body>"
+        + b"<div>" * 100_000
+        + b"<p>Deep learning needs data.</p>"
+        + b"</div>" * 100_000
+        + b"</body></html>",
+        "failed",
+        "HTML has no main text",
+    ),
 }
 
 
@@ -95,13 +109,13 @@ def inbox(tmp_path: Path) -> Path:
 
 @pytest.mark.slow
 def test_bad_files_in_a_manifest_glob_each_fail_with_a_reason_and_the_rest_is_ingested(
-        inbox, tmp_path, embedder, monkeypatch):
+    inbox, tmp_path, embedder, monkeypatch
+):
     monkeypatch.setattr(ingest.loading, "PDF_TIMEOUT_S", SLOW_PDF_LIMIT_S)
     read: list[str] = []
     read_bytes = Path.read_bytes
     monkeypatch.setattr(Path, "read_bytes", lambda path: read.append(path.name) or read_bytes(path))
-    mentor = Mentor(Settings(data_dir=tmp_path / "data", manifest=inbox / "sources.toml"),
-                    embedder=embedder)
+    mentor = Mentor(Settings(data_dir=tmp_path / "data", manifest=inbox / "sources.toml"), embedder=embedder)
 
     report = mentor.ingest()
 
@@ -115,9 +129,12 @@ def test_bad_files_in_a_manifest_glob_each_fail_with_a_reason_and_the_rest_is_in
         assert reason in got_reason and "\n" not in got_reason, (name, got_reason)
     assert "huge.txt" not in read  # refused by its size, never read
     stored = {row.metadata["source"]: row.text for row in mentor.store.rows()}
-    assert stored == {"inbox/good.md": GOOD, "inbox/utf16.md": WIDE,
-                      "inbox/zero-width.md": "Softhyphens and zerowidth spaces hide inside words.",
-                      "inbox/circular-xref.pdf": "Circular xref text."}
+    assert stored == {
+        "inbox/good.md": GOOD,
+        "inbox/utf16.md": WIDE,
+        "inbox/zero-width.md": "Softhyphens and zerowidth spaces hide inside words.",
+        "inbox/circular-xref.pdf": "Circular xref text.",
+    }
 
 
 def test_zero_width_characters_give_the_ids_of_the_same_text_without_them(inbox, tmp_path, embedder):
@@ -125,8 +142,7 @@ def test_zero_width_characters_give_the_ids_of_the_same_text_without_them(inbox,
     for path in folder.iterdir():
         if path.name != "zero-width.md":
             path.unlink()
-    mentor = Mentor(Settings(data_dir=tmp_path / "data", manifest=inbox / "sources.toml"),
-                    embedder=embedder)
+    mentor = Mentor(Settings(data_dir=tmp_path / "data", manifest=inbox / "sources.toml"), embedder=embedder)
     first = mentor.ingest()
     ids = {row.id: row.metadata["content_hash"] for row in mentor.store.rows()}
     second = mentor.ingest()
@@ -135,7 +151,8 @@ def test_zero_width_characters_give_the_ids_of_the_same_text_without_them(inbox,
 
     plain = tmp_path / "plain" / "zero-width.md"
     plain.parent.mkdir()
-    plain.write_text(_markdown("Invisible", INVISIBLE.translate(dict.fromkeys(
-        map(ord, "\u00ad\u200b\u200c\u200d\u2060")))))
+    plain.write_text(
+        _markdown("Invisible", INVISIBLE.translate(dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060"))))
+    )
     doc = load_file(plain, "inbox/zero-width.md", max_bytes=10**6)
     assert {c.id: c.content_hash for c in chunk_document(doc)} == ids

@@ -25,8 +25,7 @@ IDS = ["empty", "blank", "100KB", "k=0", "k=10000"]
 
 
 @pytest.mark.parametrize(("question", "k", "message"), BAD, ids=IDS)
-def test_bad_request_to_the_api_raises_a_mentor_error_naming_the_field(mentor, question, k,
-                                                                     message):
+def test_bad_request_to_the_api_raises_a_mentor_error_naming_the_field(mentor, question, k, message):
     with pytest.raises(MentorError, match=re.escape(message)):
         mentor.ask(question, k=k)
 
@@ -34,8 +33,7 @@ def test_bad_request_to_the_api_raises_a_mentor_error_naming_the_field(mentor, q
 @pytest.mark.parametrize(("question", "k", "message"), BAD, ids=IDS)
 def test_bad_request_to_the_cli_is_one_error_line_and_exit_1(kb_settings, question, k, message):
     k_flag = [] if k is None else ["--k", str(k)]
-    result = CliRunner().invoke(main, ["--data-dir", str(kb_settings.data_dir), "ask", *k_flag,
-                                       question])
+    result = CliRunner().invoke(main, ["--data-dir", str(kb_settings.data_dir), "ask", *k_flag, question])
     assert result.exit_code == 1 and result.stdout == ""
     assert_one_error_line(result.stderr, message)
 
@@ -47,10 +45,15 @@ def test_control_characters_in_a_question_are_stripped_and_it_is_answered(mentor
     assert answer.text == mentor.ask("How can I get  a free  GPU  for my  experiments?").text
 
 
-@pytest.mark.parametrize("question", ["¿Cómo puedo conseguir una GPU gratis para mis experimentos?",
-                                      "如何免费获得用于实验的GPU？",
-                                      "Как найти работу в области глубокого обучения?"],
-                         ids=["spanish", "chinese", "russian"])
+@pytest.mark.parametrize(
+    "question",
+    [
+        "¿Cómo puedo conseguir una GPU gratis para mis experimentos?",
+        "如何免费获得用于实验的GPU？",
+        "Как найти работу в области глубокого обучения?",
+    ],
+    ids=["spanish", "chinese", "russian"],
+)
 def test_a_question_in_another_language_is_answered_or_refused(mentor, question):
     answer = mentor.ask(question)
     assert answer.mode in {"extractive", "refusal"} and answer.text.strip()

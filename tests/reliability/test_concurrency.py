@@ -16,11 +16,18 @@ from faults import REPO, assert_one_error_line
 from assistant.cli import main
 from ingest import Store, open_client
 
-QUESTIONS = ("How can I get a free GPU?", "Which jobs can I get with deep learning?",
-             "My model memorises the training set", "Should I learn PyTorch or Keras?",
-             "How do I build a portfolio on GitHub?", "What is CUDA?",
-             "Are Coursera courses worth it?", "How do I start with Kaggle?",
-             "What is the capital of France?", "hello")
+QUESTIONS = (
+    "How can I get a free GPU?",
+    "Which jobs can I get with deep learning?",
+    "My model memorises the training set",
+    "Should I learn PyTorch or Keras?",
+    "How do I build a portfolio on GitHub?",
+    "What is CUDA?",
+    "Are Coursera courses worth it?",
+    "How do I start with Kaggle?",
+    "What is the capital of France?",
+    "hello",
+)
 ASKS = 50
 NEW_TEXT = "Colab Pro adds faster GPUs and longer sessions for a monthly fee."
 
@@ -37,13 +44,15 @@ with writer_lock(Path(sys.argv[1])):
 @pytest.mark.slow
 def test_second_writer_while_another_process_holds_the_lock_fails_fast(small_kb, tmp_path):
     data_dir = tmp_path / "data"
-    holder = subprocess.Popen([sys.executable, "-c", _HOLD_LOCK, str(data_dir)], cwd=REPO,
-                              stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLD_LOCK, str(data_dir)], cwd=REPO, stdout=subprocess.PIPE, text=True
+    )
     try:
         assert holder.stdout.readline().strip() == "locked"
         started = time.monotonic()
-        result = CliRunner().invoke(main, ["--data-dir", str(data_dir), "ingest"],
-                                    env={"MENTOR_MANIFEST": str(small_kb / "sources.toml")})
+        result = CliRunner().invoke(
+            main, ["--data-dir", str(data_dir), "ingest"], env={"MENTOR_MANIFEST": str(small_kb / "sources.toml")}
+        )
         elapsed = time.monotonic() - started
     finally:
         holder.kill()
@@ -75,7 +84,8 @@ def test_50_concurrent_asks_are_all_answered_as_when_asked_alone(mentor, capsys)
 def test_reader_querying_during_a_reingest_never_sees_an_error_or_nothing(small_mentor, small_kb):
     for n in range(20):  # enough new chunks that the re-ingest takes a while
         (small_kb / "notes" / f"extra-{n}.md").write_text(
-            f"# Extra {n}\n\n## Topic {n}\n\nNote {n} on batch size, learning rate and epochs.\n")
+            f"# Extra {n}\n\n## Topic {n}\n\nNote {n} on batch size, learning rate and epochs.\n"
+        )
     colab = small_kb / "notes" / "colab.md"
     colab.write_text(colab.read_text().replace("Sessions disconnect", NEW_TEXT + " Sessions disconnect"))
     problems: list[str] = []

@@ -48,13 +48,22 @@ def test_kill_9_mid_ingest_converges(seed, tmp_path, mentor, embedder):
     knowledge = tmp_path / "knowledge"
     shutil.copytree(KNOWLEDGE, knowledge)
     settings = Settings(data_dir=tmp_path / "killed", manifest=knowledge / "sources.toml")
-    env = {**os.environ, "MENTOR_DATA_DIR": str(settings.data_dir),
-           "MENTOR_MANIFEST": str(settings.manifest), "MENTOR_EMBED_BATCH_SIZE": "4"}  # slow writes
+    env = {
+        **os.environ,
+        "MENTOR_DATA_DIR": str(settings.data_dir),
+        "MENTOR_MANIFEST": str(settings.manifest),
+        "MENTOR_EMBED_BATCH_SIZE": "4",
+    }  # slow writes
     rng = random.Random(seed)
     stderr_log = tmp_path / "stderr.log"
     with stderr_log.open("wb") as stderr:
-        proc = subprocess.Popen([sys.executable, "-c", _INGEST_SMALL_WRITES, "ingest"], cwd=REPO,
-                                env=env, stdout=subprocess.DEVNULL, stderr=stderr)
+        proc = subprocess.Popen(
+            [sys.executable, "-c", _INGEST_SMALL_WRITES, "ingest"],
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
     try:
         deadline = time.monotonic() + START_TIMEOUT
         target = reached = None
@@ -106,8 +115,7 @@ except StoreError as exc:
 """
 
 
-@pytest.mark.parametrize("damage", [_garbage_in_the_middle, _truncated],
-                         ids=["garbage_in_the_middle", "truncated"])
+@pytest.mark.parametrize("damage", [_garbage_in_the_middle, _truncated], ids=["garbage_in_the_middle", "truncated"])
 def test_damaged_sqlite_file_is_refused_at_start_up_then_rebuilt(damage, small_mentor, tmp_path):
     chunks = small_mentor.store.count()
     small_mentor.client.close()
@@ -130,8 +138,9 @@ def test_damaged_sqlite_file_is_refused_at_start_up_then_rebuilt(damage, small_m
     assert len(list(cli_dir.glob("chroma.damaged-*"))) == 1  # moved aside, not deleted
 
     manifest = str(small_mentor.settings.manifest)
-    rebuilt = CliRunner().invoke(main, ["--data-dir", str(cli_dir), "ingest", "--full"],
-                                 env={"MENTOR_MANIFEST": manifest})
+    rebuilt = CliRunner().invoke(
+        main, ["--data-dir", str(cli_dir), "ingest", "--full"], env={"MENTOR_MANIFEST": manifest}
+    )
     assert rebuilt.exit_code == 0, rebuilt.output
     stats = CliRunner().invoke(main, ["--data-dir", str(cli_dir), "stats", "--json"])
     assert json.loads(stats.stdout)["chunks"] == chunks

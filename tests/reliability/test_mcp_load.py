@@ -11,8 +11,12 @@ import servers
 from mcp import Client
 
 CALLS = 20
-QUESTIONS = ("How can I get a free GPU?", "Which jobs can I get with deep learning?",
-             "Should I learn PyTorch or Keras?", "What is the capital of France?")
+QUESTIONS = (
+    "How can I get a free GPU?",
+    "Which jobs can I get with deep learning?",
+    "Should I learn PyTorch or Keras?",
+    "What is the capital of France?",
+)
 
 
 @pytest.fixture
@@ -20,10 +24,19 @@ def mcp_url(kb_settings, mentor, tmp_path, request) -> str:
     """``mentor mcp --http`` serving the session's knowledge base on a free loopback port."""
     port = servers.free_port()
     server = servers.start(
-        [str(Path(sys.executable).with_name("mentor")), "--data-dir", str(kb_settings.data_dir),
-         "mcp", "--http", "--port", str(port)],
-        f"http://127.0.0.1:{port}/mcp", lambda response: response.status_code < 500,
-        tmp_path / "mcp.log")
+        [
+            str(Path(sys.executable).with_name("mentor")),
+            "--data-dir",
+            str(kb_settings.data_dir),
+            "mcp",
+            "--http",
+            "--port",
+            str(port),
+        ],
+        f"http://127.0.0.1:{port}/mcp",
+        lambda response: response.status_code < 500,
+        tmp_path / "mcp.log",
+    )
     request.addfinalizer(lambda: servers.stop(server))
     return f"http://127.0.0.1:{port}/mcp"
 

@@ -17,12 +17,53 @@ FILES = 300
 SECTIONS = 7  # H2 sections per file: 2,100 chunks, one per section
 SAMPLE = 200  # chunks queried with their own stored vector
 MIN_RECALL = 0.99
-WORDS = ("gpu", "tensor", "dropout", "kaggle", "colab", "cuda", "python", "keras", "pytorch",
-         "layer", "batch", "epoch", "loss", "optimizer", "gradient", "dataset", "label",
-         "feature", "network", "neuron", "kernel", "stride", "pooling", "attention", "token",
-         "vector", "cluster", "forest", "boosting", "margin", "metric", "recall", "precision",
-         "portfolio", "resume", "interview", "mentor", "course", "notebook", "cloud", "budget",
-         "laptop", "driver", "memory", "cache")
+WORDS = (
+    "gpu",
+    "tensor",
+    "dropout",
+    "kaggle",
+    "colab",
+    "cuda",
+    "python",
+    "keras",
+    "pytorch",
+    "layer",
+    "batch",
+    "epoch",
+    "loss",
+    "optimizer",
+    "gradient",
+    "dataset",
+    "label",
+    "feature",
+    "network",
+    "neuron",
+    "kernel",
+    "stride",
+    "pooling",
+    "attention",
+    "token",
+    "vector",
+    "cluster",
+    "forest",
+    "boosting",
+    "margin",
+    "metric",
+    "recall",
+    "precision",
+    "portfolio",
+    "resume",
+    "interview",
+    "mentor",
+    "course",
+    "notebook",
+    "cloud",
+    "budget",
+    "laptop",
+    "driver",
+    "memory",
+    "cache",
+)
 
 # Runs in a fresh process: every row, and the rank of each sampled chunk under its own vector.
 _REOPEN = """
@@ -42,8 +83,9 @@ def _write_notes(root: Path) -> None:
     (root / "notes").mkdir(parents=True)
     (root / "sources.toml").write_text('[[source]]\nglob = "notes/*.md"\n')
     for n in range(FILES):
-        sections = "".join(f"## Part {s}\n\nNote {n}.{s}: {' '.join(rng.sample(WORDS, 6))}.\n\n"
-                           for s in range(SECTIONS))
+        sections = "".join(
+            f"## Part {s}\n\nNote {n}.{s}: {' '.join(rng.sample(WORDS, 6))}.\n\n" for s in range(SECTIONS)
+        )
         (root / "notes" / f"note-{n:03}.md").write_text(f"# Note {n}\n\n{sections}")
 
 

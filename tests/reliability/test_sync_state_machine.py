@@ -26,15 +26,16 @@ NAMES = ("colab", "careers", "overfitting", "kaggle", "cuda", "keras")
 HEADINGS = ("Free GPU", "Pitfalls", "Roles", "Fixes", "Tips")
 # Few sentences, so that files share passages and the de-duplication by content is exercised.
 # Each is 40+ characters, which loading drops when repeated inside one file (and sync stores an identical passage once).
-SENTENCES = ("Colab gives free GPU access for experiments.",
-             "Sessions disconnect; save your work to Drive.",
-             "Deep learning engineers build and optimise models.",
-             "Use dropout, regularization and cross-validation.",
-             "Kaggle competitions teach you to validate honestly.",
-             "CUDA drivers must match the installed toolkit.")
+SENTENCES = (
+    "Colab gives free GPU access for experiments.",
+    "Sessions disconnect; save your work to Drive.",
+    "Deep learning engineers build and optimise models.",
+    "Use dropout, regularization and cross-validation.",
+    "Kaggle competitions teach you to validate honestly.",
+    "CUDA drivers must match the installed toolkit.",
+)
 
-sections = st.lists(st.tuples(st.sampled_from(HEADINGS), st.sampled_from(SENTENCES)),
-                    min_size=1, max_size=3)
+sections = st.lists(st.tuples(st.sampled_from(HEADINGS), st.sampled_from(SENTENCES)), min_size=1, max_size=3)
 MAX_BYTES = 10**6
 
 
@@ -61,9 +62,11 @@ class SyncMachine(RuleBasedStateMachine):
 
     @initialize(target=files)
     def small_kb(self):
-        for name, parts in (("colab", [("Free GPU", SENTENCES[0]), ("Pitfalls", SENTENCES[1])]),
-                            ("careers", [("Roles", SENTENCES[2])]),
-                            ("overfitting", [("Fixes", SENTENCES[3])])):
+        for name, parts in (
+            ("colab", [("Free GPU", SENTENCES[0]), ("Pitfalls", SENTENCES[1])]),
+            ("careers", [("Roles", SENTENCES[2])]),
+            ("overfitting", [("Fixes", SENTENCES[3])]),
+        ):
             (self.kb / "notes" / f"{name}.md").write_text(_markdown(name.title(), parts))
         self.reingest()
         return multiple("colab", "careers", "overfitting")
@@ -126,7 +129,7 @@ class SyncMachine(RuleBasedStateMachine):
             return
         probe = random.choice(rows)  # hypothesis seeds `random` per example: replayable
         vector = store.embeddings([probe.id])[probe.id]
-        (nearest, similarity), = store.nearest(vector, 1)
+        ((nearest, similarity),) = store.nearest(vector, 1)
         assert nearest == probe.id and similarity > 0.999
         assert store.get([probe.id])[0].text == probe.text
 
@@ -137,15 +140,16 @@ class SyncMachine(RuleBasedStateMachine):
 def test_random_edits_renames_deletes_and_restarts_keep_the_store_exact(tmp_path, embedder):
     SyncMachine.root = tmp_path
     SyncMachine.embedder = embedder
-    run_state_machine_as_test(SyncMachine, settings=settings(
-        max_examples=8, stateful_step_count=6, deadline=None, database=None))
+    run_state_machine_as_test(
+        SyncMachine, settings=settings(max_examples=8, stateful_step_count=6, deadline=None, database=None)
+    )
 
 
 def test_one_short_passage_under_two_headings_is_stored_once(small_kb, tmp_path, embedder):
     (small_kb / "notes" / "habits.md").write_text(
-        "# Habits\n\n## Notebooks\n\nSave often.\n\n## Checkpoints\n\nSave often.\n")
-    mentor = Mentor(Settings(data_dir=tmp_path / "data", manifest=small_kb / "sources.toml"),
-                    embedder=embedder)
+        "# Habits\n\n## Notebooks\n\nSave often.\n\n## Checkpoints\n\nSave often.\n"
+    )
+    mentor = Mentor(Settings(data_dir=tmp_path / "data", manifest=small_kb / "sources.toml"), embedder=embedder)
     mentor.ingest()
     hashes = [r.metadata["content_hash"] for r in mentor.store.rows()]
     assert len(hashes) == len(set(hashes)), "a passage is stored twice"

@@ -65,8 +65,7 @@ def test_welcome_state_offers_three_groups_of_starter_questions(kb_dir: Path) ->
 
     assert not app.exception
     assert app.title[0].value == "Mentor"
-    groups = [m.value for m in app.markdown if m.value in ("**Career**", "**Tools**",
-                                                            "**Troubleshooting**")]
+    groups = [m.value for m in app.markdown if m.value in ("**Career**", "**Tools**", "**Troubleshooting**")]
     assert groups == ["**Career**", "**Tools**", "**Troubleshooting**"]
     starters = [b.label for b in app.button if b.key and b.key.startswith("starter-")]
     assert len(starters) == 9 and FREE_GPU in starters
@@ -100,8 +99,7 @@ def test_a_follow_up_is_answered_from_the_history(kb_dir: Path) -> None:
 
 
 @pytest.mark.slow
-def test_an_out_of_scope_question_says_the_knowledge_base_does_not_cover_it(
-        kb_dir: Path) -> None:
+def test_an_out_of_scope_question_says_the_knowledge_base_does_not_cover_it(kb_dir: Path) -> None:
     app = _ask(_page(), "What is the capital of France?")
 
     (note,) = app.chat_message[-1].info
@@ -112,8 +110,9 @@ def test_an_out_of_scope_question_says_the_knowledge_base_does_not_cover_it(
 
 
 @pytest.mark.slow
-def test_reingest_shows_what_changed(fresh_kb: Path, tmp_path: Path, embedder: Embedder,
-                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_reingest_shows_what_changed(
+    fresh_kb: Path, tmp_path: Path, embedder: Embedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
     data_dir = tmp_path / "fresh-data"
     monkeypatch.setenv("MENTOR_MANIFEST", str(fresh_kb / "sources.toml"))
     monkeypatch.setenv("MENTOR_DATA_DIR", str(data_dir))
@@ -131,14 +130,23 @@ def test_reingest_shows_what_changed(fresh_kb: Path, tmp_path: Path, embedder: E
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name, data, reason", [
-    ("empty.md", b"  \n", "is empty"),
-    ("binary.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "looks binary"),
-    ("big.md", b"# Big\n\n" + b"word " * 400, "over the"),
-])
+@pytest.mark.parametrize(
+    "name, data, reason",
+    [
+        ("empty.md", b"  \n", "is empty"),
+        ("binary.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "looks binary"),
+        ("big.md", b"# Big\n\n" + b"word " * 400, "over the"),
+    ],
+)
 def test_a_bad_upload_is_refused_and_nothing_changes(
-        kb_dir: Path, fresh_kb: Path, embedder: Embedder, monkeypatch: pytest.MonkeyPatch,
-        name: str, data: bytes, reason: str) -> None:
+    kb_dir: Path,
+    fresh_kb: Path,
+    embedder: Embedder,
+    monkeypatch: pytest.MonkeyPatch,
+    name: str,
+    data: bytes,
+    reason: str,
+) -> None:
     monkeypatch.setenv("MENTOR_MANIFEST", str(fresh_kb / "sources.toml"))
     monkeypatch.setenv("MENTOR_MAX_FILE_MB", "0.001")  # 1,000 bytes
     before = _chunks(kb_dir, embedder)
@@ -155,8 +163,8 @@ def test_a_bad_upload_is_refused_and_nothing_changes(
 
 @pytest.mark.slow
 def test_a_good_upload_is_saved_under_a_safe_name_and_ingested(
-        small_kb: Path, tmp_path: Path, embedder: Embedder,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    small_kb: Path, tmp_path: Path, embedder: Embedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("MENTOR_MANIFEST", str(small_kb / "sources.toml"))
     monkeypatch.setenv("MENTOR_DATA_DIR", str(tmp_path / "empty-data"))
     app = _page()
@@ -174,7 +182,8 @@ def test_a_good_upload_is_saved_under_a_safe_name_and_ingested(
 
 @pytest.mark.slow
 def test_two_different_uploads_with_one_name_are_both_kept(
-        small_kb: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    small_kb: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("MENTOR_MANIFEST", str(small_kb / "sources.toml"))
     monkeypatch.setenv("MENTOR_DATA_DIR", str(tmp_path / "data"))
     app = _page()
@@ -263,22 +272,27 @@ def test_a_mentor_error_is_shown_not_raised(kb_dir: Path) -> None:
 
 # --- uploads --------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("name, expected", [
-    ("notes.md", "notes.md"),
-    ("../../etc/passwd.md", "passwd.md"),
-    ("..\\..\\secret notes.txt", "secret_notes.txt"),
-    ("My Notes!.md", "My_Notes_.md"),
-    (".hidden.md", "hidden.md"),
-    ("../.md", "upload.md"),
-    ("résumé 2024.pdf", "r_sum_2024.pdf"),
-])
+
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("notes.md", "notes.md"),
+        ("../../etc/passwd.md", "passwd.md"),
+        ("..\\..\\secret notes.txt", "secret_notes.txt"),
+        ("My Notes!.md", "My_Notes_.md"),
+        (".hidden.md", "hidden.md"),
+        ("../.md", "upload.md"),
+        ("résumé 2024.pdf", "r_sum_2024.pdf"),
+    ],
+)
 def test_upload_names_are_made_safe(name: str, expected: str) -> None:
     assert catalog.safe_filename(name) == expected
 
 
 @pytest.mark.slow
 def test_two_sessions_keep_answering_through_a_cli_reingest_and_then_see_new_content(
-        small_kb: Path, tmp_path: Path, embedder: Embedder, monkeypatch: pytest.MonkeyPatch) -> None:
+    small_kb: Path, tmp_path: Path, embedder: Embedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import access
 
     monkeypatch.setattr(access, "MAX_QUESTIONS", 10_000)  # these sessions ask as fast as they can
@@ -290,9 +304,14 @@ def test_two_sessions_keep_answering_through_a_cli_reingest_and_then_see_new_con
     setup.client.close()  # the page's Mentor is then the only reader in this process, as live
     first, second = _ask(_page(), FREE_GPU), _ask(_page(), "What do data scientists do?")
     (small_kb / "notes" / "tpu.md").write_text(
-        "# Cloud TPUs\n\n## Renting a TPU\n\nA TPU v5e slice rents by the hour on Google Cloud.\n")
-    ingest = subprocess.Popen([str(Path(sys.executable).with_name("mentor")), "ingest"],
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        "# Cloud TPUs\n\n## Renting a TPU\n\nA TPU v5e slice rents by the hour on Google Cloud.\n"
+    )
+    ingest = subprocess.Popen(
+        [str(Path(sys.executable).with_name("mentor")), "ingest"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     asked = 0
     while ingest.poll() is None:  # both sessions keep asking while the other process writes
         for app in (first, second):
@@ -315,7 +334,8 @@ def _controls(app: AppTest) -> tuple[int, bool]:
 
 @pytest.mark.slow
 def test_a_read_only_chat_answers_but_offers_no_way_to_change_the_knowledge_base(
-        kb_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    kb_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("MENTOR_READ_ONLY", "true")
     app = _ask(_page(), FREE_GPU)
 
@@ -326,7 +346,8 @@ def test_a_read_only_chat_answers_but_offers_no_way_to_change_the_knowledge_base
 
 @pytest.mark.slow
 def test_the_admin_token_unlocks_the_controls_and_wrong_ones_are_limited(
-        kb_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    kb_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("MENTOR_ADMIN_TOKEN", "s3cret-token")
     app = _page()
     assert _controls(app) == (0, False)
@@ -361,7 +382,8 @@ def test_a_session_over_its_question_rate_is_told_to_wait(kb_dir: Path, monkeypa
 
 @pytest.mark.slow
 def test_an_upload_can_be_removed_from_the_sources_panel(
-        small_kb: Path, tmp_path: Path, embedder: Embedder, monkeypatch: pytest.MonkeyPatch) -> None:
+    small_kb: Path, tmp_path: Path, embedder: Embedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (small_kb / "sources.toml").write_text('[[source]]\nglob = "notes/*.md"\n[[source]]\nglob = "uploads/*"\n')
     monkeypatch.setenv("MENTOR_MANIFEST", str(small_kb / "sources.toml"))
     monkeypatch.setenv("MENTOR_DATA_DIR", str(tmp_path / "data"))

@@ -20,10 +20,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run", "--disable-sync"]
 WAIT_MS = 90_000
 POISON = """# Zorblax handbook
 
@@ -38,19 +34,6 @@ Server = Callable[[Path, Path | None], str]
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing; install it with `apt-get install -y chromium`")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                              args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture(scope="module")
 def serve() -> Iterator[Server]:
     """Start ``streamlit run ui/app.py`` over a data dir; every server is stopped at the end."""
     started: list[subprocess.Popen[bytes]] = []
@@ -62,12 +45,30 @@ def serve() -> Iterator[Server]:
         if manifest:
             env["MENTOR_MANIFEST"] = str(manifest)
         url = f"http://127.0.0.1:{port}"
-        started.append(servers.start(
-            [sys.executable, "-m", "streamlit", "run", "ui/app.py", "--server.address",
-             "127.0.0.1", "--server.port", str(port), "--server.headless", "true",
-             "--browser.gatherUsageStats", "false"],
-            f"{url}/_stcore/health", lambda response: response.text == "ok",
-            data_dir.parent / f"streamlit-{port}.log", cwd=REPO, env=env))
+        started.append(
+            servers.start(
+                [
+                    sys.executable,
+                    "-m",
+                    "streamlit",
+                    "run",
+                    "ui/app.py",
+                    "--server.address",
+                    "127.0.0.1",
+                    "--server.port",
+                    str(port),
+                    "--server.headless",
+                    "true",
+                    "--browser.gatherUsageStats",
+                    "false",
+                ],
+                f"{url}/_stcore/health",
+                lambda response: response.text == "ok",
+                data_dir.parent / f"streamlit-{port}.log",
+                cwd=REPO,
+                env=env,
+            )
+        )
         return url
 
     yield start
@@ -138,9 +139,9 @@ def test_an_answer_streams_in_with_its_source_cards(page, serve: Server, kb_stor
     assert dialogs == []
 
 
-def test_document_markup_is_shown_as_text_never_run(page, serve: Server, embedder: Embedder,
-                                                    tmp_path_factory: pytest.TempPathFactory
-                                                    ) -> None:
+def test_document_markup_is_shown_as_text_never_run(
+    page, serve: Server, embedder: Embedder, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     root = tmp_path_factory.mktemp("poisoned")
     (root / "kb").mkdir()
     (root / "kb" / "sources.toml").write_text('[[source]]\nglob = "*.md"\n')

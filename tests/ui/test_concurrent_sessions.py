@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import servers
-from test_browser import REPO, WAIT_MS, browser  # noqa: F401 - the module-scoped Chromium
+from test_browser import REPO, WAIT_MS
 from test_xss_browser import streamlit
 
 from assistant import Mentor, Settings
@@ -16,12 +16,16 @@ from ingest import Embedder
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 SESSIONS = 20  # besides the slow one
-QUESTIONS = ("How can I get a free GPU?", "Where can I train a model on a free GPU?",
-             "Is there free GPU access for experiments?", "Does Colab give free GPU access?")
+QUESTIONS = (
+    "How can I get a free GPU?",
+    "Where can I train a model on a free GPU?",
+    "Is there free GPU access for experiments?",
+    "Does Colab give free GPU access?",
+)
 # The chat page with LangChain's fake chat model in place of MENTOR_LLM. Its replies come from
 # an iterator that is built once per process; the first reply waits until the test makes the
 # file `gate` (and says it is waiting by making `waiting`): that session's answer is slow.
-REPLIES = '''
+REPLIES = """
 import threading
 import time
 from pathlib import Path
@@ -44,8 +48,8 @@ class Replies:
             while not Path({gate!r}).exists():
                 time.sleep(0.05)
         return AIMessage("Colab gives you a free GPU for experiments [1].")
-'''
-PAGE = '''
+"""
+PAGE = """
 import runpy
 import sys
 
@@ -57,7 +61,7 @@ from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 model = GenericFakeChatModel(messages=replies.Replies())
 assistant.llm.load_chat_model = lambda name, timeout: model  # the Mentor loads it once
 runpy.run_path({app!r}, run_name="__main__")
-'''
+"""
 
 
 def _answer(page):
@@ -65,16 +69,20 @@ def _answer(page):
 
 
 def test_a_slow_answer_does_not_stall_twenty_other_sessions(
-        browser, small_kb: Path, tmp_path: Path, embedder: Embedder) -> None:  # noqa: F811
+    browser, small_kb: Path, tmp_path: Path, embedder: Embedder
+) -> None:
     settings = Settings(data_dir=tmp_path / "data", manifest=small_kb / "sources.toml")
     Mentor(settings, embedder=embedder).ingest()
     waiting, gate = tmp_path / "waiting", tmp_path / "gate"
     (tmp_path / "replies.py").write_text(REPLIES.format(waiting=str(waiting), gate=str(gate)))
-    (tmp_path / "page.py").write_text(PAGE.format(here=str(tmp_path), repo=str(REPO),
-                                                  app=str(REPO / "ui" / "app.py")))
-    server, url = streamlit(tmp_path / "page.py", MENTOR_DATA_DIR=str(settings.data_dir),
-                            MENTOR_MANIFEST=str(settings.manifest), MENTOR_LLM="fake",
-                            MENTOR_ANSWER_MODE="auto")
+    (tmp_path / "page.py").write_text(PAGE.format(here=str(tmp_path), repo=str(REPO), app=str(REPO / "ui" / "app.py")))
+    server, url = streamlit(
+        tmp_path / "page.py",
+        MENTOR_DATA_DIR=str(settings.data_dir),
+        MENTOR_MANIFEST=str(settings.manifest),
+        MENTOR_LLM="fake",
+        MENTOR_ANSWER_MODE="auto",
+    )
     context = browser.new_context(viewport={"width": 1000, "height": 800})
     try:
         pages = [context.new_page() for _ in range(SESSIONS + 1)]

@@ -25,8 +25,11 @@ SAFE_SCHEMES = ("http://", "https://", "mailto:")
 def load_vectors(allowed: str, evil: str) -> list[str]:
     """The vectors of ``xss_vectors.txt``, with ``{allowed}`` and ``{evil}`` filled in."""
     lines = VECTORS.read_text(encoding="utf-8").splitlines()
-    return [line.replace("⏎", "\n").replace("{allowed}", allowed).replace("{evil}", evil)
-            for line in lines if line and not line.startswith("#")]
+    return [
+        line.replace("⏎", "\n").replace("{allowed}", allowed).replace("{evil}", evil)
+        for line in lines
+        if line and not line.startswith("#")
+    ]
 
 
 def _readers() -> dict[str, MarkdownIt]:
@@ -66,50 +69,89 @@ def unsafe_parts(markdown: str, allowed: str) -> list[str]:
     return found
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("see [Colab](https://colab.research.google.com/)", "see [Colab](https://colab.research.google.com/)"),
-    ("[x](javascript:alert(1))", "x"),
-    ("[x](JavaScript:alert(1) 'title')", "x"),
-    ("[x](  data:text/html;base64,PHNjcmlwdD4= )", "x"),
-    ("[x](vbscript:msgbox(1))", "x"),
-    ("[x](javascript&#58;alert(1))", "x"),
-    ("[x](<javascript:alert(1)>)", "x"),
-    ("[other page](notes.md#setup)", "other page"),
-    ("[[inner](javascript:a)](javascript:b)", "\\[inner\\](javascript:b)"),
-    ("![logo](https://evil.example/track.png)", "logo"),
-    (f"![Colab]({COLAB})", f"![Colab]({COLAB})"),
-    ("![x](javascript:alert(1))", "x"),
-    ("[x][r]\n\n[r]: javascript:alert(1)", "x"),
-    ("[see][r]\n\n[r]: https://ok.example/", "[see](https://ok.example/)"),
-    ("<javascript:alert(1)>", "javascript:alert(1)"),
-    ("<https://example.org>", "<https://example.org>"),
-    ("<img src=x onerror=alert(1)>", "&lt;img src=x onerror=alert(1)>"),
-    ("Intro\n<script>alert(2)</script>\nmore", "Intro\n\n&lt;script>alert(2)&lt;/script>\n\nmore"),
-    ("mail [me](mailto:a@b.example) or a@b.example", "mail [me](mailto:a@b.example) or <a@b.example>"),
-    ("| a | b |\n|---|---|\n| [x](javascript:1) | ~~y~~ |", "| a   | b     |\n| --- | ----- |\n| x   | ~~y~~ |"),
-    ("$\\alpha_1 * \\beta_2$ and $$x_1$$", "$\\alpha_1 * \\beta_2$ and $$x_1$$"),  # LaTeX as written
-    ("$[x](javascript:a)$", "$\\[x\\](javascript:a)$"),  # math that could be a link is text
-    ("Use `[x](javascript:a)` and **bold**", "Use `[x](javascript:a)` and **bold**"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("see [Colab](https://colab.research.google.com/)", "see [Colab](https://colab.research.google.com/)"),
+        ("[x](javascript:alert(1))", "x"),
+        ("[x](JavaScript:alert(1) 'title')", "x"),
+        ("[x](  data:text/html;base64,PHNjcmlwdD4= )", "x"),
+        ("[x](vbscript:msgbox(1))", "x"),
+        ("[x](javascript&#58;alert(1))", "x"),
+        ("[x](<javascript:alert(1)>)", "x"),
+        ("[other page](notes.md#setup)", "other page"),
+        ("[[inner](javascript:a)](javascript:b)", "\\[inner\\](javascript:b)"),
+        ("![logo](https://evil.example/track.png)", "logo"),
+        (f"![Colab]({COLAB})", f"![Colab]({COLAB})"),
+        ("![x](javascript:alert(1))", "x"),
+        ("[x][r]\n\n[r]: javascript:alert(1)", "x"),
+        ("[see][r]\n\n[r]: https://ok.example/", "[see](https://ok.example/)"),
+        ("<javascript:alert(1)>", "javascript:alert(1)"),
+        ("<https://example.org>", "<https://example.org>"),
+        ("<img src=x onerror=alert(1)>", "&lt;img src=x onerror=alert(1)>"),
+        ("Intro\n<script>alert(2)</script>\nmore", "Intro\n\n&lt;script>alert(2)&lt;/script>\n\nmore"),
+        ("mail [me](mailto:a@b.example) or a@b.example", "mail [me](mailto:a@b.example) or <a@b.example>"),
+        ("| a | b |\n|---|---|\n| [x](javascript:1) | ~~y~~ |", "| a   | b     |\n| --- | ----- |\n| x   | ~~y~~ |"),
+        ("$\\alpha_1 * \\beta_2$ and $$x_1$$", "$\\alpha_1 * \\beta_2$ and $$x_1$$"),  # LaTeX as written
+        ("$[x](javascript:a)$", "$\\[x\\](javascript:a)$"),  # math that could be a link is text
+        ("Use `[x](javascript:a)` and **bold**", "Use `[x](javascript:a)` and **bold**"),
+    ],
+)
 def test_sanitize_markdown_keeps_only_web_links_and_cited_images(text: str, expected: str) -> None:
     assert sanitize_markdown(text, [COLAB]) == expected
 
 
-@pytest.mark.parametrize("text, attack", [
-    ("\\<data:text/html;base64,PHNjcmlwdD4=>", "an escaped autolink"),
-    ("![a`](https://allowed.example/logo.png)`](https://evil.example/t.png)", "a code span"),
-    ("![a<https://x/](https://allowed.example/logo.png)>](https://evil.example/t.png)", "an autolink"),
-    ("![a<b>](</b>](https://evil.example/t.png)", "inline HTML"),
-    ("![a](https://allowed.example/logo.png)](https://evil.example/t.png)", "a greedy ]("),
-])
+@pytest.mark.parametrize(
+    "text, attack",
+    [
+        ("\\<data:text/html;base64,PHNjcmlwdD4=>", "an escaped autolink"),
+        ("![a`](https://allowed.example/logo.png)`](https://evil.example/t.png)", "a code span"),
+        ("![a<https://x/](https://allowed.example/logo.png)>](https://evil.example/t.png)", "an autolink"),
+        ("![a<b>](</b>](https://evil.example/t.png)", "inline HTML"),
+        ("![a](https://allowed.example/logo.png)](https://evil.example/t.png)", "a greedy ]("),
+    ],
+)
 def test_the_bypasses_of_the_regex_sanitizer_are_closed(text: str, attack: str) -> None:
     assert unsafe_parts(sanitize_markdown(text, [ALLOWED]), ALLOWED) == [], attack
 
 
-_PIECES = some.sampled_from(["[", "]", "(", ")", "!", "<", ">", "\\", "\n", "\n\n", " ", ":",
-                             "x", "javascript:alert(1)", "JAVASCRIPT:", "&#58;", "data:x",
-                             ALLOWED, "https://ok.example/", "r", "[r]: ", "`", "\"t\"", "'",
-                             "$", "|", "-", "*", "~~", "www.", "a@b.example", "<b>", "  "])
+_PIECES = some.sampled_from(
+    [
+        "[",
+        "]",
+        "(",
+        ")",
+        "!",
+        "<",
+        ">",
+        "\\",
+        "\n",
+        "\n\n",
+        " ",
+        ":",
+        "x",
+        "javascript:alert(1)",
+        "JAVASCRIPT:",
+        "&#58;",
+        "data:x",
+        ALLOWED,
+        "https://ok.example/",
+        "r",
+        "[r]: ",
+        "`",
+        '"t"',
+        "'",
+        "$",
+        "|",
+        "-",
+        "*",
+        "~~",
+        "www.",
+        "a@b.example",
+        "<b>",
+        "  ",
+    ]
+)
 
 
 @given(some.lists(_PIECES, max_size=30).map("".join))
@@ -134,8 +176,9 @@ def test_allowed_image_and_web_links_survive() -> None:
 
 def test_citation_markers_become_badges_and_links_stay_links() -> None:
     text = sanitize_markdown("Use Colab [1]. See [2], [the docs](https://x.example/[3]) and ![a][1].")
-    assert cite(text) == ("Use Colab :blue-badge[1]. See :blue-badge[2], "
-                          "[the docs](https://x.example/%5B3%5D) and ![a][1].")
+    assert cite(text) == (
+        "Use Colab :blue-badge[1]. See :blue-badge[2], [the docs](https://x.example/%5B3%5D) and ![a][1]."
+    )
 
 
 def test_web_urls_are_recognised_through_entities_and_escapes() -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import servers
-from test_browser import REPO, WAIT_MS, browser  # noqa: F401 - the module-scoped Chromium
+from test_browser import REPO, WAIT_MS
 from test_safe_markdown import load_vectors
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
@@ -38,8 +38,10 @@ st.caption("all vectors drawn")
 """
 # What a sanitized markdown container may hold of these (task lists draw disabled checkboxes).
 FORBIDDEN = "script, iframe, frame, object, embed, style, link, meta, base, form, input:not([type=checkbox])"
-PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-                    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082")
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
+)
 
 
 def streamlit(script: Path, **env: str) -> tuple[subprocess.Popen, str]:
@@ -47,10 +49,27 @@ def streamlit(script: Path, **env: str) -> tuple[subprocess.Popen, str]:
     port = servers.free_port()
     environ = {k: v for k, v in os.environ.items() if not k.startswith("MENTOR_")} | env
     server = servers.start(
-        [sys.executable, "-m", "streamlit", "run", str(script), "--server.address", "127.0.0.1",
-         "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        f"http://127.0.0.1:{port}/_stcore/health", lambda response: response.text == "ok",
-        script.with_suffix(".log"), cwd=script.parent, env=environ)
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(script),
+            "--server.address",
+            "127.0.0.1",
+            "--server.port",
+            str(port),
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        f"http://127.0.0.1:{port}/_stcore/health",
+        lambda response: response.text == "ok",
+        script.with_suffix(".log"),
+        cwd=script.parent,
+        env=environ,
+    )
     return server, f"http://127.0.0.1:{port}"
 
 
@@ -82,14 +101,18 @@ def image_hosts() -> Iterator[tuple[ThreadingHTTPServer, ThreadingHTTPServer]]:
         host.server_close()
 
 
-def test_no_vector_runs_a_script_links_one_or_loads_a_foreign_image(browser, image_hosts,  # noqa: F811
-                                                                     tmp_path: Path) -> None:
+def test_no_vector_runs_a_script_links_one_or_loads_a_foreign_image(
+    browser,
+    image_hosts,
+    tmp_path: Path,
+) -> None:
     source, foreign = image_hosts
     allowed = f"http://127.0.0.1:{source.server_port}/source/logo.png"
     vectors = load_vectors(allowed, f"http://127.0.0.2:{foreign.server_port}")
     (tmp_path / "vectors.json").write_text(json.dumps(vectors))
-    (tmp_path / "page.py").write_text(PAGE.format(paths=[str(REPO), str(REPO / "ui")], allowed=allowed,
-                                                  vectors=str(tmp_path / "vectors.json")))
+    (tmp_path / "page.py").write_text(
+        PAGE.format(paths=[str(REPO), str(REPO / "ui")], allowed=allowed, vectors=str(tmp_path / "vectors.json"))
+    )
     server, url = streamlit(tmp_path / "page.py")
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     try:
@@ -99,7 +122,8 @@ def test_no_vector_runs_a_script_links_one_or_loads_a_foreign_image(browser, ima
         page.goto(url)
         page.get_by_text("all vectors drawn").wait_for(timeout=WAIT_MS)
         page.locator("[data-testid=stExpander] summary").evaluate_all(
-            "summaries => summaries.forEach(s => s.click())")  # unfold every passage
+            "summaries => summaries.forEach(s => s.click())"
+        )  # unfold every passage
         page.locator("[data-testid=stExpanderDetails]").nth(len(vectors) - 1).wait_for(timeout=WAIT_MS)
         page.wait_for_timeout(2000)  # time for an injected handler or image to fire, if any
 
@@ -113,9 +137,11 @@ def test_no_vector_runs_a_script_links_one_or_loads_a_foreign_image(browser, ima
         context.close()
         servers.stop(server)
 
-    print(f"\n{len(vectors)} XSS vectors tried in Chromium, each as a passage, an answer and a "
-          f"question; {len(hrefs)} links and {len(images)} images drawn, {len(source.paths)} "
-          f"requests to the cited host, {len(foreign.paths)} to the foreign one")
+    print(
+        f"\n{len(vectors)} XSS vectors tried in Chromium, each as a passage, an answer and a "
+        f"question; {len(hrefs)} links and {len(images)} images drawn, {len(source.paths)} "
+        f"requests to the cited host, {len(foreign.paths)} to the foreign one"
+    )
     assert len(vectors) >= 100 and passages == len(vectors)
     assert dialogs == [] and flagged is None
     assert [h for h in hrefs if h.strip().lower().startswith(UNSAFE_SCHEMES)] == []
