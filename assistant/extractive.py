@@ -18,7 +18,8 @@ from ingest.sentences import SentenceVectors
 MAX_PASSAGES = 3  # the best sentence among these is the policy's ``sentence_match``
 MAX_LIST = 8  # a list up to this long is quoted whole
 MAX_UNITS = 4  # otherwise, at most this many of a passage's sentences and items
-KEEP_RATIO = 0.6  # a unit scoring below this share of its passage's best is left out (fitted on dev)
+MAX_PROSE = 2  # sentences of the lead section after its best one, in reading order (fitted on dev)
+KEEP_RATIO = 0.4  # a unit scoring below this share of its passage's best is left out (fitted on dev)
 SECOND_RATIO = 0.8  # a second section must score at least this share of the lead's
 POINTER_RATIO = 0.7  # ...and the "where to start" passage this share
 OVERVIEW = "overview"
@@ -106,18 +107,15 @@ def _lead(passages: list[Passage], order: list[int]) -> int:
 
 
 def _lead_units(units: list[_Unit]) -> list[_Unit]:
-    """The lead's best sentence or item first, then its list: whole when short and mostly on
-    the question, else the items that are."""
+    """The lead's best sentence or item first, then (after a sentence) up to two more of its
+    sentences, then its list: whole when short, else the items most on the question."""
     best = max(units, key=lambda u: u.score)
     items = [u for u in units if u.is_item and u is not best]
     near = [u for u in items if u.score >= KEEP_RATIO * best.score]
     whole = len(items) + best.is_item <= MAX_LIST
     listed = items if whole else sorted(near, key=lambda u: -u.score)[: MAX_UNITS - 1]
-    prose = (
-        []
-        if best.is_item
-        else [u for u in units if not u.is_item and u is not best and u.score >= KEEP_RATIO * best.score][:1]
-    )
+    near_prose = [u for u in units if not u.is_item and u is not best and u.score >= KEEP_RATIO * best.score]
+    prose = [] if best.is_item else near_prose[:MAX_PROSE]
     return [best, *prose, *sorted(listed, key=lambda u: u.order)]
 
 
