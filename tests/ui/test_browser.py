@@ -30,7 +30,15 @@ Zorblax settings page is described here: [x](javascript:alert(1)) and more.
 <script>alert(2)</script>
 """
 
-Server = Callable[[Path, Path | None], str]
+CLUB_NOTE = """# Quokka paper reading club
+
+## Meetings
+
+The Quokka paper reading club meets every Thursday evening to read one deep learning paper
+together. Beginners are welcome: each member presents one paper a month.
+"""
+
+Server = Callable[..., str]  # (data_dir, manifest=None, **environment) -> the page's URL
 
 
 @pytest.fixture(scope="module")
@@ -38,10 +46,10 @@ def serve() -> Iterator[Server]:
     """Start ``streamlit run ui/app.py`` over a data dir; every server is stopped at the end."""
     started: list[subprocess.Popen[bytes]] = []
 
-    def start(data_dir: Path, manifest: Path | None = None) -> str:
+    def start(data_dir: Path, manifest: Path | None = None, **environment: str) -> str:
         port = servers.free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("MENTOR_")}
-        env["MENTOR_DATA_DIR"] = str(data_dir)
+        env.update(environment, MENTOR_DATA_DIR=str(data_dir))
         if manifest:
             env["MENTOR_MANIFEST"] = str(manifest)
         url = f"http://127.0.0.1:{port}"
@@ -94,14 +102,23 @@ def page(browser) -> Iterator[object]:
 
 def _ask(page, url: str, question: str) -> tuple[object, float, float]:
     """Ask on a fresh page; the answer's chat message and seconds to its text and its cards."""
+    _open(page, url)
+    return _ask_here(page, question)
+
+
+def _open(page, url: str) -> None:
     page.goto(url)
-    box = page.get_by_test_id("stChatInputTextArea")
-    box.wait_for(timeout=WAIT_MS)
+    page.get_by_test_id("stChatInputTextArea").wait_for(timeout=WAIT_MS)
     page.get_by_text("Pick a question").wait_for(timeout=WAIT_MS)
+
+
+def _ask_here(page, question: str, turn: int = 0) -> tuple[object, float, float]:
+    """Ask in the page's session (its ``turn``-th question); as :func:`_ask`."""
+    box = page.get_by_test_id("stChatInputTextArea")
     box.fill(question)
     started = time.perf_counter()
     box.press("Enter")
-    answer = page.get_by_test_id("stChatMessage").nth(1)
+    answer = page.get_by_test_id("stChatMessage").nth(2 * turn + 1)
     answer.get_by_test_id("stMarkdownContainer").first.wait_for(timeout=WAIT_MS)
     to_text = time.perf_counter() - started
     answer.get_by_test_id("stExpander").first.wait_for(timeout=WAIT_MS)
@@ -164,3 +181,55 @@ def test_document_markup_is_shown_as_text_never_run(
     assert page.locator("img[src='x']").count() == 0
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=ARTIFACTS / "poisoned-document.png")
+
+
+def _controls(page) -> dict[str, int]:
+    """How many of each knowledge-changing control the page shows."""
+    return {
+        "uploader": page.get_by_test_id("stFileUploader").count(),
+        "re-ingest": page.get_by_role("button", name="Re-ingest knowledge").count(),
+        "sources": page.get_by_test_id("stExpander").filter(has_text="Sources").count(),
+    }
+
+
+def test_a_learner_asks_and_reads_sources_but_cannot_change_the_knowledge_base(
+    page, serve: Server, kb_store: Path
+) -> None:
+    url = serve(kb_store, None, MENTOR_READ_ONLY="1")
+    answer, _, _ = _ask(page, url, "Which deep learning framework should I learn first?")
+    answer.get_by_test_id("stFeedback").wait_for(timeout=WAIT_MS)  # the run has finished
+
+    assert "PyTorch" in answer.inner_text() or "TensorFlow" in answer.inner_text()
+    assert answer.get_by_test_id("stExpander").count() >= 1  # its sources, to read
+    sidebar = page.get_by_test_id("stSidebar")
+    expect(sidebar).to_contain_text("Knowledge base")  # the sidebar is drawn: its absences count
+    assert _controls(page) == {"uploader": 0, "re-ingest": 0, "sources": 0}
+    assert sidebar.get_by_text("Admin", exact=True).count() == 0
+
+
+def test_an_admin_unlocks_the_controls_and_the_next_answer_cites_an_uploaded_note(
+    page, serve: Server, small_kb: Path, embedder: Embedder
+) -> None:
+    settings = Settings(data_dir=small_kb.parent / "data", manifest=small_kb / "sources.toml")
+    Mentor(settings, embedder=embedder).ingest()
+    token = "a-long-admin-token-4711"
+    url = serve(settings.data_dir, settings.manifest, MENTOR_READ_ONLY="1", MENTOR_ADMIN_TOKEN=token)
+    _open(page, url)
+    assert _controls(page)["uploader"] == 0  # served read-only: locked until the token
+
+    page.get_by_test_id("stExpander").filter(has_text="Admin").locator("summary").click()
+    page.get_by_label("Admin token").fill(token)
+    page.get_by_role("button", name="Unlock").click()
+    uploader = page.get_by_test_id("stFileUploader")
+    uploader.wait_for(timeout=WAIT_MS)
+    uploader.locator("input[type=file]").set_input_files(
+        files=[{"name": "reading-club.md", "mimeType": "text/markdown", "buffer": CLUB_NOTE.encode()}]
+    )
+    page.get_by_text("Added reading-club.md").wait_for(timeout=WAIT_MS)
+    assert _controls(page)["re-ingest"] == 1
+
+    answer, _, _ = _ask_here(page, "When does the Quokka paper reading club meet?")
+    answer.get_by_test_id("stFeedback").wait_for(timeout=WAIT_MS)
+    assert "Thursday" in answer.inner_text()
+    assert answer.get_by_test_id("stExpander").filter(has_text="Quokka").count() >= 1
+    assert token not in page.content()
