@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -47,6 +49,18 @@ def start(
             time.sleep(0.3)
     stop(server)
     pytest.fail(f"{health_url} did not answer in {timeout:.0f} s:\n{log_path.read_text(errors='replace')}")
+
+
+def streamlit(script: Path, log_path: Path, *, cwd: Path, **env: str) -> tuple[subprocess.Popen, str]:
+    """``streamlit run script`` on loopback with ``env`` (and no other MENTOR_ setting), ready;
+    the process and its URL."""
+    port = free_port()
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("MENTOR_")} | env
+    url = f"http://127.0.0.1:{port}"
+    command = [sys.executable, "-m", "streamlit", "run", str(script), "--server.address", "127.0.0.1"]
+    command += ["--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    server = start(command, f"{url}/_stcore/health", lambda r: r.text == "ok", log_path, cwd=cwd, env=environ)
+    return server, url
 
 
 def stop(process: subprocess.Popen) -> None:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -47,36 +45,12 @@ def serve() -> Iterator[Server]:
     started: list[subprocess.Popen[bytes]] = []
 
     def start(data_dir: Path, manifest: Path | None = None, **environment: str) -> str:
-        port = servers.free_port()
-        env = {k: v for k, v in os.environ.items() if not k.startswith("MENTOR_")}
-        env.update(environment, MENTOR_DATA_DIR=str(data_dir))
+        env = {**environment, "MENTOR_DATA_DIR": str(data_dir)}
         if manifest:
             env["MENTOR_MANIFEST"] = str(manifest)
-        url = f"http://127.0.0.1:{port}"
-        started.append(
-            servers.start(
-                [
-                    sys.executable,
-                    "-m",
-                    "streamlit",
-                    "run",
-                    "ui/app.py",
-                    "--server.address",
-                    "127.0.0.1",
-                    "--server.port",
-                    str(port),
-                    "--server.headless",
-                    "true",
-                    "--browser.gatherUsageStats",
-                    "false",
-                ],
-                f"{url}/_stcore/health",
-                lambda response: response.text == "ok",
-                data_dir.parent / f"streamlit-{port}.log",
-                cwd=REPO,
-                env=env,
-            )
-        )
+        log = data_dir.parent / f"streamlit-{len(started)}.log"
+        server, url = servers.streamlit(REPO / "ui" / "app.py", log, cwd=REPO, **env)
+        started.append(server)
         return url
 
     yield start

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 import servers
 from test_browser import REPO, WAIT_MS
-from test_xss_browser import streamlit
 
 from assistant import Mentor, Settings
 from ingest import Embedder
@@ -76,8 +75,10 @@ def test_a_slow_answer_does_not_stall_twenty_other_sessions(
     waiting, gate = tmp_path / "waiting", tmp_path / "gate"
     (tmp_path / "replies.py").write_text(REPLIES.format(waiting=str(waiting), gate=str(gate)))
     (tmp_path / "page.py").write_text(PAGE.format(here=str(tmp_path), repo=str(REPO), app=str(REPO / "ui" / "app.py")))
-    server, url = streamlit(
+    server, url = servers.streamlit(
         tmp_path / "page.py",
+        tmp_path / "page.log",
+        cwd=tmp_path,
         MENTOR_DATA_DIR=str(settings.data_dir),
         MENTOR_MANIFEST=str(settings.manifest),
         MENTOR_LLM="fake",

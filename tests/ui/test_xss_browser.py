@@ -4,9 +4,6 @@ real Chromium: no script runs, no script link is left, no image loads from a for
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -42,35 +39,6 @@ PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
     "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
 )
-
-
-def streamlit(script: Path, **env: str) -> tuple[subprocess.Popen, str]:
-    """``streamlit run script`` on loopback, with ``env`` (and no other MENTOR_ setting); its URL."""
-    port = servers.free_port()
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("MENTOR_")} | env
-    server = servers.start(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            str(script),
-            "--server.address",
-            "127.0.0.1",
-            "--server.port",
-            str(port),
-            "--server.headless",
-            "true",
-            "--browser.gatherUsageStats",
-            "false",
-        ],
-        f"http://127.0.0.1:{port}/_stcore/health",
-        lambda response: response.text == "ok",
-        script.with_suffix(".log"),
-        cwd=script.parent,
-        env=environ,
-    )
-    return server, f"http://127.0.0.1:{port}"
 
 
 class _Counting(BaseHTTPRequestHandler):
@@ -113,7 +81,7 @@ def test_no_vector_runs_a_script_links_one_or_loads_a_foreign_image(
     (tmp_path / "page.py").write_text(
         PAGE.format(paths=[str(REPO), str(REPO / "ui")], allowed=allowed, vectors=str(tmp_path / "vectors.json"))
     )
-    server, url = streamlit(tmp_path / "page.py")
+    server, url = servers.streamlit(tmp_path / "page.py", tmp_path / "page.log", cwd=tmp_path)
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     try:
         page = context.new_page()
