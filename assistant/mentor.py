@@ -410,8 +410,7 @@ class Mentor:
         the passages' sentences in the background (ingest leaves them to the first answer)."""
         self.embedder.embed(["warm up"])
         self._current()[0].lexical()
-        texts = [row.text for row in self.store.rows()]
-        threading.Thread(target=self.sentences.fill, args=(texts,), name="sentences", daemon=True).start()
+        self.sentences.fill_in_background([row.text for row in self.store.rows()])
 
     def as_retriever(self, k: int | None = None):
         """A LangChain ``BaseRetriever`` over this knowledge base."""

@@ -14,6 +14,7 @@ simply rebuilt.
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import re
 import sqlite3
@@ -34,6 +35,7 @@ _ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(.*)$")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z*\"'(\[])")
 _MIN_WORDS = 3  # shorter fragments ("See below.") say nothing on their own
 _WHOLE = "whole"  # the digest of a text kept as one unit (a question)
+FILL_BATCH = 16  # passages embedded between checks for a stop (a fraction of a second)
 _READ_BATCH = 900  # keys per query: under sqlite's limit on bound parameters
 
 
@@ -103,10 +105,21 @@ class SentenceVectors:
             (units, found[key][1].reshape(len(units), dimension)) for units, key in zip(split_texts, keys, strict=True)
         ]
 
-    def fill(self, texts: Sequence[str], batch: int = 256) -> None:
-        """Embed the units of every text not kept yet, ``batch`` texts at a time."""
+    def fill(self, texts: Sequence[str], batch: int = FILL_BATCH, stop: threading.Event | None = None) -> None:
+        """Embed the units of every text not kept yet, ``batch`` texts at a time, until ``stop``."""
         for start in range(0, len(texts), batch):
+            if stop is not None and stop.is_set():
+                return
             self.units(texts[start : start + batch])
+
+    def fill_in_background(self, texts: Sequence[str]) -> threading.Thread:
+        """:meth:`fill` on a daemon thread that is stopped and joined when the process exits:
+        an embedding still running while the interpreter shuts down aborts the process."""
+        stop = threading.Event()
+        thread = threading.Thread(target=self.fill, args=(texts,), kwargs={"stop": stop}, name="sentences", daemon=True)
+        thread.start()
+        atexit.register(_stop, stop, thread)
+        return thread
 
     def whole(self, texts: Sequence[str]) -> np.ndarray:
         """One vector per text, each embedded whole (a question), embedding only what is missing."""
@@ -221,6 +234,11 @@ class SentenceVectors:
         if isinstance(exc, sqlite3.DatabaseError) and not isinstance(exc, sqlite3.OperationalError):
             for suffix in ("", "-wal", "-shm"):
                 self.path.with_name(self.path.name + suffix).unlink(missing_ok=True)
+
+
+def _stop(stop: threading.Event, thread: threading.Thread) -> None:
+    stop.set()
+    thread.join()  # at most one batch
 
 
 def _open(path: Path) -> sqlite3.Connection:

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
+import pytest
 
 from assistant import Mentor, Settings
 from ingest.sentences import SentenceVectors, Unit, split
@@ -103,3 +108,29 @@ def test_ingest_prunes_sentences_of_removed_passages(tmp_path, small_kb, embedde
     before = embedder.calls
     mentor.sentences.units([kept])
     assert embedder.calls == before
+
+
+_FILL_THEN_EXIT = """
+import sys
+from pathlib import Path
+from ingest import Embedder
+from ingest.sentences import SentenceVectors
+embedder = Embedder(backend="onnx", cache_dir=Path(sys.argv[1]))
+embedder.embed(["warm up"])
+texts = [f"Passage {i} is about free GPUs. It says where to find one, number {i}. " * 5 for i in range(2000)]
+thread = SentenceVectors(Path(sys.argv[2]), embedder).fill_in_background(texts)
+thread.join(1)  # exit while it embeds: an embedding cut off by shutdown aborts the process
+print("exiting", flush=True)
+"""
+
+
+@pytest.mark.slow
+def test_a_process_that_exits_while_filling_in_the_background_exits_cleanly(tmp_path, model_cache):
+    done = subprocess.run(
+        [sys.executable, "-c", _FILL_THEN_EXIT, str(model_cache), str(tmp_path / "s.sqlite3")],
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0 and done.stdout == "exiting\n", done.stderr
