@@ -78,6 +78,30 @@ def topic(passage: Passage) -> str:
     return f"{passage.title}: {passage.section}"
 
 
+def extractive_answer(
+    text: str,
+    cited: list[Passage],
+    question: str,
+    query: str,
+    version: str,
+    notes: list[str],
+    evidence: dict[str, float],
+) -> Answer:
+    """An answer composed from the knowledge base's own sentences; ``cited[n - 1]`` is ``[n]``."""
+    citations = [Citation.of(n, passage) for n, passage in enumerate(cited, 1)]
+    return Answer(
+        text,
+        grounded=True,
+        citations=citations,
+        mode="extractive",
+        question=question,
+        query=query,
+        index_version=version,
+        notes=notes,
+        evidence=evidence,
+    )
+
+
 def refusal(question: str, query: str, passages: list[Passage], version: str, evidence: dict[str, float]) -> Answer:
     """Say plainly that the knowledge base does not cover the question, and what it does cover."""
     related = list(dict.fromkeys(topic(p) for p in passages))[:3]

@@ -11,6 +11,7 @@ import click
 
 from assistant.paths import CHAT_PAGE, DEFAULT_DATA_DIR, IN_CHECKOUT
 from assistant.settings import ANSWER_MODES
+from assistant.terminal import ProgressBar, indent, print_answer, print_sources
 from ingest.errors import MentorError
 
 _JSON = click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
@@ -113,7 +114,7 @@ def ingest_command(
     if watch:
         _watch(mentor)
         return
-    with _progress(quiet=as_json) as progress:
+    with ProgressBar(quiet=as_json) as progress:
         report = mentor.ingest(list(sources) or None, full=full, dry_run=dry_run, progress=progress)
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2))
@@ -181,7 +182,7 @@ def search(ctx: click.Context, query: str, k: int | None, as_json: bool) -> None
             click.style(f"[{n}] {p.title} › {p.section}", bold=True)
             + f"  ({p.metadata.get('anchor', '')}, relevance {p.score:.2f})"
         )
-        click.echo(_indent(p.text) + "\n")
+        click.echo(indent(p.text) + "\n")
 
 
 @main.command()
@@ -195,7 +196,7 @@ def ask(ctx: click.Context, question: str, k: int | None, as_json: bool) -> None
     if as_json:
         click.echo(json.dumps(answer.to_dict(), indent=2))
     else:
-        _print_answer(answer)
+        print_answer(answer)
 
 
 @main.command()
@@ -217,7 +218,7 @@ def chat(ctx: click.Context) -> None:
         try:
             for piece in mentor.stream(question, history):
                 if isinstance(piece, Answer):
-                    _print_sources(piece)
+                    print_sources(piece)
                     history += [{"role": "user", "content": question}, {"role": "assistant", "content": piece.text}]
                 else:
                     click.echo(piece, nl=False)
@@ -391,51 +392,3 @@ def _eval_after_ingest(mentor, eval_file: Path) -> None:
     click.echo("Eval: " + ", ".join(f"{k} {v:.3f}" for k, v in metrics.items()))
     for line in fell:
         click.echo(f"mentor: warning: {line} since the last ingest", err=True)
-
-
-def _print_answer(answer) -> None:
-    click.echo(answer.text)
-    _print_sources(answer)
-
-
-def _print_sources(answer) -> None:
-    if answer.citations:
-        click.echo("\n" + click.style("Sources", bold=True))
-    for c in answer.citations:
-        where = c.url or c.anchor
-        fetched = f", fetched {c.fetched_at[:10]}" if c.fetched_at else ""
-        click.echo(f"  [{c.n}] {c.title} › {c.section}  ({where}, relevance {c.score:.2f}{fetched})")
-    if answer.mode == "refusal":
-        click.echo(click.style("(not grounded: nothing in the knowledge base answers this)", dim=True))
-
-
-def _indent(text: str) -> str:
-    return "\n".join("    " + line for line in text.splitlines())
-
-
-class _progress:
-    """A tqdm bar fed by ingest's (done, total, label) callback; silent when ``quiet``."""
-
-    def __init__(self, quiet: bool) -> None:
-        self._quiet = quiet
-        self._bar = None
-
-    def __enter__(self):
-        return None if self._quiet else self
-
-    def __call__(self, done: int, total: int, label: str) -> None:
-        from tqdm import tqdm
-
-        if self._bar is None:
-            self._bar = tqdm(
-                total=total,
-                desc=label,
-                unit=" chunks",
-                file=sys.stderr,
-                bar_format="{desc} {n_fmt}/{total_fmt} |{bar}| {rate_fmt}, ETA {remaining}",
-            )
-        self._bar.update(done - self._bar.n)
-
-    def __exit__(self, *exc: object) -> None:
-        if self._bar is not None:
-            self._bar.close()

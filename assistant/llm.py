@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import importlib.util
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
+from assistant import policy
+from assistant.answers import Answer, Citation
 from assistant.citations import MARKER, CheckedText, check_citations
 from assistant.search import Passage
 from ingest.errors import MentorError, SettingsError
@@ -176,3 +178,33 @@ def _smollm2(path: str) -> Any:
     )
     llm = HuggingFacePipeline(pipeline=generate, model_id=gguf.stem)
     return ChatHuggingFace(llm=llm, tokenizer=tokenizer, model_id=gguf.stem)
+
+
+def checked_answer(
+    model: Any,
+    question: str,
+    query: str,
+    passages: list[Passage],
+    turns: list[Any],
+    version: str,
+    *,
+    budget: float,
+) -> Generator[str, None, tuple[Answer, str]]:
+    """Stream the model's answer; return it checked, and why it must not stand ("" if it may)."""
+    for piece in stream_answer(model, query, passages, turns, budget=budget):
+        if isinstance(piece, str):
+            yield piece
+            continue
+        failure = policy.llm_failure(piece.text, piece.cited, piece.stopped)
+        citations = [Citation.of(n, passages[i - 1]) for n, i in enumerate(piece.cited, 1)]
+        answer = Answer(
+            piece.text,
+            grounded=bool(citations) and not failure,
+            citations=citations,
+            mode="llm",
+            question=question,
+            query=query,
+            index_version=version,
+            notes=piece.notes + ([failure] if failure else []),
+        )
+    return answer, failure

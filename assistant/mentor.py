@@ -4,34 +4,23 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Generator, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import replace
 from functools import cached_property
 from typing import Any
 
 from assistant import catalog, conversation, extractive, policy
-from assistant.answers import Answer, Citation, refusal
+from assistant.answers import Answer, extractive_answer, refusal
+from assistant.llm import checked_answer
 from assistant.search import HybridSearch, Passage
 from assistant.settings import ANSWER_MODES, Settings
-from ingest import (
-    Embedder,
-    IngestReport,
-    MentorError,
-    SourceError,
-    SourceSpec,
-    Store,
-    ingest,
-    open_client,
-    read_manifest,
-)
-from ingest.journal import writer_lock
+from ingest import Embedder, IngestReport, MentorError, SourceError, Store, ingest, open_client, read_manifest
 from ingest.lease import server_lease
 from ingest.question_writer import QuestionWriter
 from ingest.registry import Registry, absolute, removal
 from ingest.sentences import SentenceVectors
-from ingest.store import drop_collection, replace_collection, staging
-from ingest.sync import Progress, SourceChange
+from ingest.sync import Progress, SourceChange, rebuild
 
 MAX_K = 50
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
@@ -184,7 +173,8 @@ class Mentor:
                 "writer": self._question_writer(),
             }
             if full and not dry_run:
-                report = self._rebuild(specs, options)
+                report = rebuild(specs, self.client, self.embedder, s.collection, **options)
+                self._store = self._searcher = None
             else:
                 report = ingest(specs, self.store, self.embedder, **options)
             self._seen_version = str(self.store.info.get("ingest_id", ""))
@@ -200,21 +190,6 @@ class Mentor:
         if dry_run or not self.settings.chroma_url:
             return nullcontext()
         return server_lease(self.client, self.settings.collection)
-
-    def _rebuild(self, specs: list[SourceSpec], options: dict[str, Any]) -> IngestReport:
-        """Embed everything into a staging collection under one writer lock, then put it in the
-        store's place: readers keep the old store until the new one is whole, and a kill at any
-        point leaves the old one answering."""
-        s = self.settings
-        staging_name = staging(s.collection)
-        with writer_lock(s.data_dir):
-            drop_collection(self.client, staging_name)  # a rebuild that was killed
-            report = ingest(
-                specs, Store(self.client, self.embedder.model_name, staging_name), self.embedder, locked=True, **options
-            )
-            replace_collection(self.client, staging_name, s.collection)
-        self._store = self._searcher = None
-        return report
 
     def add_document(self, name: str, data: bytes) -> tuple[str, IngestReport]:
         """Save an uploaded document to the knowledge folder's ``uploads/`` and ingest it.
@@ -323,7 +298,9 @@ class Mentor:
         model, notes = self._chat_model(mode)
         if model is not None:
             try:
-                generated, failure = yield from self._llm_answer(model, question, query, passages, turns, version)
+                generated, failure = yield from checked_answer(
+                    model, question, query, passages, turns, version, budget=self.settings.llm_budget
+                )
             except MentorError as exc:
                 if mode == "llm":
                     raise
@@ -334,19 +311,9 @@ class Mentor:
                     return
                 notes = [f"answered extractively: {failure}"]
                 yield f"\n\n---\n\n*{notes[0].capitalize()}.*\n\n"
-        citations = [Citation.of(n, passages[i]) for n, i in enumerate(draft.cited, 1)]
         yield draft.text
-        yield Answer(
-            draft.text,
-            grounded=True,
-            citations=citations,
-            mode="extractive",
-            question=question,
-            query=query,
-            index_version=version,
-            notes=notes,
-            evidence=found.to_dict(),
-        )
+        cited = [passages[i] for i in draft.cited]
+        yield extractive_answer(draft.text, cited, question, query, version, notes, found.to_dict())
 
     def _question_writer(self) -> QuestionWriter | None:
         """The writer of question keys, when the ``generate_questions`` setting asks for one.
@@ -374,30 +341,6 @@ class Mentor:
                         raise
                     return None, [f"answered extractively: {exc}"]
         return self.chat_model, []
-
-    def _llm_answer(
-        self, model: Any, question: str, query: str, passages: list[Passage], turns: list[Any], version: str
-    ) -> Generator[str, None, tuple[Answer, str]]:
-        """Stream the model's answer; return it checked, and why it must not stand ("" if it may)."""
-        from assistant.llm import stream_answer
-
-        for piece in stream_answer(model, query, passages, turns, budget=self.settings.llm_budget):
-            if isinstance(piece, str):
-                yield piece
-                continue
-            failure = policy.llm_failure(piece.text, piece.cited, piece.stopped)
-            citations = [Citation.of(n, passages[i - 1]) for n, i in enumerate(piece.cited, 1)]
-            answer = Answer(
-                piece.text,
-                grounded=bool(citations) and not failure,
-                citations=citations,
-                mode="llm",
-                question=question,
-                query=query,
-                index_version=version,
-                notes=piece.notes + ([failure] if failure else []),
-            )
-        return answer, failure
 
     @property
     def index_version(self) -> str:

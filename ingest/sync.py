@@ -19,7 +19,7 @@ from ingest.loading import Document, load_file
 from ingest.question_writer import QuestionWriter
 from ingest.sentences import SentenceVectors
 from ingest.sources import SourceSpec
-from ingest.store import Store
+from ingest.store import Store, drop_collection, replace_collection, staging
 
 Status = Literal["added", "updated", "unchanged", "removed", "failed"]
 Progress = Callable[[int, int, str], None]
@@ -220,6 +220,20 @@ def _plan_source(
     plan.delete.extend(removed)
     status: Status = "added" if not stored else ("updated" if added or removed or retag else "unchanged")
     return SourceChange(spec.source, status, chunks=len(chunks), added=len(added), removed=len(removed))
+
+
+def rebuild(
+    specs: Sequence[SourceSpec], client: Any, embedder: Embedder, collection: str, **options: Any
+) -> IngestReport:
+    """:func:`ingest` of ``specs`` into a staging collection under one writer lock, then put in
+    ``collection``'s place: readers keep the old store until the new one is whole, and a kill
+    at any point leaves the old one answering. ``options`` are :func:`ingest`'s."""
+    name = staging(collection)
+    with journal.writer_lock(options["data_dir"]):
+        drop_collection(client, name)  # a rebuild that was killed
+        report = ingest(specs, Store(client, embedder.model_name, name), embedder, locked=True, **options)
+        replace_collection(client, name, collection)
+    return report
 
 
 def _reusable(add: list[Chunk], existing: dict[str, dict[str, Any]]) -> dict[str, str]:

@@ -1,0 +1,58 @@
+"""What ``mentor`` prints in a terminal: answers with their sources, passages, the ingest progress bar."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+
+def print_answer(answer) -> None:
+    """The answer's text, then its numbered sources."""
+    click.echo(answer.text)
+    print_sources(answer)
+
+
+def print_sources(answer) -> None:
+    """The numbered sources of ``answer``, and a note when it is a refusal."""
+    if answer.citations:
+        click.echo("\n" + click.style("Sources", bold=True))
+    for c in answer.citations:
+        where = c.url or c.anchor
+        fetched = f", fetched {c.fetched_at[:10]}" if c.fetched_at else ""
+        click.echo(f"  [{c.n}] {c.title} › {c.section}  ({where}, relevance {c.score:.2f}{fetched})")
+    if answer.mode == "refusal":
+        click.echo(click.style("(not grounded: nothing in the knowledge base answers this)", dim=True))
+
+
+def indent(text: str) -> str:
+    """``text`` indented by four spaces."""
+    return "\n".join("    " + line for line in text.splitlines())
+
+
+class ProgressBar:
+    """A tqdm bar fed by ingest's (done, total, label) callback; silent when ``quiet``."""
+
+    def __init__(self, quiet: bool) -> None:
+        self._quiet = quiet
+        self._bar = None
+
+    def __enter__(self):
+        return None if self._quiet else self
+
+    def __call__(self, done: int, total: int, label: str) -> None:
+        from tqdm import tqdm
+
+        if self._bar is None:
+            self._bar = tqdm(
+                total=total,
+                desc=label,
+                unit=" chunks",
+                file=sys.stderr,
+                bar_format="{desc} {n_fmt}/{total_fmt} |{bar}| {rate_fmt}, ETA {remaining}",
+            )
+        self._bar.update(done - self._bar.n)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.close()
