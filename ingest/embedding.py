@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
@@ -51,7 +52,8 @@ class Embedder(Embeddings):
         self.backend = backend
         self.cache_dir = cache_dir
         self.calls = 0  # texts embedded so far: lets tests and reports prove what was skipped
-        self.tokens = 0  # word pieces the model read so far: ingest reports tokens/s from it
+        self.tokens = 0  # word pieces the model read so far, and in how many seconds:
+        self.seconds = 0.0  # ingest reports the encoder's tokens/s from them
         self._model = None
         self._lock = threading.Lock()
         self._recent: OrderedDict[str, np.ndarray] = OrderedDict()  # single texts: a question
@@ -76,6 +78,7 @@ class Embedder(Embeddings):
                 if texts[0] in self._recent:
                     self._recent.move_to_end(texts[0])
                     return self._recent[texts[0]][None, :].copy()
+        started = time.perf_counter()
         if self.backend == "onnx":
             vectors, tokens = model.encode(texts, self.batch_size, done)
         else:
@@ -93,6 +96,7 @@ class Embedder(Embeddings):
                 done(len(texts))
         self.calls += len(texts)
         self.tokens += tokens
+        self.seconds += time.perf_counter() - started
         vectors = vectors.astype(np.float32, copy=False)
         if len(texts) == 1:
             with self._recent_lock:

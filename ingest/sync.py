@@ -47,6 +47,7 @@ class IngestReport:
     sources: list[SourceChange] = field(default_factory=list)
     embedded: int = 0
     tokens: int = 0  # word pieces the model read: passages and question keys
+    embed_seconds: float = 0.0  # ...and the time it took
     reused: int = 0
     deleted: int = 0
     total_chunks: int = 0
@@ -72,7 +73,7 @@ class IngestReport:
             f"{len(self.sources)} sources ({counts or 'none'}); {verb} {self.embedded} chunks, "
             f"reused {self.reused}, deleted {self.deleted}; {self.total_chunks} chunks in the "
             f"store; {self.seconds:.1f}s"
-            + (f" ({self.tokens / self.seconds:,.0f} tokens/s)" if self.tokens and self.seconds else "")
+            + (f" (embedding {self.tokens / self.embed_seconds:,.0f} tokens/s)" if self.embed_seconds else "")
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -157,9 +158,9 @@ def ingest(
             report.total_chunks = len(existing)
         elif not dry_run:
             journal.record(data_dir, "start", report.ingest_id, add=len(plan.add), delete=len(plan.delete), full=full)
-            read = embedder.tokens
+            read, spent = embedder.tokens, embedder.seconds
             _apply(plan, reusable, store, embedder, progress, sentences)
-            report.tokens = embedder.tokens - read
+            report.tokens, report.embed_seconds = embedder.tokens - read, embedder.seconds - spent
             if sentences is not None:
                 deleted = set(plan.delete)
                 final = {i: meta for i, meta in existing.items() if i not in deleted}
