@@ -12,7 +12,7 @@ import json
 import os
 import shutil
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -61,21 +61,26 @@ class OnnxModel:
         import numpy as np
 
         encoded = self._tokenizer.encode_batch(texts)  # once: lengths, then the batches' inputs
-        budget = batch_size * self._max_tokens
         vectors = np.empty((len(texts), self.dimension), dtype=np.float32)
-        batch: list[int] = []
         finished = 0
-        for i in [*sorted(range(len(texts)), key=lambda j: len(encoded[j].ids)), None]:
-            last = i is None
-            if batch and (last or (len(batch) + 1) * len(encoded[i].ids) > budget):  # ascending
-                vectors[batch] = self._run([encoded[j] for j in batch])
-                finished += len(batch)
-                batch = []
-                if done:
-                    done(finished)
-            if not last:
-                batch.append(i)
+        for batch in self._batches(encoded, batch_size):
+            vectors[batch] = self._run([encoded[j] for j in batch])
+            finished += len(batch)
+            if done:
+                done(finished)
         return vectors, sum(len(e.ids) for e in encoded)
+
+    def _batches(self, encoded: list, batch_size: int) -> Iterator[list[int]]:
+        """Indexes of ``encoded`` in batches, shortest texts first."""
+        budget = batch_size * self._max_tokens
+        batch: list[int] = []
+        for i in sorted(range(len(encoded)), key=lambda j: len(encoded[j].ids)):
+            if batch and (len(batch) + 1) * len(encoded[i].ids) > budget:  # ascending: i is longest
+                yield batch
+                batch = []
+            batch.append(i)
+        if batch:
+            yield batch
 
     def _run(self, encoded: list) -> np.ndarray:
         """One forward pass over tokenised texts, padded to the longest of them."""
