@@ -353,7 +353,7 @@ class Mentor:
         the passages' sentences in the background (ingest leaves them to the first answer)."""
         self.embedder.embed(["warm up"])
         self._current()[0].lexical()
-        self.sentences.fill_in_background([row.text for row in self.store.rows()])
+        self.sentences.fill_in_background(row.text for row in self.store.rows())  # read there, not here
 
     def as_retriever(self, k: int | None = None):
         """A LangChain ``BaseRetriever`` over this knowledge base."""

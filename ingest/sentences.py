@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import atexit
 import hashlib
+import itertools
 import re
 import sqlite3
 import threading
@@ -105,16 +106,19 @@ class SentenceVectors:
             (units, found[key][1].reshape(len(units), dimension)) for units, key in zip(split_texts, keys, strict=True)
         ]
 
-    def fill(self, texts: Sequence[str], batch: int = FILL_BATCH, stop: threading.Event | None = None) -> None:
+    def fill(self, texts: Iterable[str], batch: int = FILL_BATCH, stop: threading.Event | None = None) -> None:
         """Embed the units of every text not kept yet, ``batch`` texts at a time, until ``stop``."""
-        for start in range(0, len(texts), batch):
-            if stop is not None and stop.is_set():
+        remaining = iter(texts)
+        while not (stop is not None and stop.is_set()):
+            some = list(itertools.islice(remaining, batch))
+            if not some:
                 return
-            self.units(texts[start : start + batch])
+            self.units(some)
 
-    def fill_in_background(self, texts: Sequence[str]) -> threading.Thread:
+    def fill_in_background(self, texts: Iterable[str]) -> threading.Thread:
         """:meth:`fill` on a daemon thread that is stopped and joined when the process exits:
-        an embedding still running while the interpreter shuts down aborts the process."""
+        an embedding still running while the interpreter shuts down aborts the process. A lazy
+        ``texts`` (a generator over the store) is read on that thread too."""
         stop = threading.Event()
         thread = threading.Thread(target=self.fill, args=(texts,), kwargs={"stop": stop}, name="sentences", daemon=True)
         thread.start()
