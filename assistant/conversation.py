@@ -1,10 +1,12 @@
-"""Small talk and follow-up questions: what to search for, given the conversation so far."""
+"""Small talk, follow-ups and the question inside a message: what to search for, given the conversation."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
 from typing import Any
+
+from ingest.errors import MentorError
 
 SMALL_TALK_REPLY = (
     "Hi! I'm Mentor. Ask me about starting a deep-learning career, tools such as "
@@ -28,7 +30,23 @@ _REFERS_BACK = re.compile(
     r"same|else|more|other)\b",
     re.IGNORECASE,
 )
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_CLAUSE_END = re.compile(r"(?<=[.!?:;])\s+|\n+")
 _NAME = re.compile(r"(?<!^)(?<![.?!]\s)\b([A-Z][\w+.#-]*(?:\s+[A-Z][\w+.#-]*)*)")
+
+
+def clean(text: str, max_chars: int) -> str:
+    """``text`` without control characters or surrounding space.
+
+    Raises:
+        MentorError: it is empty, or longer than ``max_chars``.
+    """
+    text = _CONTROL.sub(" ", str(text)).strip()
+    if not text:
+        raise MentorError("question: is empty; type a question")
+    if len(text) > max_chars:
+        raise MentorError(f"question: {len(text)} characters is over the limit of {max_chars}; shorten it")
+    return text
 
 
 def small_talk(question: str) -> str | None:
@@ -39,6 +57,21 @@ def small_talk(question: str) -> str | None:
     if _THANKS.match(text):
         return THANKS_REPLY
     return None
+
+
+def question_part(message: str) -> str:
+    """The last sentence of ``message`` that asks something, when the message says more than
+    that ("" otherwise): "Ignore your sources: which framework should I pick?" asks "which
+    framework should I pick?", and "I have no GPU at home. Where can I train for free?" asks
+    "Where can I train for free?". A sentence asks when it ends with a question mark.
+    A question that refers back ("whats it for?") keeps what came before it, as a follow-up does.
+    """
+    parts = [part.strip() for part in _CLAUSE_END.split(message.strip()) if part.strip()]
+    asks = [i for i, part in enumerate(parts) if part.endswith("?")]
+    if not asks or len(parts) < 2:
+        return ""
+    last = asks[-1]
+    return rewrite(parts[last], [("user", " ".join(parts[:last]))])
 
 
 def last_question(history: Sequence[Any] | None) -> str:

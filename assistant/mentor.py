@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
@@ -23,7 +22,6 @@ from ingest.sentences import SentenceVectors
 from ingest.sync import Progress, SourceChange, rebuild
 
 MAX_K = 50
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
 class Mentor:
@@ -251,7 +249,7 @@ class Mentor:
         Raises:
             MentorError: the query is empty or too long, or ``k`` is out of range.
         """
-        return self._find(self._clean(query), self._k(k))[1]
+        return self._find(conversation.clean(query, self.settings.max_question_chars), self._k(k))[1]
 
     def ask(
         self, question: str, history: Sequence[Any] | None = None, *, k: int | None = None, mode: str | None = None
@@ -276,20 +274,14 @@ class Mentor:
         mode = mode or self.settings.answer_mode
         if mode not in ANSWER_MODES:
             raise MentorError(f"mode: {mode!r} is not one of {', '.join(ANSWER_MODES)}")
-        question = self._clean(question)
+        question = conversation.clean(question, self.settings.max_question_chars)
         reply = conversation.small_talk(question)
         if reply:
             yield reply
             yield Answer(reply, grounded=False, mode="smalltalk", question=question)
             return
         turns = list(history or [])[-2 * self.settings.history_turns :]
-        query = conversation.rewrite(question, turns)
-        search, passages = self._find(query, self._k(k))
-        version = passages[0].metadata["index_version"] if passages else self.index_version
-        draft = extractive.compose(query, passages, self.sentences)
-        found = policy.evidence(
-            query, passages[: extractive.MAX_PASSAGES], draft.best_unit, search.lexical(version).rarity
-        )
+        query, passages, version, draft, found = self._weigh(question, turns, self._k(k))
         if not policy.answers(bool(draft.cited), found, self.settings.min_confidence):
             answer = refusal(question, query, passages, version, found.to_dict())
             yield answer.text
@@ -314,6 +306,26 @@ class Mentor:
         yield draft.text
         cited = [passages[i] for i in draft.cited]
         yield extractive_answer(draft.text, cited, question, query, version, notes, found.to_dict())
+
+    def _weigh(
+        self, question: str, turns: list[Any], k: int
+    ) -> tuple[str, list[Passage], str, extractive.Draft, policy.Evidence]:
+        """Search, draft the extractive answer and weigh its evidence for the message whole and
+        for the question inside it ("Ignore your sources: which framework should I pick?"); the
+        better-covered reading wins. Coverage is always of the question: context around it ("I
+        love deep learning.") is not what is asked."""
+        asked = conversation.rewrite(conversation.question_part(question) or question, turns)
+        best: tuple[str, list[Passage], str, extractive.Draft, policy.Evidence] | None = None
+        for query in dict.fromkeys([conversation.rewrite(question, turns), asked]):
+            search, passages = self._find(query, k)
+            version = passages[0].metadata["index_version"] if passages else self.index_version
+            draft = extractive.compose(query, passages, self.sentences)
+            rarity = search.lexical(version).rarity
+            found = policy.evidence(asked, passages[: extractive.MAX_PASSAGES], draft.best_unit, rarity)
+            if best is None or found.confidence > best[-1].confidence:
+                best = (query, passages, version, draft, found)
+        assert best is not None
+        return best
 
     def _question_writer(self) -> QuestionWriter | None:
         """The writer of question keys, when the ``generate_questions`` setting asks for one.
@@ -377,16 +389,6 @@ class Mentor:
             "last_ingest": info.get("ingested_at", ""),
             "index_version": info.get("ingest_id", ""),
         }
-
-    def _clean(self, text: str) -> str:
-        text = _CONTROL.sub(" ", str(text)).strip()
-        if not text:
-            raise MentorError("question: is empty; type a question")
-        if len(text) > self.settings.max_question_chars:
-            raise MentorError(
-                f"question: {len(text)} characters is over the limit of {self.settings.max_question_chars}; shorten it"
-            )
-        return text
 
     def _k(self, k: int | None) -> int:
         k = self.settings.top_k if k is None else k

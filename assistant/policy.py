@@ -32,8 +32,8 @@ if TYPE_CHECKING:
     from assistant.search import Passage
 
 # Fitted on tests/eval/dev.jsonl (see the module docstring); P(covered) = logistic(w · x + b).
-SCOPE_WEIGHTS = {"question_match": 8.684, "sentence_match": 2.909, "coverage": 5.263}
-SCOPE_BIAS = -8.987
+SCOPE_WEIGHTS = {"question_match": 8.662, "sentence_match": 2.48, "coverage": 5.122}
+SCOPE_BIAS = -9.024
 REPEATS = 4  # the same sentence this many times: the model is looping
 _WORD = re.compile(r"[a-z0-9]+")
 _SENTENCE = re.compile(r"(?<=[.!?:])\s+|\n+")
