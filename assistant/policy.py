@@ -32,8 +32,8 @@ if TYPE_CHECKING:
     from assistant.search import Passage
 
 # Fitted on tests/eval/dev.jsonl (see the module docstring); P(covered) = logistic(w · x + b).
-SCOPE_WEIGHTS = {"question_match": 8.662, "sentence_match": 2.48, "coverage": 5.122}
-SCOPE_BIAS = -9.024
+SCOPE_WEIGHTS = {"question_match": 8.958, "sentence_match": 2.747, "coverage": 4.852}
+SCOPE_BIAS = -9.299
 REPEATS = 4  # the same sentence this many times: the model is looping
 _WORD = re.compile(r"[a-z0-9]+")
 _SENTENCE = re.compile(r"(?<=[.!?:])\s+|\n+")
