@@ -1,10 +1,11 @@
 """Offline answers shaped like a mentor's: the best section first, its list whole, every line cited.
 
 An answer leads with the section search ranks first: its most relevant sentence (or list item),
-then its list or steps, whole when short. At most one more section adds what it says best, and
-a passage of another source closes with where to start. Sections whose role is ``overview``
-(they describe the document rather than advise) never lead unless the question is closest to
-their own question keys, and are not quoted otherwise.
+then its list or steps, whole when short. At most one more section adds what it says best (its
+list whole too, when short and an item of it answers best), and a passage of another source
+closes with where to start. Sections whose role is ``overview`` (they describe the document
+rather than advise) never lead unless the question is closest to their own question keys, and
+are not quoted otherwise.
 """
 
 from __future__ import annotations
@@ -120,10 +121,14 @@ def _lead_units(units: list[_Unit]) -> list[_Unit]:
 
 
 def _best_units(units: list[_Unit]) -> list[_Unit]:
-    """A passage's best units (at least one), in reading order."""
-    best = max(u.score for u in units)
+    """A passage's best units (at least one), in reading order; its list whole when short and
+    an item of it is what answers best."""
+    top = max(units, key=lambda u: u.score)
+    items = [u for u in units if u.is_item]
+    if top.is_item and len(items) <= MAX_LIST:
+        return items
     chosen = sorted(units, key=lambda u: -u.score)[:MAX_UNITS]
-    return sorted([u for u in chosen if u.score >= KEEP_RATIO * best], key=lambda u: u.order)
+    return sorted([u for u in chosen if u.score >= KEEP_RATIO * top.score], key=lambda u: u.order)
 
 
 def _block(passage: Passage, units: list[_Unit], n: int, *, lead: bool) -> str:

@@ -78,3 +78,25 @@ def test_a_second_section_and_a_place_to_start_from_another_source(tmp_path, emb
     assert draft.text.startswith("Use dropout and regularization to fight overfitting. [1]")
     assert "**Guide · Challenges**" in draft.text
     assert draft.text.endswith("**Where to start:** Keras — Keras has Dropout layers you add between Dense layers. [3]")
+
+
+def test_a_second_section_whose_list_answers_gives_the_list_whole(tmp_path, embedder):
+    challenges = _passage(
+        0, "Common hurdles:\n\n- Too little data\n- No GPU at home\n- Overfitting the training set", "Challenges", 0.75
+    )
+    solutions = _passage(
+        1,
+        "- Clean and augment your data\n- Use cloud GPUs\n- Use cross-validation against overfitting\n"
+        "- Add regularization and dropout",
+        "Solutions",
+        0.62,
+    )
+    draft = _compose(tmp_path, embedder, "how do I stop my model overfitting", [challenges, solutions])
+    assert draft.cited == [0, 1]
+    second = draft.text.split("**Guide · Solutions**")[1]
+    assert [line for line in second.split("\n") if line.startswith("- ")] == [
+        "- Clean and augment your data [2]",
+        "- Use cloud GPUs [2]",
+        "- Use cross-validation against overfitting [2]",
+        "- Add regularization and dropout [2]",
+    ]
