@@ -2,10 +2,10 @@
 
 An answer leads with the section search ranks first: its most relevant sentence (or list item),
 then its list or steps, whole when short. At most one more section adds what it says best (its
-list whole too, when short and an item of it answers best), and a passage of another source
-closes with where to start. Sections whose role is ``overview`` (they describe the document
-rather than advise) never lead unless the question is closest to their own question keys, and
-are not quoted otherwise.
+list whole too, when short, if an item of it answers better than anything the lead says), and
+a passage of another source closes with where to start. Sections whose role is ``overview``
+(they describe the document rather than advise) never lead unless the question is closest to
+their own question keys, and are not quoted otherwise.
 """
 
 from __future__ import annotations
@@ -73,7 +73,8 @@ def compose(question: str, passages: list[Passage], sentences: SentenceVectors) 
     ]
     second = next((i for i in rest if passages[i].score >= SECOND_RATIO * passages[lead].score), None)
     if second is not None:
-        blocks.append((second, _best_units(units[second])))
+        beats_lead = max(u.score for u in units[second]) > max(u.score for u in units[lead])
+        blocks.append((second, _best_units(units[second], whole_list=beats_lead)))
     used = {passages[i].source for i, _ in blocks}
     pointer = next(
         (
@@ -120,12 +121,12 @@ def _lead_units(units: list[_Unit]) -> list[_Unit]:
     return [best, *prose, *sorted(listed, key=lambda u: u.order)]
 
 
-def _best_units(units: list[_Unit]) -> list[_Unit]:
-    """A passage's best units (at least one), in reading order; its list whole when short and
-    an item of it is what answers best."""
+def _best_units(units: list[_Unit], *, whole_list: bool = False) -> list[_Unit]:
+    """A passage's best units (at least one), in reading order; with ``whole_list``, its list
+    whole when short and an item of it is what answers best."""
     top = max(units, key=lambda u: u.score)
     items = [u for u in units if u.is_item]
-    if top.is_item and len(items) <= MAX_LIST:
+    if whole_list and top.is_item and len(items) <= MAX_LIST:
         return items
     chosen = sorted(units, key=lambda u: -u.score)[:MAX_UNITS]
     return sorted([u for u in chosen if u.score >= KEEP_RATIO * top.score], key=lambda u: u.order)

@@ -80,13 +80,16 @@ def test_a_second_section_and_a_place_to_start_from_another_source(tmp_path, emb
     assert draft.text.endswith("**Where to start:** Keras — Keras has Dropout layers you add between Dense layers. [3]")
 
 
-def test_a_second_section_whose_list_answers_gives_the_list_whole(tmp_path, embedder):
+def test_a_second_section_that_answers_better_than_the_lead_gives_its_list_whole(tmp_path, embedder):
     challenges = _passage(
-        0, "Common hurdles:\n\n- Too little data\n- No GPU at home\n- Overfitting the training set", "Challenges", 0.75
+        0,
+        "Common hurdles:\n\n- Too little data\n- No GPU at home\n- Models that do well in training but badly later",
+        "Challenges",
+        0.75,
     )
     solutions = _passage(
         1,
-        "- Clean and augment your data\n- Use cloud GPUs\n- Use cross-validation against overfitting\n"
+        "- Clean and augment your data\n- Use cloud GPUs\n- Use cross-validation to stop overfitting\n"
         "- Add regularization and dropout",
         "Solutions",
         0.62,
@@ -97,6 +100,20 @@ def test_a_second_section_whose_list_answers_gives_the_list_whole(tmp_path, embe
     assert [line for line in second.split("\n") if line.startswith("- ")] == [
         "- Clean and augment your data [2]",
         "- Use cloud GPUs [2]",
-        "- Use cross-validation against overfitting [2]",
+        "- Use cross-validation to stop overfitting [2]",
         "- Add regularization and dropout [2]",
     ]
+
+
+def test_a_second_section_that_only_adds_to_the_lead_gives_its_best_items(tmp_path, embedder):
+    colab = _passage(0, "- Colab gives you a free GPU in the browser\n- Share notebooks with a link", "Colab", 0.9)
+    tips = _passage(
+        1,
+        "- Clean your data first\n- Use cloud GPUs when your laptop has none\n- Try SHAP to explain models",
+        "Tips",
+        0.8,
+    )
+    draft = _compose(tmp_path, embedder, "I have no GPU, where can I train for free?", [colab, tips])
+    second = draft.text.split("**Guide · Tips**")[1]
+    assert "Use cloud GPUs when your laptop has none [2]" in second
+    assert "SHAP" not in second
