@@ -32,8 +32,8 @@ if TYPE_CHECKING:
     from assistant.search import Passage
 
 # Fitted on tests/eval/dev.jsonl (see the module docstring); P(covered) = logistic(w · x + b).
-SCOPE_WEIGHTS = {"question_match": 8.958, "sentence_match": 2.747, "coverage": 4.852}
-SCOPE_BIAS = -9.299
+SCOPE_WEIGHTS = {"question_match": 9.597, "sentence_match": 3.08, "coverage": 4.945}
+SCOPE_BIAS = -9.817
 REPEATS = 4  # the same sentence this many times: the model is looping
 _WORD = re.compile(r"[a-z0-9]+")
 _SENTENCE = re.compile(r"(?<=[.!?:])\s+|\n+")
@@ -59,12 +59,15 @@ class Evidence:
 
 
 def evidence(
-    question: str, passages: Sequence[Passage], sentence_match: float, rarity: Callable[[str], float]
+    asked: Sequence[str], passages: Sequence[Passage], sentence_match: float, rarity: Callable[[str], float]
 ) -> Evidence:
-    """The evidence for ``question`` from the passages an answer would quote (best first), the
-    best similarity of their sentences, and how telling each word is in the corpus."""
-    texts = ("\n".join([str(p.metadata.get("section_path", "")), p.text, *p.questions]) for p in passages)
-    return Evidence(max((p.score for p in passages), default=0.0), sentence_match, coverage(question, texts, rarity))
+    """The evidence that ``passages`` (best first, the ones an answer would quote) answer what is
+    ``asked``, given the best similarity of their sentences and how telling each word is in the
+    corpus. ``asked`` holds the readings of the message (whole, and the question inside it): its
+    coverage is the lowest, since a message is answered only when all it asks is covered."""
+    texts = ["\n".join([str(p.metadata.get("section_path", "")), p.text, *p.questions]) for p in passages]
+    covered = min((coverage(text, texts, rarity) for text in asked), default=1.0)
+    return Evidence(max((p.score for p in passages), default=0.0), sentence_match, covered)
 
 
 def coverage(question: str, texts: Iterable[str], rarity: Callable[[str], float]) -> float:

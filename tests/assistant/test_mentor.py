@@ -83,9 +83,15 @@ def test_a_question_wrapped_in_instructions_is_answered_from_its_sources(mentor)
     assert "Google Colab" in {c.title for c in answer.citations}
 
 
-def test_context_around_a_question_does_not_make_an_unanswered_question_answered(mentor):
-    answer = mentor.ask("I love deep learning and use PyTorch every day. What is the capital of France?")
-    assert answer.mode == "refusal"
+@pytest.mark.parametrize(
+    "message",
+    [
+        "I love deep learning and use PyTorch every day. What is the capital of France?",
+        "I want to become a pastry chef. How do I start?",
+    ],
+)
+def test_a_message_is_judged_on_all_it_asks_not_on_its_last_question_alone(mentor, message):
+    assert mentor.ask(message).mode == "refusal"
 
 
 def test_skills_question_leads_with_the_skills_list_whole(mentor):

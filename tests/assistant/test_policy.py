@@ -37,7 +37,7 @@ def test_evidence_reads_headings_text_and_question_keys_of_the_passages():
         question_score=0.6,
         questions=("my model memorizes the data",),
     )
-    found = policy.evidence("model memorizes", [passage], 0.55, _rarity)
+    found = policy.evidence(["model memorizes"], [passage], 0.55, _rarity)
     assert found == policy.Evidence(0.6, 0.55, 1.0)
     assert policy.answers(True, found, 0.2) and not policy.answers(False, found, 0.2)
     assert not policy.answers(True, policy.Evidence(0.1, 0.1, 0.0), 0.2)
