@@ -1,11 +1,12 @@
 """Offline answers shaped like a mentor's: the best section first, its list whole, every line cited.
 
 An answer leads with the section search ranks first: its most relevant sentence (or list item),
-then its list or steps, whole when short. At most one more section adds what it says best (its
-list whole too, when short, if an item of it answers better than anything the lead says), and
-a passage of another source closes with where to start. Sections whose role is ``overview``
-(they describe the document rather than advise) never lead unless the question is closest to
-their own question keys, and are not quoted otherwise.
+then its list or steps, whole when short. At most one more section (scoring close to the lead,
+or whose own text is closer to the question than the lead's) adds what it says best (its list
+whole too, when short, if an item of it answers better than anything the lead says), and a
+passage of another source closes with where to start. Sections whose role is ``overview`` (they
+describe the document rather than advise) never lead unless the question is closest to their
+own question keys, and are not quoted otherwise.
 """
 
 from __future__ import annotations
@@ -71,7 +72,7 @@ def compose(question: str, passages: list[Passage], sentences: SentenceVectors) 
     rest = [
         i for i in order if i != lead and _role(passages[i]) != OVERVIEW and _path(passages[i]) != _path(passages[lead])
     ]
-    second = next((i for i in rest if passages[i].score >= SECOND_RATIO * passages[lead].score), None)
+    second = next((i for i in rest if _adds_to(passages[i], passages[lead])), None)
     if second is not None:
         beats_lead = max(u.score for u in units[second]) > max(u.score for u in units[lead])
         blocks.append((second, _best_units(units[second], whole_list=beats_lead)))
@@ -106,6 +107,12 @@ def _lead(passages: list[Passage], order: list[int]) -> int:
         return top
     asked = passages[top].question_score > max(passages[i].score for i in advice)
     return top if asked else advice[0]
+
+
+def _adds_to(passage: Passage, lead: Passage) -> bool:
+    """Whether ``passage`` is worth a block after ``lead``: it scores close to it, or its own
+    text is closer to the question than the lead's (the lead won on its question keys)."""
+    return passage.score >= SECOND_RATIO * lead.score or passage.text_score > lead.text_score
 
 
 def _lead_units(units: list[_Unit]) -> list[_Unit]:

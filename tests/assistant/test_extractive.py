@@ -117,3 +117,10 @@ def test_a_second_section_that_only_adds_to_the_lead_gives_its_best_items(tmp_pa
     second = draft.text.split("**Guide · Tips**")[1]
     assert "Use cloud GPUs when your laptop has none [2]" in second
     assert "SHAP" not in second
+
+
+def test_a_section_whose_text_matches_better_than_the_leads_is_added_though_it_scores_lower(tmp_path, embedder):
+    problems = _passage(0, "- Overfitting\n- Too little data", "Challenges", 0.3, asked=0.8)
+    fixes = _passage(1, "- Add dropout and regularization to prevent overfitting", "Solutions", 0.5)
+    draft = _compose(tmp_path, embedder, "what techniques prevent overfitting", [problems, fixes])
+    assert draft.cited == [0, 1] and "dropout and regularization to prevent overfitting [2]" in draft.text
