@@ -124,7 +124,7 @@ def _answer_details(message: dict[str, Any], store: FeedbackStore) -> None:
         return
     for note in answer.notes:
         st.caption(escape(note))
-    if not answer.grounded:
+    if not answer.grounded and answer.mode != "refusal":  # a refusal already says so, and why
         related = "".join(f"\n- {escape(topic)}" for topic in answer.related)
         st.info(
             "The knowledge base doesn't cover this, so Mentor won't guess."

@@ -102,8 +102,9 @@ def test_a_follow_up_is_answered_from_the_history(kb_dir: Path) -> None:
 def test_an_out_of_scope_question_says_the_knowledge_base_does_not_cover_it(kb_dir: Path) -> None:
     app = _ask(_page(), "What is the capital of France?")
 
-    (note,) = app.chat_message[-1].info
-    assert "doesn't cover this" in note.value and "Related topics" in note.value
+    said = app.chat_message[-1].markdown[0].value
+    assert "doesn't cover that" in said and "closest topics it does cover" in said
+    assert not app.chat_message[-1].info  # said once, not again in a box
     assert _cards(app) == []
     (logged,) = FeedbackStore.in_dir(kb_dir).all()  # a gap for the guide's authors
     assert logged.mode == "refusal" and logged.rating is None
