@@ -125,12 +125,7 @@ def _answer_details(message: dict[str, Any], store: FeedbackStore) -> None:
     for note in answer.notes:
         st.caption(escape(note))
     if not answer.grounded and answer.mode != "refusal":  # a refusal already says so, and why
-        related = "".join(f"\n- {escape(topic)}" for topic in answer.related)
-        st.info(
-            "The knowledge base doesn't cover this, so Mentor won't guess."
-            + (f" Related topics it does cover:{related}" if related else ""),
-            icon="📚",
-        )
+        st.info("This answer stands on no passage of the knowledge base: check it before you rely on it.", icon="📚")
     for citation in answer.citations:
         source_card(citation)
     _feedback(message, store)
