@@ -315,15 +315,15 @@ class Mentor:
         better-supported search wins. Coverage is of both readings: "I want to become a chef. How
         do I start?" asks about cooking, and "I use PyTorch. What is the capital of France?" about
         a capital, not about deep learning."""
-        whole = conversation.rewrite(question, turns)
-        inside = conversation.rewrite(conversation.question_part(question) or question, turns)
+        asked = filter(None, (question, conversation.question_part(question)))
+        readings = tuple(dict.fromkeys(conversation.rewrite(text, turns) for text in asked))
         best: tuple[str, list[Passage], str, extractive.Draft, policy.Evidence] | None = None
-        for query in dict.fromkeys([whole, inside]):
+        for query in readings:
             search, passages = self._find(query, k)
             version = passages[0].metadata["index_version"] if passages else self.index_version
             draft = extractive.compose(query, passages, self.sentences)
             rarity = search.lexical(version).rarity
-            found = policy.evidence((whole, inside), passages[: extractive.MAX_PASSAGES], draft.best_unit, rarity)
+            found = policy.evidence(readings, passages[: extractive.MAX_PASSAGES], draft.best_unit, rarity)
             if best is None or found.confidence > best[-1].confidence:
                 best = (query, passages, version, draft, found)
         assert best is not None
