@@ -186,24 +186,45 @@ class Store:
 
     def _read(self, method: str, **arguments: Any) -> Any:
         """Call a read method of the collection; when ``mentor ingest --full`` has put a new
-        collection in its place since it was opened, open that one and call again."""
-        return self._retrying(lambda: getattr(self._collection, method)(**arguments))
+        collection in its place since it was opened, open that one and call again. A read of a
+        collection being dropped can also come back empty: an empty answer is trusted only from
+        the collection still under our name."""
+
+        def read() -> Any:
+            got = getattr(self._collection, method)(**arguments)
+            if not _found(got) and self._replaced():
+                from chromadb.errors import NotFoundError
+
+                raise NotFoundError(f"collection {self.name!r} was replaced while it was read")
+            return got
+
+        return self._retrying(read)
 
     def _retrying(self, call: Callable[[], Any]) -> Any:
         """``call()``, reopening the collection by name if it was replaced; the swap renames
         two collections one after the other, so for an instant neither is found: wait it out."""
-        from chromadb.errors import NotFoundError
+        from chromadb.errors import InternalError, NotFoundError
 
         for attempt in range(SWAP_RETRIES):
             try:
                 return call()
-            except NotFoundError:
-                if attempt == SWAP_RETRIES - 1:
+            except (NotFoundError, InternalError) as exc:
+                # A handle on a collection the swap has just dropped reads "missing segment".
+                if attempt == SWAP_RETRIES - 1 or (isinstance(exc, InternalError) and not self._replaced()):
                     raise
                 time.sleep(SWAP_WAIT * attempt)
                 with suppress(NotFoundError):
                     self._collection = self._open(create=False)
         raise AssertionError("unreachable")
+
+    def _replaced(self) -> bool:
+        """Whether the collection under our name is no longer the one we hold (or is missing)."""
+        from chromadb.errors import NotFoundError
+
+        try:
+            return self._client.get_collection(self.name, embedding_function=None).id != self._collection.id
+        except NotFoundError:
+            return True
 
     @property
     def info(self) -> dict[str, Any]:
@@ -309,6 +330,14 @@ class Store:
     @property
     def _max_batch(self) -> int:
         return int(self._client.get_max_batch_size())
+
+
+def _found(got: Any) -> bool:
+    """Whether a read's answer holds anything (a count, ids, or ids per query)."""
+    if isinstance(got, int):
+        return got > 0
+    ids = got["ids"]
+    return bool(ids and (not isinstance(ids[0], list) or ids[0]))
 
 
 def _batches(items: list[str], size: int) -> Iterator[list[str]]:
