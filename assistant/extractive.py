@@ -100,13 +100,14 @@ def compose(question: str, passages: list[Passage], sentences: SentenceVectors) 
 
 
 def _lead(passages: list[Passage], order: list[int]) -> int:
-    """The best passage, unless it only describes the document and was not asked about."""
+    """The best passage, unless it only describes the document and a passage that advises
+    scores close to it (close enough to be worth a block of its own): the best of those leads."""
     advice = [i for i in order if _role(passages[i]) != OVERVIEW]
     top = order[0]
     if _role(passages[top]) != OVERVIEW or not advice:
         return top
-    asked = passages[top].question_score > max(passages[i].score for i in advice)
-    return top if asked else advice[0]
+    best = max(advice, key=lambda i: passages[i].score)
+    return best if passages[best].score >= SECOND_RATIO * passages[top].score else top
 
 
 def _adds_to(passage: Passage, lead: Passage) -> bool:
