@@ -57,9 +57,8 @@ def test_sentences_far_from_the_question_are_left_out(tmp_path, embedder):
 
 def test_an_overview_section_leads_only_when_no_advice_comes_close(tmp_path, embedder):
     # The introduction wins on a question key about starting out; the advice is close behind.
-    intro = _passage(
-        0, "This guide walks you through starting a deep learning career.", "Introduction", 0.6, role="overview", asked=0.8
-    )
+    text = "This guide walks you through starting a deep learning career."
+    intro = _passage(0, text, "Introduction", 0.6, role="overview", asked=0.8)
     steps = _passage(1, "Start a small image classification project with PyTorch.", "Next Steps", score=0.75)
     draft = _compose(tmp_path, embedder, "how do I start a deep learning career", [intro, steps])
     assert draft.cited == [1] and "image classification" in draft.text and "walks you" not in draft.text
