@@ -1,12 +1,14 @@
 """Offline answers shaped like a mentor's: the best section first, its list whole, every line cited.
 
 An answer leads with the section search ranks first: its most relevant sentence (or list item),
-then its list or steps, whole when short. At most one more section (scoring close to the lead,
+then its list or steps, whole when short and the section as a whole is on the question (else
+only the items that are: one line of a list of unrelated challenges answers "where can I get a
+free GPU?"). At most one more section (scoring close to the lead,
 or whose own text is closer to the question than the lead's) adds what it says best (its list
 whole too, when short, if an item of it answers better than anything the lead says), and a
 passage of another source closes with where to start. Sections whose role is ``overview`` (they
-describe the document rather than advise) never lead unless the question is closest to their
-own question keys, and are not quoted otherwise.
+describe the document rather than advise) lead only when no advising section scores close to
+them, and are not quoted otherwise.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ MAX_LIST = 8  # a list up to this long is quoted whole
 MAX_UNITS = 4  # otherwise, at most this many of a passage's sentences and items
 MAX_PROSE = 2  # sentences of the lead section after its best one, in reading order (fitted on dev)
 KEEP_RATIO = 0.4  # a unit scoring below this share of its passage's best is left out (fitted on dev)
+TOPIC_RATIO = 0.5  # the lead's list is whole only if the section is this close to the question, next to its best line
 SECOND_RATIO = 0.8  # a second section must score at least this share of the lead's
 POINTER_RATIO = 0.7  # ...and the "where to start" passage this share
 OVERVIEW = "overview"
@@ -68,7 +71,8 @@ def compose(question: str, passages: list[Passage], sentences: SentenceVectors) 
     if not order:
         return Draft("", [], best_unit)
     lead = _lead(passages, order)
-    blocks = [(lead, _lead_units(units[lead]))]
+    on_topic = passages[lead].text_score >= TOPIC_RATIO * max(u.score for u in units[lead])
+    blocks = [(lead, _lead_units(units[lead], whole_list=on_topic))]
     rest = [
         i for i in order if i != lead and _role(passages[i]) != OVERVIEW and _path(passages[i]) != _path(passages[lead])
     ]
@@ -116,13 +120,14 @@ def _adds_to(passage: Passage, lead: Passage) -> bool:
     return passage.score >= SECOND_RATIO * lead.score or passage.text_score > lead.text_score
 
 
-def _lead_units(units: list[_Unit]) -> list[_Unit]:
+def _lead_units(units: list[_Unit], *, whole_list: bool) -> list[_Unit]:
     """The lead's best sentence or item first, then (after a sentence) up to two more of its
-    sentences, then its list: whole when short, else the items most on the question."""
+    sentences, then its list: whole when short and ``whole_list``, else the items most on the
+    question."""
     best = max(units, key=lambda u: u.score)
     items = [u for u in units if u.is_item and u is not best]
     near = [u for u in items if u.score >= KEEP_RATIO * best.score]
-    whole = len(items) + best.is_item <= MAX_LIST
+    whole = whole_list and len(items) + best.is_item <= MAX_LIST
     listed = items if whole else sorted(near, key=lambda u: -u.score)[: MAX_UNITS - 1]
     near_prose = [u for u in units if not u.is_item and u is not best and u.score >= KEEP_RATIO * best.score]
     prose = [] if best.is_item else near_prose[:MAX_PROSE]

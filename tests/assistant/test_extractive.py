@@ -43,6 +43,25 @@ def test_the_lead_section_gives_its_best_sentence_then_its_list_whole(tmp_path, 
     assert draft.cited == [0]
 
 
+def test_a_lead_list_of_unrelated_items_gives_only_the_items_on_the_question(tmp_path, embedder):
+    challenges = (
+        "- **Data quality:** Clean and augment your data.\n"
+        "- **Compute:** Google Colab gives free GPU access for experiments.\n"
+        "- **Interpretability:** Use SHAP or LIME to explain predictions.\n"
+        "- **Keep learning:** Read journals and attend workshops."
+    )
+    # The section won on a question key; its text as a whole is far from the question.
+    far = _passage(0, challenges, "Overcoming Challenges", 0.1, asked=0.9)
+    draft = _compose(tmp_path, embedder, "where can I get a free GPU", [far])
+    assert [line for line in draft.text.split("\n") if line.startswith("- ")] == [
+        "- **Compute:** Google Colab gives free GPU access for experiments. [1]"
+    ]
+    # The same list, when the section as a whole is on the question, is quoted whole.
+    near = _passage(0, challenges, "Overcoming Challenges", 0.5, asked=0.9)
+    draft = _compose(tmp_path, embedder, "where can I get a free GPU", [near])
+    assert len([line for line in draft.text.split("\n") if line.startswith("- ")]) == 4
+
+
 def test_sentences_far_from_the_question_are_left_out(tmp_path, embedder):
     passages = [
         _passage(
