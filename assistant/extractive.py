@@ -45,6 +45,7 @@ class _Unit:
     is_item: bool
     score: float
     order: int
+    depth: int
 
 
 def compose(question: str, passages: list[Passage], sentences: SentenceVectors) -> Draft:
@@ -61,7 +62,7 @@ def compose(question: str, passages: list[Passage], sentences: SentenceVectors) 
     vector = sentences.embedder.embed([question])[0]
     units = [
         [
-            _Unit(u.text, u.is_item, float(score), order)
+            _Unit(u.text, u.is_item, float(score), order, u.depth)
             for order, (u, score) in enumerate(zip(found, vectors @ vector, strict=True))
         ]
         for found, vectors in sentences.units([p.text for p in passages])
@@ -149,14 +150,23 @@ def _block(passage: Passage, units: list[_Unit], n: int, *, lead: bool) -> str:
     """Cited lines under a bold heading; a lead whose best unit is a sentence opens with it instead."""
     if lead and not units[0].is_item:  # its best sentence first, then its list
         prose = " ".join(f"{u.text} [{n}]" for u in units if not u.is_item)
-        items = "\n".join(f"- {u.text} [{n}]" for u in units if u.is_item)
-        return "\n\n".join(part for part in (prose, items) if part)
+        return "\n\n".join(part for part in (prose, _list(units, n)) if part)
     if lead:  # a list answers best: its heading, then the list in its own order
-        items = "\n".join(f"- {u.text} [{n}]" for u in sorted(units, key=lambda u: u.order))
-        return f"{_header(passage)} [{n}]\n\n{items}"
+        return f"{_header(passage)} [{n}]\n\n{_list(sorted(units, key=lambda u: u.order), n)}"
     prose = " ".join(f"{u.text} [{n}]" for u in units if not u.is_item)
-    items = "\n".join(f"- {u.text} [{n}]" for u in units if u.is_item)
-    return "\n\n".join(part for part in (_header(passage), prose, items) if part)
+    return "\n\n".join(part for part in (_header(passage), prose, _list(units, n)) if part)
+
+
+def _list(units: list[_Unit], n: int) -> str:
+    """The items among ``units`` as a cited markdown list; an item nested under the one quoted
+    just before it (its parent or a sibling) stays nested."""
+    lines: list[str] = []
+    order, depth = -2, 0  # the item quoted last: its place in the passage, the depth it got
+    for u in (u for u in units if u.is_item):
+        depth = min(u.depth, depth + 1) if u.order == order + 1 else 0
+        order = u.order
+        lines.append(f"{'  ' * depth}- {u.text} [{n}]")
+    return "\n".join(lines)
 
 
 def _header(passage: Passage) -> str:

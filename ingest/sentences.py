@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
     from ingest.embedding import Embedder
 
-_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(.*)$")
+_ITEM = re.compile(r"^(\s*)(?:[-*+]|\d+[.)])\s+(.*)$")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z*\"'(\[])")
 _MIN_WORDS = 3  # shorter fragments ("See below.") say nothing on their own
 _WHOLE = "whole"  # the digest of a text kept as one unit (a question)
@@ -46,22 +46,29 @@ class Unit:
 
     text: str
     is_item: bool
+    depth: int = 0  # a list item's nesting: 0 at the top of its list, 1 under an item, ...
 
 
 def split(text: str) -> list[Unit]:
     """The list items and sentences of ``text``, in reading order."""
     units: list[Unit] = []
-    for paragraph in re.split(r"\n\s*\n", text):
-        for line in (line for line in paragraph.split("\n") if line.strip()):
-            item = _ITEM.match(line)
-            if item:
-                units.append(Unit(item.group(1).strip(), True))
-                continue
+    indents: list[int] = []  # the open lists' indentations, outermost first
+    for line in (line for line in text.split("\n") if line.strip()):
+        item = _ITEM.match(line)
+        if not item:
+            indents = indents if line[:1].isspace() else []  # an item's own paragraph keeps its list open
             units += [
                 Unit(sentence.strip(), False)
                 for sentence in _SENTENCE_END.split(line.strip())
                 if len(sentence.split()) >= _MIN_WORDS
             ]
+            continue
+        indent = len(item.group(1).expandtabs(4))
+        while indents and indents[-1] > indent:
+            indents.pop()
+        if not indents or indents[-1] < indent:
+            indents.append(indent)
+        units.append(Unit(item.group(2).strip(), True, len(indents) - 1))
     return units
 
 

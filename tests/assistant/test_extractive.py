@@ -62,6 +62,20 @@ def test_a_lead_list_of_unrelated_items_gives_only_the_items_on_the_question(tmp
     assert len([line for line in draft.text.split("\n") if line.startswith("- ")]) == 4
 
 
+def test_a_nested_list_stays_nested_under_its_item(tmp_path, embedder):
+    text = (
+        "- **Pick a framework:** Start with PyTorch or TensorFlow.\n"
+        "- **Project ideas:** Engage in projects such as:\n  - Image classification\n  - Text sentiment"
+    )
+    draft = _compose(tmp_path, embedder, "what project ideas can I try", [_passage(0, text, "Foundation", 0.6)])
+    assert draft.text.split("\n\n")[1].split("\n") == [
+        "- **Pick a framework:** Start with PyTorch or TensorFlow. [1]",
+        "- **Project ideas:** Engage in projects such as: [1]",
+        "  - Image classification [1]",
+        "  - Text sentiment [1]",
+    ]
+
+
 def test_sentences_far_from_the_question_are_left_out(tmp_path, embedder):
     passages = [
         _passage(

@@ -29,6 +29,22 @@ def test_split_keeps_list_items_and_sentences_of_three_words_or_more():
     ]
 
 
+def test_split_records_how_deep_each_list_item_is_nested():
+    text = (
+        "- **Project ideas:** Try one of these:\n  - Image classification\n    1. MNIST digits\n"
+        "  - Text sentiment\n\n  Start with the smallest.\n  - Generative models\n- **Datasets:** Know your data."
+    )
+    assert [(u.text, u.is_item, u.depth) for u in split(text)] == [
+        ("**Project ideas:** Try one of these:", True, 0),
+        ("Image classification", True, 1),
+        ("MNIST digits", True, 2),
+        ("Text sentiment", True, 1),
+        ("Start with the smallest.", False, 0),
+        ("Generative models", True, 1),
+        ("**Datasets:** Know your data.", True, 0),
+    ]
+
+
 def test_cached_vectors_match_the_model_and_are_embedded_once(tmp_path, embedder):
     cache = SentenceVectors(tmp_path / "s.sqlite3", embedder)
     before = embedder.calls
