@@ -25,9 +25,12 @@ class QuestionIndex:
 
         self._owners = owners
         self._questions = questions
-        self._vectors = vectors
-        # Each question's passage as an index into the distinct passages, once, not per query.
-        self._keyed, self._slots = np.unique(np.array(owners, dtype=str), return_inverse=True)
+        # The distinct passages, and the vectors grouped by passage in that order, once, so a
+        # query takes each passage's best question in one pass (``np.maximum.reduceat``).
+        self._keyed, slots = np.unique(np.array(owners, dtype=str), return_inverse=True)
+        grouped = np.argsort(slots, kind="stable")
+        self._grouped = vectors[grouped]
+        self._starts = np.flatnonzero(np.r_[True, np.diff(slots[grouped]) != 0])
 
     @classmethod
     def build(cls, rows: Iterable[tuple[str, str]], sentences: SentenceVectors) -> QuestionIndex:
@@ -62,6 +65,5 @@ class QuestionIndex:
 
         if not self._owners:
             return {}
-        best = np.full(len(self._keyed), -1.0, dtype=np.float32)
-        np.maximum.at(best, self._slots, (self._vectors @ vector).astype(np.float32))
+        best = np.maximum.reduceat((self._grouped @ vector).astype(np.float32), self._starts)
         return dict(zip(self._keyed.tolist(), best.tolist(), strict=True))

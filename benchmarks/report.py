@@ -243,7 +243,11 @@ def _latency(data: dict[str, Any]) -> list[str]:
                 f"{row[op]['p50_ms']:.1f} | {row[op]['p95_ms']:.1f} | "
                 f"{row[op]['p99_ms']:.1f} |"
             )
-    return lines + ["", "Warm, in-process, eval questions cycled; Mentor k=5, baseline k=4."]
+    return lines + [
+        "",
+        "Warm, in-process (sentence vectors filled, as the chat does as it starts), eval questions cycled; "
+        "Mentor k=5, baseline k=4.",
+    ]
 
 
 def _cold_start(data: dict[str, Any]) -> list[str]:

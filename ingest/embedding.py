@@ -105,6 +105,11 @@ class Embedder(Embeddings):
                     self._recent.popitem(last=False)
         return vectors
 
+    def forget_recent(self) -> None:
+        """Drop the kept vectors of recent single texts (a benchmark times a question asked anew)."""
+        with self._recent_lock:
+            self._recent.clear()
+
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         """LangChain interface: embed passages."""
         return self.embed(list(texts)).tolist()
