@@ -72,14 +72,15 @@ def compose(question: str, passages: list[Passage], sentences: SentenceVectors) 
     if not order:
         return Draft("", [], best_unit)
     lead = _lead(passages, order)
-    on_topic = passages[lead].text_score >= TOPIC_RATIO * max(u.score for u in units[lead])
+    lead_best = max(u.score for u in units[lead])
+    on_topic = passages[lead].text_score >= TOPIC_RATIO * lead_best
     blocks = [(lead, _lead_units(units[lead], whole_list=on_topic))]
     rest = [
         i for i in order if i != lead and _role(passages[i]) != OVERVIEW and _path(passages[i]) != _path(passages[lead])
     ]
     second = next((i for i in rest if _adds_to(passages[i], passages[lead])), None)
     if second is not None:
-        beats_lead = max(u.score for u in units[second]) > max(u.score for u in units[lead])
+        beats_lead = max(u.score for u in units[second]) > lead_best
         blocks.append((second, _best_units(units[second], whole_list=beats_lead)))
     used = {passages[i].source for i, _ in blocks}
     pointer = next(
