@@ -102,10 +102,13 @@ def extractive_answer(
     )
 
 
-def refusal(question: str, query: str, passages: list[Passage], version: str, evidence: dict[str, float]) -> Answer:
-    """Say plainly that the knowledge base does not cover the question, and what it does cover."""
+def refusal(
+    question: str, query: str, passages: list[Passage], version: str, evidence: dict[str, float], declined: str = ""
+) -> Answer:
+    """Say plainly that the knowledge base does not cover the question (the ``declined`` topic,
+    when it is one the knowledge base declares it does not cover), and what it does cover."""
     related = list(dict.fromkeys(topic(p) for p in passages))[:3]
-    text = "The knowledge base doesn't cover that, so I won't guess."
+    text = f"The knowledge base doesn't cover {declined or 'that'}, so I won't guess."
     if related:
         text += " The closest topics it does cover: " + "; ".join(related) + "."
     return Answer(

@@ -12,6 +12,7 @@ from typing import Any
 from assistant import catalog, conversation, extractive, policy
 from assistant.answers import Answer, extractive_answer, refusal
 from assistant.llm import checked_answer
+from assistant.out_of_scope import DeclaredTopics
 from assistant.search import HybridSearch, Passage
 from assistant.settings import ANSWER_MODES, Settings
 from ingest import Embedder, IngestReport, MentorError, SourceError, Store, ingest, open_client, read_manifest
@@ -65,6 +66,11 @@ class Mentor:
             backend=self.settings.embed_backend,
             cache_dir=self.settings.model_cache_dir,
         )
+
+    @cached_property
+    def declared_topics(self) -> DeclaredTopics:
+        """The topics the manifest declares the knowledge base does not cover."""
+        return DeclaredTopics(self.settings.manifest, self.embedder)
 
     @cached_property
     def sentences(self) -> SentenceVectors:
@@ -283,7 +289,8 @@ class Mentor:
         turns = list(history or [])[-2 * self.settings.history_turns :]
         query, passages, version, draft, found = self._weigh(question, turns, self._k(k))
         if not policy.answers(bool(draft.cited), found, self.settings.min_confidence):
-            answer = refusal(question, query, passages, version, found.to_dict())
+            declined = found.declined_topic if found.out_of_scope else ""
+            answer = refusal(question, query, passages, version, found.to_dict(), declined)
             yield answer.text
             yield answer
             return
@@ -317,13 +324,15 @@ class Mentor:
         a capital, not about deep learning."""
         asked = filter(None, (question, conversation.question_part(question)))
         readings = tuple(dict.fromkeys(conversation.rewrite(text, turns) for text in asked))
+        topics = self.declared_topics.current()
+        declined = max(topics.nearest(self.embedder.embed([text])[0]) for text in readings)
         best: tuple[str, list[Passage], str, extractive.Draft, policy.Evidence] | None = None
         for query in readings:
             search, passages = self._find(query, k)
             version = passages[0].metadata["index_version"] if passages else self.index_version
             draft = extractive.compose(query, passages, self.sentences)
             rarity = search.lexical(version).rarity
-            found = policy.evidence(readings, passages[: extractive.MAX_PASSAGES], draft.best_unit, rarity)
+            found = policy.evidence(readings, passages[: extractive.MAX_PASSAGES], draft.best_unit, rarity, declined)
             if best is None or found.confidence > best[-1].confidence:
                 best = (query, passages, version, draft, found)
         assert best is not None
@@ -366,6 +375,7 @@ class Mentor:
         """Load the model and the BM25 index now, so the first question is answered fast; embed
         the passages' sentences in the background (ingest leaves them to the first answer)."""
         self.embedder.embed(["warm up"])
+        self.declared_topics.current()
         self._current()[0].lexical()
         self.sentences.fill_in_background(row.text for row in self.store.rows())  # read there, not here
 

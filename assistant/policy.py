@@ -12,6 +12,10 @@ Whether to answer is a logistic model of three general signals, none tied to a p
   cover, each word weighted by how rarely the knowledge base uses it (a word it never uses,
   such as "salary" in a corpus that never mentions pay, weighs most; "learning" very little).
 
+Apart from the model, a question nearer one of the topics the knowledge base declares it does
+not cover (``assistant/out_of_scope.py``) than to anything it answers is declined: pay, say,
+where a career guide's words would otherwise carry it.
+
 Its weights were fitted once on the dev split (``tests/eval/dev.jsonl``) on both stores, the
 full knowledge base and the guide alone, by ``python -m benchmarks.calibrate``; the test split
 was never used.
@@ -46,6 +50,13 @@ class Evidence:
     question_match: float
     sentence_match: float
     coverage: float
+    declined: float = 0.0  # similarity to the nearest question of a declared out-of-scope topic
+    declined_topic: str = ""
+
+    @property
+    def out_of_scope(self) -> bool:
+        """Whether a declared out-of-scope topic is nearer the question than what is answered."""
+        return self.declined > self.question_match
 
     @property
     def confidence(self) -> float:
@@ -55,19 +66,24 @@ class Evidence:
 
     def to_dict(self) -> dict[str, float]:
         """The signals and the confidence, rounded, as plain data."""
-        return {name: round(getattr(self, name), 4) for name in (*SCOPE_WEIGHTS, "confidence")}
+        return {name: round(getattr(self, name), 4) for name in (*SCOPE_WEIGHTS, "declined", "confidence")}
 
 
 def evidence(
-    asked: Sequence[str], passages: Sequence[Passage], sentence_match: float, rarity: Callable[[str], float]
+    asked: Sequence[str],
+    passages: Sequence[Passage],
+    sentence_match: float,
+    rarity: Callable[[str], float],
+    declined: tuple[float, str] = (0.0, ""),
 ) -> Evidence:
     """The evidence that ``passages`` (best first, the ones an answer would quote) answer what is
-    ``asked``, given the best similarity of their sentences and how telling each word is in the
-    corpus. ``asked`` holds the readings of the message (whole, and the question inside it): its
-    coverage is the lowest, since a message is answered only when all it asks is covered."""
+    ``asked``, given the best similarity of their sentences, how telling each word is in the
+    corpus, and the nearest declared out-of-scope topic (similarity, name). ``asked`` holds the
+    readings of the message (whole, and the question inside it): its coverage is the lowest,
+    since a message is answered only when all it asks is covered."""
     texts = ["\n".join([str(p.metadata.get("section_path", "")), p.text, *p.questions]) for p in passages]
     covered = min((coverage(text, texts, rarity) for text in asked), default=1.0)
-    return Evidence(max((p.score for p in passages), default=0.0), sentence_match, covered)
+    return Evidence(max((p.score for p in passages), default=0.0), sentence_match, covered, *declined)
 
 
 def coverage(question: str, texts: Iterable[str], rarity: Callable[[str], float]) -> float:
@@ -83,8 +99,9 @@ def coverage(question: str, texts: Iterable[str], rarity: Callable[[str], float]
 
 
 def answers(passages_cited: bool, found: Evidence, min_confidence: float) -> bool:
-    """Whether to answer: some passage was quoted and the evidence clears the bar."""
-    return passages_cited and found.confidence >= min_confidence
+    """Whether to answer: some passage was quoted, the evidence clears the bar, and no declared
+    out-of-scope topic is nearer."""
+    return passages_cited and found.confidence >= min_confidence and not found.out_of_scope
 
 
 def llm_failure(text: str, cited: Sequence[int], stopped: str) -> str:

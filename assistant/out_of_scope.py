@@ -1,0 +1,111 @@
+"""Topics the knowledge base declares it does not cover: chatbot design's out-of-scope intent.
+
+A question about pay or which laptop to buy shares most of its words with what a career guide
+does cover, so similarity and word coverage alone cannot tell it apart. The manifest may name a
+file of such topics, each with questions beginners ask about it (``out_of_scope =
+"out-of-scope.toml"``); a question nearer one of those than to anything the knowledge base
+answers is declined, naming the topic. The file is content: edited, it is read again at the
+next question, and no re-ingest is needed.
+
+A topics file (TOML)::
+
+    [[topic]]
+    name = "pay and salaries"          # completes "The knowledge base doesn't cover …"
+    questions = ["how much do ml engineers earn", "..."]
+"""
+
+from __future__ import annotations
+
+import threading
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ingest.errors import SourceError
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from ingest import Embedder
+
+MANIFEST_KEY = "out_of_scope"
+
+
+@dataclass(frozen=True)
+class Topics:
+    """Declared topics' example questions, embedded: ``names[i]`` is the topic of row ``i``."""
+
+    names: tuple[str, ...]
+    vectors: np.ndarray
+
+    def nearest(self, vector: np.ndarray) -> tuple[float, str]:
+        """The similarity of ``vector`` to the closest example question, and its topic."""
+        if not self.names:
+            return 0.0, ""
+        similarities = self.vectors @ vector
+        best = int(similarities.argmax())
+        return float(similarities[best]), self.names[best]
+
+
+def topics_file(manifest: Path) -> Path | None:
+    """The topics file ``manifest`` names, if it names one (a manifest that cannot be read
+    names none: reporting that is ingest's)."""
+    try:
+        named = tomllib.loads(manifest.read_text(encoding="utf-8")).get(MANIFEST_KEY)
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+        return None
+    return None if named is None else manifest.parent / str(named)
+
+
+def read(path: Path) -> list[tuple[str, str]]:
+    """The (topic, question) pairs of the topics file at ``path``.
+
+    Raises:
+        SourceError: the file is missing or malformed (the file and the fix named).
+    """
+    try:
+        topics = tomllib.loads(path.read_text(encoding="utf-8")).get("topic", [])
+    except FileNotFoundError:
+        raise SourceError(f"{path}: no such file, named by `{MANIFEST_KEY}` in the manifest; fix the path") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise SourceError(f"{path}: not valid TOML ({exc})") from None
+    pairs = []
+    for n, topic in enumerate(topics if isinstance(topics, list) else [None], 1):
+        questions = topic.get("questions") if isinstance(topic, dict) else None
+        name = topic.get("name") if isinstance(topic, dict) else None
+        if not isinstance(name, str) or not isinstance(questions, list) or not all(isinstance(q, str) for q in questions):
+            raise SourceError(f'{path} topic {n}: give name = "..." and questions = ["...", ...] ([[topic]] tables)')
+        pairs.extend((name, question) for question in questions)
+    return pairs
+
+
+class DeclaredTopics:
+    """The manifest's declared topics, embedded once and again whenever the file changes."""
+
+    def __init__(self, manifest: Path, embedder: Embedder) -> None:
+        self._manifest = manifest
+        self._embedder = embedder
+        self._lock = threading.Lock()
+        self._stamp: tuple | None = None
+        self._topics: Topics | None = None
+
+    def current(self) -> Topics:
+        """The topics as the files read now."""
+        path = topics_file(self._manifest)
+        stamp = (path, _stamp(path))
+        with self._lock:
+            if self._topics is None or stamp != self._stamp:
+                pairs = read(path) if path else []
+                vectors = self._embedder.embed([question for _, question in pairs])
+                self._topics, self._stamp = Topics(tuple(name for name, _ in pairs), vectors), stamp
+            return self._topics
+
+
+def _stamp(path: Path | None) -> tuple[int, int] | None:
+    """What changes when the file at ``path`` is edited."""
+    try:
+        status = path.stat() if path else None
+    except OSError:
+        return None
+    return (status.st_mtime_ns, status.st_size) if status else None
