@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from assistant import out_of_scope
 from assistant.settings import Settings
 from ingest import IngestReport, SourceError, SourceSpec, Store, read_manifest
 from ingest.loading import SUFFIXES, Document, load_url, parse_bytes
@@ -23,12 +24,16 @@ def plan(
     sources and the registered ones are synced; with ``tags``, the manifest's sources carrying one.
 
     Raises:
-        SourceError: the manifest is unreadable, or a named source does not exist.
+        SourceError: the manifest or a file it names (question keys, out-of-scope topics) is
+            unreadable, or a named source does not exist.
     """
     if sources and not full:
         specs, prune = added_specs([absolute(x) for x in sources], settings.knowledge_dir)
         return specs, prune, []
     manifest, problems = read_manifest(settings.manifest)
+    topics = out_of_scope.topics_file(settings.manifest)
+    if topics:  # checked here too, so a broken file is reported by the ingest after its edit
+        out_of_scope.read(topics)
     if tags:
         return [spec for spec in manifest if set(spec.tags) & set(tags)], _everything, list(problems)
     registry.add([absolute(x) for x in sources])
@@ -169,3 +174,17 @@ def named(problem: Exception) -> str:
 
 def _everything(source: str) -> bool:
     return True
+
+
+def stats(settings: Settings, store: Store, model: str) -> dict[str, Any]:
+    """What is in ``store``: sources, chunks, model, data dir, last ingest."""
+    info = store.info
+    return {
+        "sources": info.get("sources", 0),
+        "chunks": store.count(),
+        "model": model,
+        "data_dir": str(settings.data_dir),
+        "chroma_url": settings.chroma_url,
+        "last_ingest": info.get("ingested_at", ""),
+        "index_version": info.get("ingest_id", ""),
+    }

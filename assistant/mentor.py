@@ -391,16 +391,7 @@ class Mentor:
 
     def stats(self) -> dict[str, Any]:
         """What is in the store: sources, chunks, model, data dir, last ingest."""
-        info = self.store.info
-        return {
-            "sources": info.get("sources", 0),
-            "chunks": self.store.count(),
-            "model": self.embedder.model_name,
-            "data_dir": str(self.settings.data_dir),
-            "chroma_url": self.settings.chroma_url,
-            "last_ingest": info.get("ingested_at", ""),
-            "index_version": info.get("ingest_id", ""),
-        }
+        return catalog.stats(self.settings, self.store, self.embedder.model_name)
 
     def _k(self, k: int | None) -> int:
         k = self.settings.top_k if k is None else k

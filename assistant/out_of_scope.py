@@ -72,9 +72,9 @@ def read(path: Path) -> list[tuple[str, str]]:
         raise SourceError(f"{path}: not valid TOML ({exc})") from None
     pairs = []
     for n, topic in enumerate(topics if isinstance(topics, list) else [None], 1):
-        questions = topic.get("questions") if isinstance(topic, dict) else None
-        name = topic.get("name") if isinstance(topic, dict) else None
-        if not isinstance(name, str) or not isinstance(questions, list) or not all(isinstance(q, str) for q in questions):
+        topic = topic if isinstance(topic, dict) else {}
+        name, questions = topic.get("name"), topic.get("questions")
+        if not (isinstance(name, str) and isinstance(questions, list) and all(isinstance(q, str) for q in questions)):
             raise SourceError(f'{path} topic {n}: give name = "..." and questions = ["...", ...] ([[topic]] tables)')
         pairs.extend((name, question) for question in questions)
     return pairs

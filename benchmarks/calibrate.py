@@ -72,13 +72,16 @@ def out_of_fold(rows: list[dict]) -> list[float]:
 
 def bar(rows: list[dict], confidences: list[float]) -> float:
     """The highest confidence bar that refuses at most 1 in 40 in-scope questions per store
-    (and at least one may be, in a store of fewer than 40)."""
+    (and at least one may be, in a store of fewer than 40), counting those a declared
+    out-of-scope topic declines whatever the bar."""
     best = 0.0
     stores = {r["store"] for r in rows}
     for candidate in sorted({round(c, 3) for c in confidences}):
         ok = all(
             sum(
-                1 for r, c in zip(rows, confidences, strict=True) if r["store"] == s and r["in_scope"] and c < candidate
+                1
+                for r, c in zip(rows, confidences, strict=True)
+                if r["store"] == s and r["in_scope"] and (c < candidate or r["declined"] > r["question_match"])
             )
             <= max(1.0, MAX_FALSE_REFUSALS * sum(1 for r in rows if r["store"] == s and r["in_scope"]))
             for s in stores

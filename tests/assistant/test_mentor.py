@@ -59,7 +59,8 @@ def test_out_of_scope_questions_are_refused_with_the_closest_topics(mentor, ques
     answer = mentor.ask(question)
     assert not answer.grounded and answer.mode == "refusal" and not answer.citations
     assert "won't guess" in answer.text
-    assert answer.evidence["confidence"] < mentor.settings.min_confidence
+    evidence = answer.evidence
+    assert evidence["confidence"] < mentor.settings.min_confidence or evidence["declined"] > evidence["question_match"]
 
 
 @pytest.mark.parametrize(

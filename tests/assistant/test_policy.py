@@ -16,7 +16,7 @@ def test_confidence_grows_with_every_signal():
     assert policy.Evidence(0.4, 0.7, 0.3).confidence > low.confidence
     assert policy.Evidence(0.4, 0.4, 0.9).confidence > low.confidence
     assert 0.0 < low.confidence < 1.0
-    assert set(low.to_dict()) == {"question_match", "sentence_match", "coverage", "confidence"}
+    assert set(low.to_dict()) == {"question_match", "sentence_match", "coverage", "declined", "confidence"}
 
 
 def test_coverage_weighs_a_missing_rare_word_most():
@@ -37,10 +37,18 @@ def test_evidence_reads_headings_text_and_question_keys_of_the_passages():
         question_score=0.6,
         questions=("my model memorizes the data",),
     )
-    found = policy.evidence(["model memorizes"], [passage], 0.55, _rarity)
-    assert found == policy.Evidence(0.6, 0.55, 1.0)
+    found = policy.evidence(["model memorizes"], [passage], 0.55, _rarity, (0.4, "pay"))
+    assert found == policy.Evidence(0.6, 0.55, 1.0, 0.4, "pay")
     assert policy.answers(True, found, 0.2) and not policy.answers(False, found, 0.2)
     assert not policy.answers(True, policy.Evidence(0.1, 0.1, 0.0), 0.2)
+
+
+def test_a_declared_topic_nearer_than_what_is_answered_declines_however_sure_the_model():
+    sure = policy.Evidence(0.7, 0.7, 1.0)
+    assert sure.confidence > 0.9 and policy.answers(True, sure, 0.2)
+    assert policy.answers(True, policy.Evidence(0.7, 0.7, 1.0, 0.69, "pay"), 0.2)
+    nearer = policy.Evidence(0.7, 0.7, 1.0, 0.71, "pay")
+    assert nearer.out_of_scope and not policy.answers(True, nearer, 0.2)
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,101 @@
+"""Declared out-of-scope topics: the file, the nearest topic, and questions declined by name."""
+
+import pytest
+from click.testing import CliRunner
+
+from assistant import Mentor, Settings
+from assistant.cli import main
+from assistant.out_of_scope import DeclaredTopics, read, topics_file
+from ingest import SourceError
+
+PAY = """
+[[topic]]
+name = "pay and salaries"
+questions = ["how much do machine learning engineers earn", "what salary can a junior data scientist expect"]
+
+[[topic]]
+name = "buying hardware"
+questions = ["which laptop should i buy", "what graphics card is worth the money"]
+"""
+
+
+def _declare(root, text=PAY):
+    (root / "out-of-scope.toml").write_text(text)
+    manifest = root / "sources.toml"
+    if "out_of_scope" not in manifest.read_text():
+        manifest.write_text('out_of_scope = "out-of-scope.toml"\n' + manifest.read_text())
+    return manifest
+
+
+def test_the_topics_file_is_read_as_topic_question_pairs(small_kb):
+    manifest = _declare(small_kb)
+    assert topics_file(manifest) == small_kb / "out-of-scope.toml"
+    assert read(topics_file(manifest))[:3] == [
+        ("pay and salaries", "how much do machine learning engineers earn"),
+        ("pay and salaries", "what salary can a junior data scientist expect"),
+        ("buying hardware", "which laptop should i buy"),
+    ]
+
+
+def test_a_manifest_that_names_no_topics_file_declares_nothing(small_kb, embedder):
+    assert topics_file(small_kb / "sources.toml") is None
+    topics = DeclaredTopics(small_kb / "sources.toml", embedder).current()
+    assert topics.nearest(embedder.embed(["how much do engineers earn"])[0]) == (0.0, "")
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("[[topic]]\nname = 'pay'\n", "topic 1: give name"),
+        ("[[topic]]\nname = 'pay'\nquestions = ['a']\n[[topic]]\nquestions = ['b']\n", "topic 2: give name"),
+        ("topic = 'pay'\n", "topic 1: give name"),
+        ("[[topic]\n", "not valid TOML"),
+    ],
+)
+def test_a_malformed_topics_file_is_named_with_the_fix(small_kb, text, problem):
+    manifest = _declare(small_kb, text)
+    with pytest.raises(SourceError, match=problem) as raised:
+        read(topics_file(manifest))
+    assert str(small_kb / "out-of-scope.toml") in str(raised.value)
+
+
+def test_a_missing_topics_file_is_an_error_naming_it(small_kb):
+    manifest = _declare(small_kb)
+    (small_kb / "out-of-scope.toml").unlink()
+    with pytest.raises(SourceError, match="no such file, named by `out_of_scope`"):
+        read(topics_file(manifest))
+
+
+def test_a_question_nearer_a_declared_topic_is_declined_by_name(small_kb, tmp_path, embedder):
+    manifest = _declare(small_kb)
+    mentor = Mentor(Settings(data_dir=tmp_path / "data", manifest=manifest), embedder=embedder)
+    mentor.ingest()
+    answer = mentor.ask("how much money does a deep learning engineer make?")
+    assert answer.mode == "refusal" and not answer.grounded
+    assert answer.text.startswith("The knowledge base doesn't cover pay and salaries, so I won't guess.")
+    assert answer.evidence["declined"] > answer.evidence["question_match"]
+    assert mentor.ask("How can I get a free GPU on Colab?").grounded  # what the sources answer stands
+
+
+def test_an_edited_topics_file_counts_from_the_next_question(small_kb, tmp_path, embedder):
+    manifest = _declare(small_kb)
+    mentor = Mentor(Settings(data_dir=tmp_path / "data", manifest=manifest), embedder=embedder)
+    mentor.ingest()
+    question = "which laptop should i buy for deep learning?"
+    assert "buying hardware" in mentor.ask(question).text
+    _declare(small_kb, PAY.replace("buying hardware", "shopping for a computer"))
+    assert "shopping for a computer" in mentor.ask(question).text
+    _declare(small_kb, "")
+    assert mentor.ask(question).evidence["declined"] == 0.0
+
+
+@pytest.mark.parametrize("command", [["ingest"], ["ask", "what is overfitting?"]])
+def test_the_cli_reports_a_broken_topics_file_in_one_line(small_kb, tmp_path, command):
+    manifest = _declare(small_kb)
+    env = {"MENTOR_MANIFEST": str(manifest)}
+    data = str(tmp_path / "data")
+    assert CliRunner().invoke(main, ["--data-dir", data, "ingest"], env=env).exit_code == 0
+    _declare(small_kb, "[[topic]]\nname = 'pay'\n")
+    done = CliRunner().invoke(main, ["--data-dir", data, *command], env=env)
+    assert done.exit_code != 0
+    assert done.output.strip().count("\n") == 0 and "out-of-scope.toml topic 1: give name" in done.output
