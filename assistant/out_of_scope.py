@@ -30,7 +30,6 @@ if TYPE_CHECKING:
     from ingest import Embedder
 
 MANIFEST_KEY = "out_of_scope"
-NEIGHBOURS = 3  # a topic's nearness: the mean of its closest examples (k-nearest neighbours)
 
 
 @dataclass(frozen=True)
@@ -41,18 +40,12 @@ class Topics:
     vectors: np.ndarray
 
     def nearest(self, vector: np.ndarray) -> tuple[float, str]:
-        """How near ``vector`` is to the nearest topic — the mean similarity of that topic's
-        :data:`NEIGHBOURS` closest example questions, so that one loosely worded example cannot
-        claim a question alone — and the topic's name."""
-        import numpy as np
-
+        """The similarity of ``vector`` to the closest example question, and its topic."""
+        if not self.names:
+            return 0.0, ""
         similarities = self.vectors @ vector
-        names = np.array(self.names)
-        best = (0.0, "")
-        for name in dict.fromkeys(self.names):
-            closest = np.sort(similarities[names == name])[-NEIGHBOURS:]
-            best = max(best, (float(closest.mean()), name))
-        return best
+        best = int(similarities.argmax())
+        return float(similarities[best]), self.names[best]
 
 
 def topics_file(manifest: Path) -> Path | None:

@@ -36,8 +36,8 @@ if TYPE_CHECKING:
     from assistant.search import Passage
 
 # Fitted on tests/eval/dev.jsonl (see the module docstring); P(covered) = logistic(w · x + b).
-SCOPE_WEIGHTS = {"question_match": 9.245, "sentence_match": 4.344, "coverage": 5.055}
-SCOPE_BIAS = -9.632
+SCOPE_WEIGHTS = {"question_match": 9.615, "sentence_match": 4.432, "coverage": 5.07}
+SCOPE_BIAS = -9.984
 REPEATS = 4  # the same sentence this many times: the model is looping
 _WORD = re.compile(r"[a-z0-9]+")
 _SENTENCE = re.compile(r"(?<=[.!?:])\s+|\n+")

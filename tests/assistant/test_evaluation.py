@@ -56,6 +56,14 @@ def test_the_guide_alone_refuses_no_more_answerable_questions_than_the_full_stor
 
 
 @pytest.mark.slow
+def test_questions_near_a_declared_uncovered_topic_are_rarely_declined(mentor):
+    # tests/eval/borderline.jsonl: answered by the knowledge base, close to knowledge/out-of-scope.toml;
+    # 3 of 44 are declined on either store at the level this gate was set.
+    for column, report in compare(mentor, {"borderline": read_cases(EVAL / "borderline.jsonl")}).items():
+        assert report.metrics["false_refusals"] <= 3, f"{column}\n{report.table()}"
+
+
+@pytest.mark.slow
 def test_follow_up_dialogues_find_the_right_section(mentor):
     report = evaluate(mentor, read_cases(EVAL / "dialogues.jsonl"))
     assert report.metrics["hit@3"] >= 5 / 6, report.table()
@@ -69,9 +77,9 @@ def test_both_splits_are_well_formed_and_name_real_headings():
         for line in path.read_text(encoding="utf-8").splitlines():
             if line.startswith("#") or line.startswith("title:"):
                 headings.add(line.lstrip("#").removeprefix("title:").split("{#")[0].strip().rstrip(":"))
-    for split in DEFAULT_SPLITS:
+    for split in (*DEFAULT_SPLITS, EVAL / "borderline.jsonl"):
         cases = read_cases(split)
-        assert len(cases) >= 100 and sum(1 for c in cases if not c.sections) >= 20
+        assert split not in DEFAULT_SPLITS or (len(cases) >= 100 and sum(1 for c in cases if not c.sections) >= 20)
         assert all(set(case.sections) <= headings for case in cases), split
         for line in split.read_text(encoding="utf-8").splitlines():
             assert set(json.loads(line)) <= {"question", "sections", "must_contain", "category"}

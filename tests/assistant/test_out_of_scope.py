@@ -1,12 +1,11 @@
 """Declared out-of-scope topics: the file, the nearest topic, and questions declined by name."""
 
-import numpy as np
 import pytest
 from click.testing import CliRunner
 
 from assistant import Mentor, Settings
 from assistant.cli import main
-from assistant.out_of_scope import DeclaredTopics, Topics, read, topics_file
+from assistant.out_of_scope import DeclaredTopics, read, topics_file
 from ingest import SourceError
 
 PAY = """
@@ -46,16 +45,6 @@ def test_a_manifest_that_names_no_topics_file_declares_nothing(small_kb, embedde
     assert topics_file(small_kb / "sources.toml") is None
     topics = DeclaredTopics(small_kb / "sources.toml", embedder).current()
     assert topics.nearest(embedder.embed(["how much do engineers earn"])[0]) == (0.0, "")
-
-
-def test_a_topic_is_as_near_as_its_three_closest_examples_not_its_closest_alone():
-    query = np.array([1.0, 0.0])
-    at = lambda similarity: [similarity, (1 - similarity**2) ** 0.5]  # noqa: E731 - a unit vector
-    topics = Topics(
-        ("one close example", "one close example", "one close example", "all fairly close", "all fairly close"),
-        np.array([at(0.9), at(0.3), at(0.3), at(0.6), at(0.6)]),
-    )
-    assert topics.nearest(query) == pytest.approx((0.6, "all fairly close"))
 
 
 @pytest.mark.parametrize(
