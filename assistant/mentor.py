@@ -70,7 +70,7 @@ class Mentor:
     @cached_property
     def declared_topics(self) -> DeclaredTopics:
         """The topics the manifest declares the knowledge base does not cover."""
-        return DeclaredTopics(self.settings.manifest, self.embedder)
+        return DeclaredTopics(self.settings.manifest, self.sentences)
 
     @cached_property
     def sentences(self) -> SentenceVectors:

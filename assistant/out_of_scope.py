@@ -27,7 +27,7 @@ from ingest.errors import SourceError
 if TYPE_CHECKING:
     import numpy as np
 
-    from ingest import Embedder
+    from ingest.sentences import SentenceVectors
 
 MANIFEST_KEY = "out_of_scope"
 
@@ -81,11 +81,12 @@ def read(path: Path) -> list[tuple[str, str]]:
 
 
 class DeclaredTopics:
-    """The manifest's declared topics, embedded once and again whenever the file changes."""
+    """The manifest's declared topics, read again whenever the file changes; their questions'
+    vectors are kept with the sentence vectors, so a new process embeds none of them again."""
 
-    def __init__(self, manifest: Path, embedder: Embedder) -> None:
+    def __init__(self, manifest: Path, vectors: SentenceVectors) -> None:
         self._manifest = manifest
-        self._embedder = embedder
+        self._vectors = vectors
         self._lock = threading.Lock()
         self._stamp: tuple | None = None
         self._topics: Topics | None = None
@@ -97,7 +98,7 @@ class DeclaredTopics:
         with self._lock:
             if self._topics is None or stamp != self._stamp:
                 pairs = read(path) if path else []
-                vectors = self._embedder.embed([question for _, question in pairs])
+                vectors = self._vectors.whole([question for _, question in pairs])
                 self._topics, self._stamp = Topics(tuple(name for name, _ in pairs), vectors), stamp
             return self._topics
 

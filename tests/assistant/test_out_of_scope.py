@@ -7,6 +7,7 @@ from assistant import Mentor, Settings
 from assistant.cli import main
 from assistant.out_of_scope import DeclaredTopics, read, topics_file
 from ingest import SourceError
+from ingest.sentences import SentenceVectors
 
 PAY = """
 [[topic]]
@@ -41,9 +42,9 @@ def test_the_topics_file_is_read_as_topic_question_pairs(small_kb):
     ]
 
 
-def test_a_manifest_that_names_no_topics_file_declares_nothing(small_kb, embedder):
+def test_a_manifest_that_names_no_topics_file_declares_nothing(small_kb, tmp_path, embedder):
     assert topics_file(small_kb / "sources.toml") is None
-    topics = DeclaredTopics(small_kb / "sources.toml", embedder).current()
+    topics = DeclaredTopics(small_kb / "sources.toml", SentenceVectors(tmp_path / "s.sqlite3", embedder)).current()
     assert topics.nearest(embedder.embed(["how much do engineers earn"])[0]) == (0.0, "")
 
 
