@@ -107,9 +107,10 @@ class HybridSearch:
         missing = [i for i in candidates if i not in dense]  # not found by meaning: score them
         dense.update((i, float(v @ vector)) for i, v in self.store.embeddings(missing).items())
         top_words = max(words.values(), default=0.0) or 1.0
-        # A passage with no question keys (a user's own file) stands in for its own key, so it
-        # competes on equal terms with keyed passages instead of scoring zero on that part.
-        keyed = {i: asked.get(i, dense.get(i, 0.0)) for i in candidates}
+        # A passage's own text stands as one more of its keys: a passage without keys (a user's
+        # own file) competes on equal terms with keyed ones, and a line added to a keyed
+        # section after its keys were written is found by its own words.
+        keyed = {i: max(asked.get(i, 0.0), dense.get(i, 0.0)) for i in candidates}
         fused = {
             i: s.dense_weight * dense.get(i, 0.0)
             + s.question_weight * keyed[i]

@@ -237,3 +237,14 @@ def test_a_section_added_without_question_keys_is_found_and_answered(fresh_kb, t
     assert mentor.ingest().embedded == 1
     answer = mentor.ask("is there a study circle I can join on tuesdays?")
     assert answer.grounded and answer.citations[0].section == "Study groups", answer.text
+
+
+def test_a_line_added_to_a_keyed_section_is_found_by_its_own_words(fresh_kb, tmp_path, embedder):
+    # The section's question keys were written before the line: its text must count as a key too.
+    mentor = Mentor(Settings(data_dir=tmp_path / "data", manifest=fresh_kb / "sources.toml"), embedder=embedder)
+    mentor.ingest()
+    with (fresh_kb / "resources" / "google-colab.md").open("a") as note:
+        note.write("- Colab Pro users get background execution, so a notebook keeps running after the tab is closed.\n")
+    assert mentor.ingest().embedded == 1
+    answer = mentor.ask("can my colab notebook keep running after i close the tab?")
+    assert answer.citations[0].section == "Official link" and "background execution" in answer.text, answer.text
