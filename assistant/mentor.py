@@ -324,9 +324,9 @@ class Mentor:
         a capital, not about deep learning."""
         asked = filter(None, (question, conversation.question_part(question)))
         readings = tuple(dict.fromkeys(conversation.rewrite(text, turns) for text in asked))
-        # Searched first: the first search opens the store under a lock, importing what the rest uses.
-        searches = [(query, *self._find(query, k)) for query in readings]
-        declined = max(self.declared_topics.current().nearest(self.embedder.embed([t])[0]) for t in readings)
+        searches = [(query, *self._find(query, k)) for query in readings]  # first: imports under the store's lock
+        topics = self.declared_topics.current()
+        declined = max(topics.nearest(self.embedder.embed([text])[0]) for text in readings)
         best: tuple[str, list[Passage], str, extractive.Draft, policy.Evidence] | None = None
         for query, search, passages in searches:
             version = passages[0].metadata["index_version"] if passages else self.index_version
