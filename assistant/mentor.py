@@ -70,7 +70,7 @@ class Mentor:
     @cached_property
     def declared_topics(self) -> DeclaredTopics:
         """The topics the manifest declares the knowledge base does not cover."""
-        return DeclaredTopics(self.settings.manifest, self.sentences)
+        return DeclaredTopics(self.settings.manifest, SentenceVectors(self.settings.topics_cache, self.embedder))
 
     @cached_property
     def sentences(self) -> SentenceVectors:

@@ -82,7 +82,7 @@ def read(path: Path) -> list[tuple[str, str]]:
 
 class DeclaredTopics:
     """The manifest's declared topics, read again whenever the file changes; their questions'
-    vectors are kept with the sentence vectors, so a new process embeds none of them again."""
+    vectors are kept in ``vectors``' file, so a new process embeds none of them again."""
 
     def __init__(self, manifest: Path, vectors: SentenceVectors) -> None:
         self._manifest = manifest

@@ -73,6 +73,11 @@ class Settings:
         return self.data_dir / "sentences" / f"{self.collection}.sqlite3"
 
     @property
+    def topics_cache(self) -> Path:
+        """The sqlite file of the declared out-of-scope topics' vectors (an ingest never prunes it)."""
+        return self.data_dir / "out-of-scope.sqlite3"
+
+    @property
     def max_file_bytes(self) -> int:
         """``max_file_mb`` in bytes."""
         return int(self.max_file_mb * 1_000_000)

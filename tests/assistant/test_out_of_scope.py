@@ -94,6 +94,17 @@ def test_an_edited_topics_file_counts_from_the_next_question(small_kb, tmp_path,
     assert mentor.ask(question).evidence["declined"] == 0.0
 
 
+def test_the_topics_vectors_outlive_an_ingest_and_the_process(small_kb, tmp_path, embedder):
+    settings = Settings(data_dir=tmp_path / "data", manifest=_declare(small_kb))
+    Mentor(settings, embedder=embedder).declared_topics.current()
+    with (small_kb / "notes" / "colab.md").open("a") as note:
+        note.write("\nColab Pro adds background execution.\n")
+    Mentor(settings, embedder=embedder).ingest()  # prunes the sentence vectors to what the store holds
+    calls = embedder.calls
+    Mentor(settings, embedder=embedder).declared_topics.current()  # a new process, as `mentor ask` is
+    assert embedder.calls == calls
+
+
 @pytest.mark.parametrize("command", [["ingest"], ["ask", "what is overfitting?"]])
 def test_the_cli_reports_a_broken_topics_file_in_one_line(small_kb, tmp_path, command):
     manifest = _declare(small_kb)
