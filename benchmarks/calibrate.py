@@ -20,7 +20,7 @@ from pathlib import Path
 
 from assistant import Mentor, Settings
 from assistant.evaluation import DEFAULT_SPLITS, STORES, answerable_in, eval_store, read_cases, store_headings
-from assistant.policy import SCOPE_WEIGHTS
+from assistant.policy import SCOPE_WEIGHTS, Evidence
 
 FEATURES = tuple(SCOPE_WEIGHTS)
 MAX_FALSE_REFUSALS = 1 / 40
@@ -81,7 +81,7 @@ def bar(rows: list[dict], confidences: list[float]) -> float:
             sum(
                 1
                 for r, c in zip(rows, confidences, strict=True)
-                if r["store"] == s and r["in_scope"] and (c < candidate or r["declined"] > r["question_match"])
+                if r["store"] == s and r["in_scope"] and (c < candidate or _declined(r))
             )
             <= max(1.0, MAX_FALSE_REFUSALS * sum(1 for r in rows if r["store"] == s and r["in_scope"]))
             for s in stores
@@ -89,6 +89,11 @@ def bar(rows: list[dict], confidences: list[float]) -> float:
         if ok:
             best = candidate
     return best
+
+
+def _declined(row: dict) -> bool:
+    """Whether the policy declines the row's question as a declared out-of-scope topic."""
+    return Evidence(**{f: row[f] for f in FEATURES}, declined=row["declined"]).out_of_scope
 
 
 def _confidence(row: dict, weights: list[float], bias: float) -> float:
