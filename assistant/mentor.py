@@ -65,6 +65,7 @@ class Mentor:
             batch_size=self.settings.embed_batch_size,
             backend=self.settings.embed_backend,
             cache_dir=self.settings.model_cache_dir,
+            passage_precision=self.settings.passage_precision,
         )
 
     @cached_property

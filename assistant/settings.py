@@ -12,11 +12,11 @@ from typing import Any
 
 from assistant.paths import BUNDLED_KNOWLEDGE, DEFAULT_DATA_DIR
 from ingest.errors import SettingsError
+from ingest.models import BACKENDS, PRECISIONS
 
 DEFAULT_CONFIG = "mentor.toml"
 ENV_PREFIX = "MENTOR_"
 ANSWER_MODES = ("auto", "extractive", "llm")
-EMBED_BACKENDS = ("onnx", "torch")
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,7 @@ class Settings:
     model: str = "all-MiniLM-L6-v2"
     embed_batch_size: int = 8  # ONNX's fastest on 2 cores (benchmarks/results: embedding speed)
     embed_backend: str = "onnx"  # or "torch"; the same vectors
+    passage_precision: str = "int8"  # or "float32": passages embedded by the model's int8 copy (onnx)
     model_cache: str = ""  # where the ONNX export is kept; empty: <data_dir>/models
     top_k: int = 5
     candidates: int = 30
@@ -148,8 +149,10 @@ def _coerce(cls: type[Settings], name: str, value: Any, where: str) -> Any:
 def _checked(settings: Settings) -> Settings:
     if settings.answer_mode not in ANSWER_MODES:
         raise SettingsError(f"answer_mode: {settings.answer_mode!r} is not one of {', '.join(ANSWER_MODES)}")
-    if settings.embed_backend not in EMBED_BACKENDS:
-        raise SettingsError(f"embed_backend: {settings.embed_backend!r} is not one of {', '.join(EMBED_BACKENDS)}")
+    if settings.embed_backend not in BACKENDS:
+        raise SettingsError(f"embed_backend: {settings.embed_backend!r} is not one of {', '.join(BACKENDS)}")
+    if settings.passage_precision not in PRECISIONS:
+        raise SettingsError(f"passage_precision: {settings.passage_precision!r} is not one of {', '.join(PRECISIONS)}")
     for name in ("top_k", "candidates", "embed_batch_size", "max_question_chars"):
         if getattr(settings, name) < 1:
             raise SettingsError(f"{name}: must be at least 1, got {getattr(settings, name)}")

@@ -183,15 +183,18 @@ def _load(data: dict[str, Any]) -> list[str]:
 
 
 def _ceiling(data: dict[str, Any]) -> list[str]:
-    speeds = data["tokens_per_s"]
+    rows = data["tokens_per_s"]
+    sizes = list(next(iter(rows.values())))
     return [
-        "| batch size | " + " | ".join(speeds) + " |",
-        "|---" * (len(speeds) + 1) + "|",
-        "| tokens/s | " + " | ".join(f"{v:.0f}" for v in speeds.values()) + " |",
+        "| tokens/s at batch size | " + " | ".join(sizes) + " |",
+        "|---" * (len(sizes) + 1) + "|",
+        *(f"| {precision} | " + " | ".join(f"{row[s]:.0f}" for s in sizes) + " |" for precision, row in rows.items()),
         "",
         f"The {data['backend']} backend alone on the {data['texts']:,} passages a build of the "
-        f"synthetic corpus embeds ({data['tokens']:,} tokens), length-sorted batches. Ceiling: "
-        f"**{data['ceiling_tokens_per_s']:.0f} tokens/s** at batch size {data['best_batch_size']}.",
+        f"synthetic corpus embeds ({data['tokens']:,} tokens), length-sorted batches: in float32, as "
+        f"questions and question keys are embedded, and in {data['passage_precision']}, as passages are. "
+        f"A build's ceiling: **{data['ceiling_tokens_per_s']:.0f} tokens/s** at batch size "
+        f"{data['best_batch_size']}.",
     ]
 
 

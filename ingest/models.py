@@ -11,6 +11,8 @@ from pathlib import Path
 from ingest.errors import SettingsError
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
+BACKENDS = ("onnx", "torch")  # what runs the model
+PRECISIONS = ("int8", "float32")  # what passages are embedded at (int8: onnx only)
 # The bundled weights must be the published all-MiniLM-L6-v2, byte for byte.
 BUNDLED_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 

@@ -2,13 +2,16 @@
 
 The model is exported once (that step loads torch) into a cache folder; every later process
 loads only ``onnxruntime`` and ``tokenizers``, which makes a cold ``mentor ask`` several
-seconds faster and a serving process hundreds of MB smaller.
+seconds faster and a serving process hundreds of MB smaller. The export also writes an int8
+copy (its matrix products' weights quantized per channel), which an ingest may use for passages:
+about 1.6 times as fast on CPU, vectors within 0.02 of full precision's (cosine).
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import shutil
 import warnings
@@ -23,15 +26,18 @@ if TYPE_CHECKING:
 
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 _FILES = ("model.onnx", "tokenizer.json", "meta.json")
-_FORMAT = 3  # 2: eager attention, faster in ONNX Runtime than SDPA's graph; 3: fused BERT ops
+INT8 = "model-int8.onnx"
+_FORMAT = 4  # 2: eager attention, faster in ONNX Runtime than SDPA's graph; 3: fused BERT ops; 4: int8
 _FUSED_TYPES = {"bert"}  # architectures ONNX Runtime's transformer optimizer fuses
 _FUSED_TOLERANCE = 1e-4  # a fused graph is kept only when its vectors match torch's this closely
+_INT8_MIN_COSINE = 0.98  # ...and an int8 copy only when each of its vectors is this close to torch's
+_SAMPLE = ("a sample", "another, longer sample", "How can I get a free GPU to train my first model?")
 
 
 class OnnxModel:
     """A mean-pooled, normalised sentence encoder in ONNX Runtime."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, file: str = "model.onnx") -> None:
         import onnxruntime
         from tokenizers import Tokenizer
 
@@ -49,9 +55,7 @@ class OnnxModel:
         # and slowed what search does next (store reads, scoring) two to four times; batch
         # throughput is the same either way (benchmarks/results: latency).
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self._session = onnxruntime.InferenceSession(
-            str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"]
-        )
+        self._session = onnxruntime.InferenceSession(str(folder / file), options, providers=["CPUExecutionProvider"])
 
     def encode(
         self, texts: list[str], batch_size: int, done: Callable[[int], None] | None = None
@@ -103,8 +107,9 @@ class OnnxModel:
         return self._session.run(None, feed)[0]
 
 
-def load(name: str, location: str | Path, cache_dir: Path) -> OnnxModel:
-    """The ONNX copy of model ``name`` (at ``location``) in ``cache_dir``, exported if missing.
+def load(name: str, location: str | Path, cache_dir: Path, *, int8: bool = False) -> OnnxModel:
+    """The ONNX copy of model ``name`` (at ``location``) in ``cache_dir``, exported if missing;
+    with ``int8``, its int8 copy where the export made one (else the full-precision one).
 
     A damaged copy is exported again once.
 
@@ -112,13 +117,17 @@ def load(name: str, location: str | Path, cache_dir: Path) -> OnnxModel:
         SettingsError: the model is not a mean-pooling sentence-transformers model.
     """
     folder = cache_dir / name.replace("/", "--")
+
+    def opened() -> OnnxModel:
+        return OnnxModel(folder, INT8 if int8 and (folder / INT8).is_file() else "model.onnx")
+
     if _complete(folder):
         try:
-            return OnnxModel(folder)
+            return opened()
         except Exception:  # noqa: BLE001 - onnxruntime raises its own untyped errors
             shutil.rmtree(folder, ignore_errors=True)
     _export(name, location, folder)
-    return OnnxModel(folder)
+    return opened()
 
 
 def _complete(folder: Path) -> bool:
@@ -142,7 +151,7 @@ def _export(name: str, location: str | Path, folder: Path) -> None:
     poolings = [m.get_config_dict() for m in model if type(m).__name__ == "Pooling"]
     if [p.get("pooling_mode") for p in poolings] != ["mean"]:
         raise SettingsError(f"model {name!r}: embed_backend 'onnx' needs mean pooling; set MENTOR_EMBED_BACKEND=torch")
-    sample = model.tokenizer(["a sample", "another, longer sample"], padding=True, return_tensors="pt")
+    sample = model.tokenizer(list(_SAMPLE), padding=True, return_tensors="pt")
     names = [k for k in _INPUTS if k in sample]
     tmp = folder.with_name(f"{folder.name}.tmp-{os.getpid()}")  # one per exporting process
     shutil.rmtree(tmp, ignore_errors=True)
@@ -159,7 +168,11 @@ def _export(name: str, location: str | Path, folder: Path) -> None:
             dynamo=False,
             dynamic_axes={**{k: {0: "batch", 1: "tokens"} for k in names}, "embedding": {0: "batch"}},
         )
-    _fuse(tmp / "model.onnx", model, sample, names)
+    with torch.no_grad():
+        want = model.encode(list(_SAMPLE), normalize_embeddings=True)
+    feed = {k: sample[k].numpy() for k in names}
+    _fuse(tmp / "model.onnx", model, feed, want)
+    _quantize(tmp / "model.onnx", tmp / INT8, feed, want)
     model.tokenizer.backend_tokenizer.save(str(tmp / "tokenizer.json"))
     (tmp / "meta.json").write_text(
         json.dumps(
@@ -179,13 +192,11 @@ def _export(name: str, location: str | Path, folder: Path) -> None:
     shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _fuse(path: Path, model, sample, names: list[str]) -> None:
+def _fuse(path: Path, model, feed: dict, want: np.ndarray) -> None:
     """Rewrite the graph at ``path`` with ONNX Runtime's fused attention, GELU and layer-norm
     operators (about a quarter faster on CPU), if the architecture is one it knows and the
-    fused graph gives the same vectors as ``model``; otherwise leave it as exported."""
+    fused graph gives ``want`` for ``feed`` as ``model`` does; otherwise leave it as exported."""
     import numpy as np
-    import onnxruntime
-    import torch
     from onnxruntime.transformers import optimizer
 
     config = model[0].auto_model.config
@@ -195,16 +206,42 @@ def _fuse(path: Path, model, sample, names: list[str]) -> None:
     optimizer.optimize_model(
         str(path), model_type="bert", num_heads=config.num_attention_heads, hidden_size=config.hidden_size, opt_level=1
     ).save_model_to_file(str(fused))
-    options = onnxruntime.SessionOptions()
-    options.log_severity_level = 3
-    session = onnxruntime.InferenceSession(str(fused), options, providers=["CPUExecutionProvider"])
-    got = session.run(None, {k: sample[k].numpy() for k in names})[0]
-    with torch.no_grad():
-        want = model.encode(["a sample", "another, longer sample"], normalize_embeddings=True)
-    if np.abs(got - want).max() <= _FUSED_TOLERANCE:
+    if np.abs(_run(fused, feed) - want).max() <= _FUSED_TOLERANCE:
         fused.replace(path)
     else:
         fused.unlink()
+
+
+def _quantize(path: Path, target: Path, feed: dict, want: np.ndarray) -> None:
+    """Write an int8 copy of the graph at ``path`` to ``target``: the weights of its matrix
+    products quantized per output channel (attention, fused or not, stays in float32, which
+    kept the vectors closest), if every vector it gives for ``feed`` is close to ``want``."""
+    from onnx import TensorProto
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    logging.disable(logging.WARNING)  # its advice to pre-process first is for static quantization
+    try:
+        quantize_dynamic(
+            str(path),
+            str(target),
+            per_channel=True,
+            weight_type=QuantType.QInt8,
+            op_types_to_quantize=["MatMul"],
+            extra_options={"DefaultTensorType": TensorProto.FLOAT},  # fused operators carry no type
+        )
+    finally:
+        logging.disable(logging.NOTSET)
+    if ((_run(target, feed) * want).sum(axis=1) < _INT8_MIN_COSINE).any():
+        target.unlink()
+
+
+def _run(path: Path, feed: dict) -> np.ndarray:
+    """The graph at ``path`` run once on ``feed``."""
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.log_severity_level = 3
+    return onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"]).run(None, feed)[0]
 
 
 def _mean_pooled(transformer, names: list[str]):

@@ -259,7 +259,8 @@ def _apply(
         batch = plan.add[start : start + WRITE_BATCH]
         fresh = [c for c in batch if c.id not in reusable]
         step = (lambda n, start=start: progress(start + n, total, "embedding")) if progress else None
-        vectors = dict(zip((c.id for c in fresh), embedder.embed([c.embed_text for c in fresh], step), strict=True))
+        embedded = embedder.embed_passages([c.embed_text for c in fresh], step)
+        vectors = dict(zip((c.id for c in fresh), embedded, strict=True))
         old = store.embeddings({reusable[c.id] for c in batch if c.id in reusable})
         vectors.update({c.id: old[reusable[c.id]] for c in batch if c.id in reusable})
         store.upsert(

@@ -1,4 +1,5 @@
-"""The embedding model on both backends: the same unit vectors, an ONNX export made once."""
+"""The embedding model on both backends: the same unit vectors, an ONNX export made once, and
+passages embedded by its int8 copy close to full precision's."""
 
 from __future__ import annotations
 
@@ -58,6 +59,30 @@ def test_a_damaged_export_is_made_again(tmp_path, torch_vectors):
 def test_an_unknown_backend_is_refused_with_the_choices():
     with pytest.raises(SettingsError, match="embed_backend: 'tpu' is not one of onnx, torch"):
         Embedder(backend="tpu")
+
+
+def test_passages_are_embedded_by_the_int8_copy_close_to_full_precision(embedder, torch_vectors):
+    assert embedder.passage_precision == "int8"
+    passages = embedder.embed_passages(TEXTS)
+    assert passages.shape == (3, 384) and passages.dtype == np.float32
+    assert np.allclose(np.linalg.norm(passages, axis=1), 1.0, atol=1e-3)
+    cosines = (passages * torch_vectors).sum(axis=1)
+    assert cosines.min() > 0.98 and np.abs(passages - torch_vectors).max() > 1e-4  # close, not the same model
+    question = embedder.embed(["where can i train a model on a free gpu"])[0]
+    assert np.argmax(passages @ question) == np.argmax(torch_vectors @ question) == 0
+
+
+def test_float32_passages_and_the_torch_backend_embed_passages_as_everything_else(model_cache, torch_vectors):
+    full = Embedder(backend="onnx", cache_dir=model_cache, passage_precision="float32")
+    assert np.abs(full.embed_passages(TEXTS) - torch_vectors).max() < 1e-5
+    torch = Embedder(backend="torch")
+    assert torch.passage_precision == "float32"
+    assert np.abs(torch.embed_passages(TEXTS) - torch_vectors).max() < 1e-5
+
+
+def test_an_unknown_passage_precision_is_refused_with_the_choices():
+    with pytest.raises(SettingsError, match="passage_precision: 'fp16' is not one of int8, float32"):
+        Embedder(backend="onnx", cache_dir=None, passage_precision="fp16")
 
 
 def test_a_single_text_asked_again_is_not_embedded_again(embedder):
