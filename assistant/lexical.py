@@ -15,6 +15,9 @@ _WORD = re.compile(r"[a-z0-9]+")
 # word the corpus uses is one of the field's own terms ("colab", "dropout"), where BM25 beats
 # meaning.
 TERM_ZIPF = 4.0
+# A word English uses at least once per million words is a word, not a typo, even where the
+# corpus never uses it ("visa" is not "visual"; "countries" is not "communities").
+WORD_ZIPF = 3.0
 
 
 class LexicalIndex:
@@ -88,22 +91,24 @@ class LexicalIndex:
         return math.log((len(self._ids) + 1) / (self._frequencies.get(stem(word), 0) + 0.5))
 
     def correct(self, query: str) -> str:
-        """Replace words the corpus never uses with the closest word it does ("pytorh" → "pytorch").
+        """Replace misspelt words with the closest word the corpus uses ("pytorh" → "pytorch").
 
-        Candidates share the first letter and are at most two letters longer or shorter, which
-        keeps this fast on a vocabulary of 100,000 words.
+        A word is taken as misspelt when the corpus never uses it and English rarely does (below
+        :data:`WORD_ZIPF`), and it is replaced only by a word English uses more: a misspelling
+        is rarer than the word it misspells. Candidates share the first letter and are at most
+        two letters longer or shorter, which keeps this fast on a vocabulary of 100,000 words.
         """
 
         def fix(match: re.Match[str]) -> str:
             word = match.group(0)
             low = word.lower()
-            if len(word) < 4 or low in self._known or not low.isalpha():
+            if len(word) < 4 or low in self._known or not low.isalpha() or zipf(low) >= WORD_ZIPF:
                 return word
             candidates = [
                 w for size in range(len(low) - 2, len(low) + 3) for w in self._spellings.get((low[0], size), ())
             ]
             close = difflib.get_close_matches(low, candidates, n=1, cutoff=0.8)
-            return close[0] if close else word
+            return close[0] if close and zipf(close[0]) > zipf(low) else word
 
         return re.sub(r"[A-Za-z0-9]+", fix, query)
 

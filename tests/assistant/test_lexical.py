@@ -15,6 +15,12 @@ def index() -> LexicalIndex:
 
 def test_a_typo_is_corrected_to_a_corpus_word():
     assert index().correct("free gpu in colb") == "free gpu in colab"
+    assert index().correct("carrer paths for a data scientst") == "career paths for a data scientist"
+
+
+def test_an_english_word_the_corpus_never_uses_is_not_corrected():
+    # each is as close to a corpus word ("browser", "stuck") as a typo is
+    assert index().correct("browse and stick with it") == "browse and stick with it"
 
 
 def test_rarity_is_highest_for_words_the_corpus_never_uses():
