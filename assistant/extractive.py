@@ -1,14 +1,15 @@
 """Offline answers shaped like a mentor's: the best section first, its list whole, every line cited.
 
-An answer leads with the section search ranks first: its most relevant sentence (or list item),
-then its list or steps, whole when short and the section as a whole is on the question (else
-only the items that are: one line of a list of unrelated challenges answers "where can I get a
-free GPU?"). At most one more section (scoring close to the lead,
-or whose own text is closer to the question than the lead's) adds what it says best (its list
-whole too, when short, if an item of it answers better than anything the lead says), and a
-passage of another source closes with where to start. Sections whose role is ``overview`` (they
-describe the document rather than advise) lead only when no advising section scores close to
-them, and are not quoted otherwise.
+An answer leads with the section search ranks first, opening with a direct sentence: its most
+relevant sentence or list item. Then comes its list or steps, whole when short and the section
+as a whole is on the question (opened by its sentence nearest the question, if one is near),
+else only the items that score close to the best one: one line of a list of unrelated
+challenges answers "where can I get a free GPU?". An item that introduces a nested list keeps
+it. At most one more section (scoring close to the lead, or whose own text is closer to the
+question than the lead's) adds what it says best (its list whole too, when short, if an item of
+it answers better than anything the lead says), and a passage of another source closes with
+where to start. Sections whose role is ``overview`` (they describe the document rather than
+advise) lead only when no advising section scores close to them, and are not quoted otherwise.
 """
 
 from __future__ import annotations
@@ -74,15 +75,17 @@ def compose(question: str, passages: list[Passage], sentences: SentenceVectors) 
     lead = _lead(passages, order)
     lead_best = max(u.score for u in units[lead])
     on_topic = passages[lead].text_score >= TOPIC_RATIO * lead_best
-    blocks = [(lead, _lead_units(units[lead], whole_list=on_topic))]
+    lines = [_lead_block(passages[lead], *_lead_units(units[lead], whole_list=on_topic))]
+    cited = [lead]
     rest = [
         i for i in order if i != lead and _role(passages[i]) != OVERVIEW and _path(passages[i]) != _path(passages[lead])
     ]
     second = next((i for i in rest if _adds_to(passages[i], passages[lead])), None)
     if second is not None:
         beats_lead = max(u.score for u in units[second]) > lead_best
-        blocks.append((second, _best_units(units[second], whole_list=beats_lead)))
-    used = {passages[i].source for i, _ in blocks}
+        cited.append(second)
+        lines.append(_block(passages[second], _best_units(units[second], whole_list=beats_lead), 2))
+    used = {passages[i].source for i in cited}
     pointer = next(
         (
             i
@@ -93,11 +96,6 @@ def compose(question: str, passages: list[Passage], sentences: SentenceVectors) 
         ),
         None,
     )
-    lines: list[str] = []
-    cited: list[int] = []
-    for n, (i, chosen) in enumerate(blocks, 1):
-        cited.append(i)
-        lines.append(_block(passages[i], chosen, n, lead=i == lead))
     if pointer is not None:
         cited.append(pointer)
         best = max(units[pointer], key=lambda u: u.score)
@@ -122,18 +120,25 @@ def _adds_to(passage: Passage, lead: Passage) -> bool:
     return passage.score >= SECOND_RATIO * lead.score or passage.text_score > lead.text_score
 
 
-def _lead_units(units: list[_Unit], *, whole_list: bool) -> list[_Unit]:
-    """The lead's best sentence or item first, then (after a sentence) up to two more of its
-    sentences, then its list: whole when short and ``whole_list``, else the items most on the
-    question."""
+def _lead_units(units: list[_Unit], *, whole_list: bool) -> tuple[list[_Unit], list[_Unit]]:
+    """What the lead says first and the list it gives after.
+
+    Its list whole when short and ``whole_list``, opened by its sentence nearest the question
+    (when one is near); else its best sentence or item first (after a sentence, up to two more of
+    its sentences), then the items most on the question.
+    """
     best = max(units, key=lambda u: u.score)
-    items = [u for u in units if u.is_item and u is not best]
-    near = [u for u in items if u.score >= KEEP_RATIO * best.score]
-    whole = whole_list and len(items) + best.is_item <= MAX_LIST
-    listed = items if whole else sorted(near, key=lambda u: -u.score)[: MAX_UNITS - 1]
-    near_prose = [u for u in units if not u.is_item and u is not best and u.score >= KEEP_RATIO * best.score]
-    prose = [] if best.is_item else near_prose[:MAX_PROSE]
-    return [best, *prose, *sorted(listed, key=lambda u: u.order)]
+    items = [u for u in units if u.is_item]
+    near_prose = [u for u in units if not u.is_item and u.score >= KEEP_RATIO * best.score]
+    if whole_list and len(items) <= MAX_LIST and best.is_item:
+        return sorted(near_prose, key=lambda u: -u.score)[:1], items
+    # Beside an item that answers alone, only items scoring close to it: the rest of a list of
+    # unrelated challenges is filler to "where can I get a free GPU?".
+    bar = (SECOND_RATIO if best.is_item else KEEP_RATIO) * best.score
+    near = [u for u in items if u is not best and u.score >= bar]
+    listed = items if whole_list and len(items) <= MAX_LIST else sorted(near, key=lambda u: -u.score)[: MAX_UNITS - 1]
+    opening = [best] if best.is_item else [best, *[u for u in near_prose if u is not best][:MAX_PROSE]]
+    return opening, [u for u in _with_sublists(units, [*opening, *listed]) if u.is_item and u not in opening]
 
 
 def _best_units(units: list[_Unit], *, whole_list: bool = False) -> list[_Unit]:
@@ -144,16 +149,31 @@ def _best_units(units: list[_Unit], *, whole_list: bool = False) -> list[_Unit]:
     if whole_list and top.is_item and len(items) <= MAX_LIST:
         return items
     chosen = sorted(units, key=lambda u: -u.score)[:MAX_UNITS]
-    return sorted([u for u in chosen if u.score >= KEEP_RATIO * top.score], key=lambda u: u.order)
+    return _with_sublists(units, [u for u in chosen if u.score >= KEEP_RATIO * top.score])
 
 
-def _block(passage: Passage, units: list[_Unit], n: int, *, lead: bool) -> str:
-    """Cited lines under a bold heading; a lead whose best unit is a sentence opens with it instead."""
-    if lead and not units[0].is_item:  # its best sentence first, then its list
-        prose = " ".join(f"{u.text} [{n}]" for u in units if not u.is_item)
-        return "\n\n".join(part for part in (prose, _list(units, n)) if part)
-    if lead:  # a list answers best: its heading, then the list in its own order
-        return f"{_header(passage)} [{n}]\n\n{_list(sorted(units, key=lambda u: u.order), n)}"
+def _with_sublists(units: list[_Unit], chosen: list[_Unit]) -> list[_Unit]:
+    """``chosen`` in reading order, each item that introduces a nested list ("projects such
+    as:") with that list: quoted alone, it would end on a colon."""
+    kept = {u.order for u in chosen}
+    for u in chosen:
+        if u.is_item and u.text.endswith(":"):
+            for nested in units[u.order + 1 :]:
+                if not nested.is_item or nested.depth <= u.depth:
+                    break
+                kept.add(nested.order)
+    return [u for u in units if u.order in kept]
+
+
+def _lead_block(passage: Passage, opening: list[_Unit], listed: list[_Unit]) -> str:
+    """The answer's first lines: what the lead says first, as sentences (its heading when it
+    opens with nothing), then its list."""
+    first = " ".join(f"{u.text} [1]" for u in opening) or f"{_header(passage)} [1]"
+    return "\n\n".join(part for part in (first, _list(listed, 1)) if part)
+
+
+def _block(passage: Passage, units: list[_Unit], n: int) -> str:
+    """Cited lines under a bold heading."""
     prose = " ".join(f"{u.text} [{n}]" for u in units if not u.is_item)
     return "\n\n".join(part for part in (_header(passage), prose, _list(units, n)) if part)
 

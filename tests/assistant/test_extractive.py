@@ -43,7 +43,7 @@ def test_the_lead_section_gives_its_best_sentence_then_its_list_whole(tmp_path, 
     assert draft.cited == [0]
 
 
-def test_a_lead_list_of_unrelated_items_gives_only_the_items_on_the_question(tmp_path, embedder):
+def test_a_lead_list_of_unrelated_items_opens_with_the_item_on_the_question_alone(tmp_path, embedder):
     challenges = (
         "- **Data quality:** Clean and augment your data.\n"
         "- **Compute:** Google Colab gives free GPU access for experiments.\n"
@@ -53,13 +53,44 @@ def test_a_lead_list_of_unrelated_items_gives_only_the_items_on_the_question(tmp
     # The section won on a question key; its text as a whole is far from the question.
     far = _passage(0, challenges, "Overcoming Challenges", 0.1, asked=0.9)
     draft = _compose(tmp_path, embedder, "where can I get a free GPU", [far])
-    assert [line for line in draft.text.split("\n") if line.startswith("- ")] == [
-        "- **Compute:** Google Colab gives free GPU access for experiments. [1]"
-    ]
+    assert draft.text == "**Compute:** Google Colab gives free GPU access for experiments. [1]"
     # The same list, when the section as a whole is on the question, is quoted whole.
     near = _passage(0, challenges, "Overcoming Challenges", 0.5, asked=0.9)
     draft = _compose(tmp_path, embedder, "where can I get a free GPU", [near])
+    assert draft.text.startswith("**Guide · Overcoming Challenges** [1]\n\n- **Data quality:**")
     assert len([line for line in draft.text.split("\n") if line.startswith("- ")]) == 4
+
+
+def test_a_lead_list_quoted_whole_opens_with_its_sentence_nearest_the_question(tmp_path, embedder):
+    text = (
+        "Beginners run into the same few problems again and again:\n\n"
+        "- **Too little data:** models trained on a few hundred images memorise them.\n"
+        "- **No GPU:** training on a laptop CPU is slow.\n"
+        "- **Overfitting:** great on training data, poor on new data."
+    )
+    question = "is it a common problem that my model is great on training data but poor on new data"
+    draft = _compose(tmp_path, embedder, question, [_passage(0, text, "Challenges", 0.6)])
+    lines = draft.text.split("\n")
+    assert lines[0] == "Beginners run into the same few problems again and again: [1]"
+    assert len([line for line in lines if line.startswith("- ")]) == 3
+
+
+def test_an_item_that_introduces_a_nested_list_keeps_it_in_a_second_section(tmp_path, embedder):
+    lead = _passage(0, "Colab gives you a free GPU in the browser.", "Colab", 0.9)
+    ideas = _passage(
+        1,
+        "- **Pick a framework:** Start with PyTorch or TensorFlow.\n"
+        "- **Project ideas:** Engage in projects such as:\n  - Image classification\n  - Text sentiment\n"
+        "- **Datasets:** Learn which datasets exist.",
+        "Foundation",
+        0.85,
+    )
+    draft = _compose(tmp_path, embedder, "what project ideas can I try on a free GPU", [lead, ideas])
+    second = draft.text.split("**Guide · Foundation**")[1]
+    nested = (
+        "- **Project ideas:** Engage in projects such as: [2]\n  - Image classification [2]\n  - Text sentiment [2]"
+    )
+    assert nested in second
 
 
 def test_a_nested_list_stays_nested_under_its_item(tmp_path, embedder):
