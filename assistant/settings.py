@@ -45,7 +45,7 @@ class Settings:
     lexical_for_terms_only: bool = True  # BM25 only for queries using the field's rare terms
     per_section: int = 2  # passages of one section ahead of other sections' (0: no limit)
     near_duplicate: float = 0.8  # word overlap above which a passage is dropped (1: keep all)
-    min_confidence: float = 0.255  # answer when P(covered) is at least this (assistant/policy.py)
+    min_confidence: float = 0.209  # answer when P(covered) is at least this (assistant/policy.py)
     answer_mode: str = "auto"
     llm: str = ""
     llm_timeout: float = 60.0

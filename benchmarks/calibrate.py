@@ -1,13 +1,14 @@
-"""Fit the answer policy's scope model on the dev split: ``python -m benchmarks.calibrate``.
+"""Fit the answer policy's scope model on the dev sets: ``python -m benchmarks.calibrate``.
 
-For every dev question, on a store of the full knowledge base and one of the guide alone, the
-answer's evidence (question match, sentence match, coverage) is paired with whether the
-question is in scope; a logistic regression is fitted to it, and the bar is the highest
-confidence that refuses at most one in-scope question in 40 on either store — judged on
-out-of-fold confidences (each question scored by a model fitted without it, in ``FOLDS``
-folds), since a bar chosen on the very questions the model was fitted to refuses more on new
-ones. Print the
-weights to copy into ``assistant/policy.py`` and ``Settings.min_confidence``; results go to
+The dev sets are the dev split and the probe set (``tests/eval/probe.jsonl``, written from the
+knowledge base alone by someone who had not seen the question keys). For every dev question, on
+a store of the full knowledge base and one of the guide alone, the answer's evidence (question
+match, sentence match, coverage) is paired with whether the question is in scope; a logistic
+regression is fitted to it, and the bar is the highest confidence that refuses at most one
+in-scope question in 40 on either store — judged on out-of-fold confidences (each question
+scored by a model fitted without it, in ``FOLDS`` folds), since a bar chosen on the very
+questions the model was fitted to refuses more on new ones. Print the weights to copy into
+``assistant/policy.py`` and ``Settings.min_confidence``; results go to
 ``benchmarks/results/calibration.json``. The test split is never read.
 """
 
@@ -19,18 +20,27 @@ import tempfile
 from pathlib import Path
 
 from assistant import Mentor, Settings
-from assistant.evaluation import DEFAULT_SPLITS, STORES, answerable_in, eval_store, read_cases, store_headings
+from assistant.evaluation import (
+    DEFAULT_SPLITS,
+    EVAL_DIR,
+    STORES,
+    answerable_in,
+    eval_store,
+    read_cases,
+    store_headings,
+)
 from assistant.policy import SCOPE_WEIGHTS, Evidence
 
 FEATURES = tuple(SCOPE_WEIGHTS)
 MAX_FALSE_REFUSALS = 1 / 40
 FOLDS = 5
 OUT = Path(__file__).resolve().parent / "results" / "calibration.json"
+DEV_SETS = (DEFAULT_SPLITS[0], EVAL_DIR / "probe.jsonl")
 
 
 def observe(mentor: Mentor, stores: tuple[str, ...] = STORES) -> list[dict]:
     """Each dev question's evidence on each store, with whether it is in scope."""
-    cases = read_cases(DEFAULT_SPLITS[0])
+    cases = [case for path in DEV_SETS for case in read_cases(path)]
     rows = []
     for store in stores:
         judge = eval_store(mentor, store)
@@ -59,7 +69,7 @@ def fit(rows: list[dict], steps: int = 20000, rate: float = 0.1, l2: float = 0.0
 
 def out_of_fold(rows: list[dict]) -> list[float]:
     """Each row's confidence under a model fitted on the other folds (questions are dealt to
-    folds by their place in the dev split, so both stores' rows of a question share a fold)."""
+    folds by their place in the dev sets, so both stores' rows of a question share a fold)."""
     folds = [row["case"] % FOLDS for row in rows]
     confidences = [0.0] * len(rows)
     for fold in range(FOLDS):
