@@ -214,8 +214,9 @@ def _fuse(path: Path, model, feed: dict, want: np.ndarray) -> None:
 
 def _quantize(path: Path, target: Path, feed: dict, want: np.ndarray) -> None:
     """Write an int8 copy of the graph at ``path`` to ``target``: the weights of its matrix
-    products quantized per output channel (attention, fused or not, stays in float32, which
-    kept the vectors closest), if every vector it gives for ``feed`` is close to ``want``."""
+    products quantized per output channel (a fused attention operator stays in float32, which
+    kept the vectors closest), if every vector it gives for ``feed`` is close to ``want``.
+    A graph it cannot quantize gets no copy: passages are then embedded in float32."""
     from onnx import TensorProto
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
@@ -229,10 +230,13 @@ def _quantize(path: Path, target: Path, feed: dict, want: np.ndarray) -> None:
             op_types_to_quantize=["MatMul"],
             extra_options={"DefaultTensorType": TensorProto.FLOAT},  # fused operators carry no type
         )
+        close = ((_run(target, feed) * want).sum(axis=1) >= _INT8_MIN_COSINE).all()
+    except Exception:  # noqa: BLE001 - the quantizer and onnxruntime raise their own untyped errors
+        close = False
     finally:
         logging.disable(logging.NOTSET)
-    if ((_run(target, feed) * want).sum(axis=1) < _INT8_MIN_COSINE).any():
-        target.unlink()
+    if not close:
+        target.unlink(missing_ok=True)
 
 
 def _run(path: Path, feed: dict) -> np.ndarray:

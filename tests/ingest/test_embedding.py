@@ -80,6 +80,18 @@ def test_float32_passages_and_the_torch_backend_embed_passages_as_everything_els
     assert np.abs(torch.embed_passages(TEXTS) - torch_vectors).max() < 1e-5
 
 
+def test_a_model_without_an_int8_copy_embeds_passages_in_float32(tmp_path, torch_vectors, monkeypatch):
+    import onnxruntime.quantization
+
+    def cannot(*args, **kwargs):
+        raise RuntimeError("an operator the quantizer does not know")
+
+    monkeypatch.setattr(onnxruntime.quantization, "quantize_dynamic", cannot)
+    embedder = Embedder(backend="onnx", cache_dir=tmp_path)
+    assert np.abs(embedder.embed_passages(TEXTS) - torch_vectors).max() < 1e-5
+    assert not list(tmp_path.glob("*/model-int8.onnx")) and list(tmp_path.glob("*/model.onnx"))
+
+
 def test_an_unknown_passage_precision_is_refused_with_the_choices():
     with pytest.raises(SettingsError, match="passage_precision: 'fp16' is not one of int8, float32"):
         Embedder(backend="onnx", cache_dir=None, passage_precision="fp16")
