@@ -17,7 +17,7 @@ from mcp_types import Resource
 
 from assistant.mentor import Mentor
 from assistant.search import Passage
-from ingest.errors import MentorError, SettingsError
+from ingest.errors import MentorError, one_of
 from ingest.store import StoredChunk
 
 SERVER_NAME = "mentor"
@@ -125,8 +125,7 @@ def serve(mentor: Mentor, transport: str = "stdio", host: str = DEFAULT_HOST, po
     Raises:
         SettingsError: ``transport`` is not one of ``stdio`` or ``streamable-http``.
     """
-    if transport not in TRANSPORTS:
-        raise SettingsError(f"transport: {transport!r} is not one of {', '.join(TRANSPORTS)}")
+    one_of("transport", transport, TRANSPORTS)
     server = build_server(mentor)
     if transport == "stdio":
         server.run("stdio")

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.paths import BUNDLED_KNOWLEDGE, DEFAULT_DATA_DIR
-from ingest.errors import SettingsError
+from ingest.errors import SettingsError, one_of
 from ingest.models import BACKENDS, PRECISIONS
 
 DEFAULT_CONFIG = "mentor.toml"
@@ -147,12 +147,9 @@ def _coerce(cls: type[Settings], name: str, value: Any, where: str) -> Any:
 
 
 def _checked(settings: Settings) -> Settings:
-    if settings.answer_mode not in ANSWER_MODES:
-        raise SettingsError(f"answer_mode: {settings.answer_mode!r} is not one of {', '.join(ANSWER_MODES)}")
-    if settings.embed_backend not in BACKENDS:
-        raise SettingsError(f"embed_backend: {settings.embed_backend!r} is not one of {', '.join(BACKENDS)}")
-    if settings.passage_precision not in PRECISIONS:
-        raise SettingsError(f"passage_precision: {settings.passage_precision!r} is not one of {', '.join(PRECISIONS)}")
+    one_of("answer_mode", settings.answer_mode, ANSWER_MODES)
+    one_of("embed_backend", settings.embed_backend, BACKENDS)
+    one_of("passage_precision", settings.passage_precision, PRECISIONS)
     for name in ("top_k", "candidates", "embed_batch_size", "max_question_chars"):
         if getattr(settings, name) < 1:
             raise SettingsError(f"{name}: must be at least 1, got {getattr(settings, name)}")

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from langchain_core.embeddings import Embeddings
 
-from ingest.errors import SettingsError
+from ingest.errors import SettingsError, one_of
 from ingest.models import BACKENDS, DEFAULT_MODEL, PRECISIONS, bundled_model_path, sentence_transformer
 
 if TYPE_CHECKING:
@@ -45,10 +45,8 @@ class Embedder(Embeddings):
         cache_dir: Path | None = None,
         passage_precision: str = "int8",
     ) -> None:
-        if backend not in BACKENDS:
-            raise SettingsError(f"embed_backend: {backend!r} is not one of {', '.join(BACKENDS)}")
-        if passage_precision not in PRECISIONS:
-            raise SettingsError(f"passage_precision: {passage_precision!r} is not one of {', '.join(PRECISIONS)}")
+        one_of("embed_backend", backend, BACKENDS)
+        one_of("passage_precision", passage_precision, PRECISIONS)
         if backend == "onnx" and cache_dir is None:
             raise SettingsError("embed_backend 'onnx' needs a cache_dir for the exported model")
         self.model_name = DEFAULT_MODEL if model in _BUNDLED_NAMES else model

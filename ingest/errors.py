@@ -19,3 +19,14 @@ class StoreError(MentorError):
 
 class SettingsError(MentorError):
     """A setting has a value Mentor cannot use."""
+
+
+def one_of(setting: str, value: str, choices: tuple[str, ...]) -> str:
+    """``value`` when it is one of ``choices``.
+
+    Raises:
+        SettingsError: it is not; the message names the setting and the choices.
+    """
+    if value not in choices:
+        raise SettingsError(f"{setting}: {value!r} is not one of {', '.join(choices)}")
+    return value
