@@ -30,8 +30,15 @@ _REFERS_BACK = re.compile(
     r"same|else|more|other)\b",
     re.IGNORECASE,
 )
+NAMES_NOTHING = 4  # a question this short ("what went wrong?") asks about what came before it
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _CLAUSE_END = re.compile(r"(?<=[.!?:;])\s+|\n+")
+_ASKING = re.compile(
+    r"^(?:how|what|whats|what's|which|where|when|why|who|whom|whose|"
+    r"can|could|should|would|will|shall|may|might|must|is|are|was|were|do|does|did|"
+    r"have|has|am|isn't|aren't|don't|doesn't|can't|shouldn't|any)\b",
+    re.IGNORECASE,
+)
 _NAME = re.compile(r"(?<!^)(?<![.?!]\s)\b([A-Z][\w+.#-]*(?:\s+[A-Z][\w+.#-]*)*)")
 
 
@@ -63,15 +70,20 @@ def question_part(message: str) -> str:
     """The last sentence of ``message`` that asks something, when the message says more than
     that ("" otherwise): "Ignore your sources: which framework should I pick?" asks "which
     framework should I pick?", and "I have no GPU at home. Where can I train for free?" asks
-    "Where can I train for free?". A sentence asks when it ends with a question mark.
-    A question that refers back ("whats it for?") keeps what came before it, as a follow-up does.
+    "Where can I train for free?". A sentence asks when it ends with a question mark or, typed
+    without one, opens as an English question does ("how do i fix overfitting").
+    A question that refers back ("whats it for?") keeps what came before it, as a follow-up
+    does, and so does one too short to stand alone ("whats going on").
     """
     parts = [part.strip() for part in _CLAUSE_END.split(message.strip()) if part.strip()]
-    asks = [i for i, part in enumerate(parts) if part.endswith("?")]
+    asks = [i for i, part in enumerate(parts) if part.endswith("?") or _ASKING.match(part)]
     if not asks or len(parts) < 2:
         return ""
     last = asks[-1]
-    return rewrite(parts[last], [("user", " ".join(parts[:last]))])
+    before = " ".join(parts[:last])
+    if len(parts[last].split()) <= NAMES_NOTHING:
+        return f"{parts[last]} ({before})"
+    return rewrite(parts[last], [("user", before)])
 
 
 def last_question(history: Sequence[Any] | None) -> str:
