@@ -77,7 +77,7 @@ def test_both_splits_are_well_formed_and_name_real_headings():
         for line in path.read_text(encoding="utf-8").splitlines():
             if line.startswith("#") or line.startswith("title:"):
                 headings.add(line.lstrip("#").removeprefix("title:").split("{#")[0].strip().rstrip(":"))
-    for split in (*DEFAULT_SPLITS, EVAL / "borderline.jsonl", EVAL / "probe.jsonl"):
+    for split in (*DEFAULT_SPLITS, *(EVAL / f"{name}.jsonl" for name in ("borderline", "probe", "probe2"))):
         cases = read_cases(split)
         assert split not in DEFAULT_SPLITS or (len(cases) >= 100 and sum(1 for c in cases if not c.sections) >= 20)
         assert all(set(case.sections) <= headings for case in cases), split
