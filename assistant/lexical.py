@@ -11,12 +11,9 @@ from collections.abc import Iterable
 from pathlib import Path
 
 _WORD = re.compile(r"[a-z0-9]+")
-# Zipf frequency in everyday English (wordfreq: 3 = once per million words). Below TERM_ZIPF a
-# word the corpus uses is one of the field's own terms ("colab", "dropout"), where BM25 beats
-# meaning.
-TERM_ZIPF = 4.0
-# A word English uses at least once per million words is a word, not a typo, even where the
-# corpus never uses it ("visa" is not "visual"; "countries" is not "communities").
+# A word English uses at least once per million words (wordfreq's Zipf frequency 3) is a word,
+# not a typo, even where the corpus never uses it ("visa" is not "visual"; "countries" is not
+# "communities").
 WORD_ZIPF = 3.0
 
 
@@ -111,14 +108,6 @@ class LexicalIndex:
             return close[0] if close and zipf(close[0]) > zipf(low) else word
 
         return re.sub(r"[A-Za-z0-9]+", fix, query)
-
-    def field_terms(self, query: str) -> list[str]:
-        """Words of ``query`` the corpus uses that are rare in everyday English ("kaggle")."""
-        return [
-            word
-            for word in dict.fromkeys(_WORD.findall(query.lower()))
-            if word in self._known and zipf(word) < TERM_ZIPF
-        ]
 
     def search(self, query: str, n: int) -> list[tuple[str, float]]:
         """The ``n`` best (chunk id, BM25 score) pairs with a score above zero.

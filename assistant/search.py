@@ -66,8 +66,8 @@ class HybridSearch:
 
     Three scores are fused, weighted: a passage's similarity to the query, its closest
     question key's, and its BM25 score over the best one's. Words find names and error codes
-    that meaning blurs, but on plain-English questions they add noise, so by default they join
-    only when the query uses one of the corpus's rare terms ("kaggle", "dropout").
+    that meaning blurs; they read the question keys too (doc2query), so plain-English questions
+    gain from them as well.
     The word and question indexes are rebuilt (or loaded from ``<data_dir>/index``) whenever
     the store's ingest id changes, so a re-ingest by any process is seen on the next query.
     """
@@ -96,12 +96,11 @@ class HybridSearch:
         version = self.version if version is None else version
         lexical, questions = self.indexes(version)
         query = lexical.correct(query)
-        use_words = s.lexical_weight and (not s.lexical_for_terms_only or lexical.field_terms(query))
         vector = self.embedder.embed([query])[0]
         n = max(s.candidates, k)
         dense = dict(self.store.nearest(vector, n)) if s.dense_weight else {}
         asked = questions.scores(vector) if s.question_weight else {}
-        words = dict(lexical.search(query, n)) if use_words else {}
+        words = dict(lexical.search(query, n)) if s.lexical_weight else {}
         top_asked = heapq.nlargest(n, asked, key=asked.__getitem__)
         candidates = list(dict.fromkeys([*dense, *top_asked, *words]))
         missing = [i for i in candidates if i not in dense]  # not found by meaning: score them

@@ -24,7 +24,6 @@ ABLATIONS = {
     "mentor, no question keys (question_weight=0)": {"question_weight": 0.0},
     "mentor, no passage vectors (dense_weight=0)": {"dense_weight": 0.0},
     "mentor, no BM25 (lexical_weight=0)": {"lexical_weight": 0.0},
-    "mentor, BM25 on every query (lexical_for_terms_only=False)": {"lexical_for_terms_only": False},
     "mentor, no near-duplicate removal (near_duplicate=1)": {"near_duplicate": 1.0},
     "mentor, no section diversity (per_section=0)": {"per_section": 0},
 }

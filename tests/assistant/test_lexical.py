@@ -1,4 +1,4 @@
-"""The BM25 index's word checks: typo fixes, rarity in the corpus, field terms."""
+"""The BM25 index's word checks: typo fixes and rarity in the corpus."""
 
 from assistant.lexical import LexicalIndex
 
@@ -26,11 +26,6 @@ def test_an_english_word_the_corpus_never_uses_is_not_corrected():
 def test_rarity_is_highest_for_words_the_corpus_never_uses():
     assert index().rarity("salary") > index().rarity("kaggle") > 0
     assert index().rarity("careers") == index().rarity("career")  # by stem
-
-
-def test_field_terms_are_corpus_words_rare_in_everyday_english():
-    assert index().field_terms("is kaggle or colab good when i am stuck") == ["kaggle", "colab"]
-    assert index().field_terms("what should i learn first") == []
 
 
 def test_an_index_survives_save_and_load(tmp_path):
