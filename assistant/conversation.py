@@ -24,6 +24,10 @@ _THANKS = re.compile(
     r"( (so much|a lot|mentor))?[\s!.,]*$",
     re.IGNORECASE,
 )
+_ABOUT_MENTOR = re.compile(
+    r"^(?:(?:who|what) are you|what (?:can|do) you (?:do|help with|know)|what can i ask(?: you)?|help(?: me)?)$",
+    re.IGNORECASE,
+)
 _WHAT_ABOUT = re.compile(r"^(?:and\s+|ok\s+|so\s+)?(?:what|how)\s+about\s+(.+?)[\s?.!]*$", re.IGNORECASE)
 _REFERS_BACK = re.compile(
     r"\b(it|its|they|them|their|those|these|that|this|one|ones|there|"
@@ -57,9 +61,10 @@ def clean(text: str, max_chars: int) -> str:
 
 
 def small_talk(question: str) -> str | None:
-    """A short friendly reply when ``question`` is only a greeting or thanks, else ``None``."""
+    """A short friendly reply when ``question`` is only a greeting, thanks or a question about
+    Mentor itself ("what can you do?"), else ``None``."""
     text = question.strip()
-    if _GREETING.match(text):
+    if _GREETING.match(text) or _ABOUT_MENTOR.match(text.rstrip("?!. ")):
         return SMALL_TALK_REPLY
     if _THANKS.match(text):
         return THANKS_REPLY

@@ -2,7 +2,7 @@
 
 import pytest
 
-from assistant.conversation import clean, question_part, rewrite
+from assistant.conversation import SMALL_TALK_REPLY, clean, question_part, rewrite, small_talk
 from ingest.errors import MentorError
 
 
@@ -43,3 +43,13 @@ def test_cleaning_drops_control_characters_and_refuses_empty_or_long_text():
         clean(" \x07 ", 100)
     with pytest.raises(MentorError, match="over the limit of 10"):
         clean("x" * 11, 10)
+
+
+@pytest.mark.parametrize("message", ["hi", "Hello there!", "what can you do?", "Who are you", "help"])
+def test_greetings_and_questions_about_mentor_get_the_introduction(message):
+    assert small_talk(message) == SMALL_TALK_REPLY
+
+
+@pytest.mark.parametrize("message", ["what can you do with pytorch?", "help me pick a framework", "who are you hiring"])
+def test_questions_that_only_start_like_small_talk_are_searched(message):
+    assert small_talk(message) is None
