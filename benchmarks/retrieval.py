@@ -21,7 +21,7 @@ from ingest.store import StoredChunk
 
 SHARED_RUN = 80
 ABLATIONS = {
-    "mentor, no question keys (question_weight=0)": {"question_weight": 0.0},
+    "mentor, question keys only in BM25 (question_weight=0)": {"question_weight": 0.0},
     "mentor, no passage vectors (dense_weight=0)": {"dense_weight": 0.0},
     "mentor, no BM25 (lexical_weight=0)": {"lexical_weight": 0.0},
     "mentor, no near-duplicate removal (near_duplicate=1)": {"near_duplicate": 1.0},
