@@ -25,7 +25,7 @@ def plan(
 
     Raises:
         SourceError: the manifest or a file it names (question keys, out-of-scope topics) is
-            unreadable, or a named source does not exist.
+            unreadable, a named source does not exist, or no source carries the given tags.
     """
     if sources and not full:
         specs, prune = added_specs([absolute(x) for x in sources], settings.knowledge_dir)
@@ -35,7 +35,11 @@ def plan(
     if topics:  # checked here too, so a broken file is reported by the ingest after its edit
         out_of_scope.read(topics)
     if tags:
-        return [spec for spec in manifest if set(spec.tags) & set(tags)], _everything, list(problems)
+        tagged = [spec for spec in manifest if set(spec.tags) & set(tags)]
+        if not tagged:  # syncing with nothing would empty the store
+            known = ", ".join(sorted({tag for spec in manifest for tag in spec.tags})) or "none"
+            raise SourceError(f"{settings.manifest}: no source is tagged {', '.join(tags)}; its tags: {known}")
+        return tagged, _everything, list(problems)
     registry.add([absolute(x) for x in sources])
     specs, missing, prune = synced_specs(manifest, registry, settings.knowledge_dir)
     return specs, prune, [*problems, *missing]

@@ -89,6 +89,12 @@ def _mentor(ctx: click.Context, **flags: Any):
     help="Have the chat model (--llm) write question keys for passages without curated ones.",
 )
 @click.option(
+    "--tag",
+    "tags",
+    multiple=True,
+    help="Sync only the manifest's sources with this tag (--tag guide: a store of the guide alone).",
+)
+@click.option(
     "--eval",
     "eval_file",
     type=click.Path(path_type=Path),
@@ -104,18 +110,21 @@ def ingest_command(
     dry_run: bool,
     watch: bool,
     questions: bool | None,
+    tags: tuple[str, ...],
     eval_file: Path | None,
     as_json: bool,
 ) -> None:
     """Sync the store with the manifest and the sources added before (default), or add the
     given files, folders and URLs: they are remembered, so every later sync keeps them, and a
     folder is synced (files deleted from it leave the store). `mentor remove` takes one out."""
+    if tags and (sources or watch):
+        raise MentorError("--tag: syncs the manifest's sources with that tag; give no SOURCES or --watch with it")
     mentor = _mentor(ctx, generate_questions=questions)
     if watch:
         _watch(mentor)
         return
     with ProgressBar(quiet=as_json) as progress:
-        report = mentor.ingest(list(sources) or None, full=full, dry_run=dry_run, progress=progress)
+        report = mentor.ingest(list(sources) or None, full=full, dry_run=dry_run, progress=progress, tags=tags)
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2))
     else:

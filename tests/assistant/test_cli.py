@@ -116,3 +116,17 @@ def test_sources_lists_and_remove_takes_an_added_file_out(small_kb, tmp_path, em
         "mentor: error: notes/colab.md: is listed in the manifest "
         "(sources.toml); remove it there, then run `mentor ingest`"
     )
+
+
+def test_ingest_with_a_tag_builds_a_store_of_those_sources_alone(tmp_path):
+    data_dir = tmp_path / "guide-only"
+    invoke = lambda *args: CliRunner().invoke(main, ["--data-dir", str(data_dir), "ingest", *args])  # noqa: E731
+
+    assert invoke("--tag", "guide").exit_code == 0
+    rows = sorted((r.id, r.metadata["source"]) for r in Mentor(Settings(data_dir=data_dir)).store.rows())
+    assert {source for _, source in rows} == {"guide.md"}
+
+    unknown = invoke("--tag", "podcasts")
+    assert unknown.exit_code == 1
+    assert "sources.toml: no source is tagged podcasts; its tags: guide, resource" in unknown.output
+    assert sorted((r.id, r.metadata["source"]) for r in Mentor(Settings(data_dir=data_dir)).store.rows()) == rows
