@@ -290,8 +290,8 @@ class Mentor:
         turns = list(history or [])[-2 * self.settings.history_turns :]
         query, passages, version, draft, found = self._weigh(question, turns, self._k(k))
         if not policy.answers(bool(draft.cited), found, self.settings.min_confidence):
-            declined = found.declined_topic if found.out_of_scope else ""
-            answer = refusal(question, query, passages, version, found.to_dict(), declined)
+            named = policy.named_topic(found, self.settings.min_confidence)
+            answer = refusal(question, query, passages, version, found.to_dict(), named)
             yield answer.text
             yield answer
             return

@@ -27,7 +27,7 @@ import functools
 import math
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from assistant.lexical import stem
@@ -102,6 +102,16 @@ def answers(passages_cited: bool, found: Evidence, min_confidence: float) -> boo
     """Whether to answer: some passage was quoted, the evidence clears the bar, and no declared
     out-of-scope topic is nearer."""
     return passages_cited and found.confidence >= min_confidence and not found.out_of_scope
+
+
+def named_topic(found: Evidence, min_confidence: float) -> str:
+    """The declared topic a refusal names ("" for none): the nearest one, when the question is as
+    near it as an answered question is to its source — the scope model, given the topic's closest
+    question as the best match, would call the question covered. Otherwise the topic is merely
+    the least far of far things ("What is the capital of France?" and hiring at specific
+    companies), and the refusal names none."""
+    as_if_a_source = replace(found, question_match=found.declined)
+    return found.declined_topic if found.out_of_scope and as_if_a_source.confidence >= min_confidence else ""
 
 
 def llm_failure(text: str, cited: Sequence[int], stopped: str) -> str:

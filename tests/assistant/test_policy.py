@@ -49,6 +49,15 @@ def test_a_declared_topic_nearer_than_what_is_answered_declines_however_sure_the
     assert policy.answers(True, policy.Evidence(0.7, 0.7, 1.0, 0.69, "pay"), 0.2)
     nearer = policy.Evidence(0.7, 0.7, 1.0, 0.71, "pay")
     assert nearer.out_of_scope and not policy.answers(True, nearer, 0.2)
+    assert policy.named_topic(nearer, 0.2) == "pay"
+
+
+def test_a_refusal_names_a_declared_topic_only_when_the_question_is_near_it():
+    far = policy.Evidence(0.16, 0.1, 0.0, 0.2, "hiring at specific companies")  # "capital of France?"
+    assert far.out_of_scope and not policy.answers(True, far, 0.2) and policy.named_topic(far, 0.2) == ""
+    near = policy.Evidence(0.36, 0.47, 0.17, 0.7, "buying hardware")  # "which laptop should i buy?"
+    assert near.confidence < 0.2 and policy.named_topic(near, 0.2) == "buying hardware"
+    assert policy.named_topic(policy.Evidence(0.7, 0.7, 1.0, 0.69, "pay"), 0.2) == ""  # answered
 
 
 @pytest.mark.parametrize(
