@@ -25,7 +25,8 @@ _THANKS = re.compile(
     re.IGNORECASE,
 )
 _ABOUT_MENTOR = re.compile(
-    r"^(?:(?:who|what) are you|what (?:can|do) you (?:do|help with|know)|what can i ask(?: you)?|help(?: me)?)$",
+    r"^(?:(?:who|what) are you|what (?:can|do) you (?:do|help with|know)|what can i ask(?: you)?|help(?: me)?)"
+    r"[\s?!.]*$",
     re.IGNORECASE,
 )
 _WHAT_ABOUT = re.compile(r"^(?:and\s+|ok\s+|so\s+)?(?:what|how)\s+about\s+(.+?)[\s?.!]*$", re.IGNORECASE)
@@ -64,7 +65,7 @@ def small_talk(question: str) -> str | None:
     """A short friendly reply when ``question`` is only a greeting, thanks or a question about
     Mentor itself ("what can you do?"), else ``None``."""
     text = question.strip()
-    if _GREETING.match(text) or _ABOUT_MENTOR.match(text.rstrip("?!. ")):
+    if _GREETING.match(text) or _ABOUT_MENTOR.match(text):
         return SMALL_TALK_REPLY
     if _THANKS.match(text):
         return THANKS_REPLY
