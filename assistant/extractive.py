@@ -105,12 +105,10 @@ def compose(question: str, passages: list[Passage], sentences: SentenceVectors) 
 
 def _lead(passages: list[Passage], order: list[int]) -> int:
     """The best passage, unless it only describes the document and a passage that advises
-    scores close to it (close enough to be worth a block of its own): the best of those leads."""
-    advice = [i for i in order if _role(passages[i]) != OVERVIEW]
+    scores close to it (close enough to be worth a block of its own): the first of those in
+    search's ranking leads."""
     top = order[0]
-    if _role(passages[top]) != OVERVIEW or not advice:
-        return top
-    best = max(advice, key=lambda i: passages[i].score)
+    best = next((i for i in order if _role(passages[i]) != OVERVIEW), top)
     return best if passages[best].score >= SECOND_RATIO * passages[top].score else top
 
 

@@ -132,6 +132,18 @@ def test_an_overview_section_leads_only_when_no_advice_comes_close(tmp_path, emb
     assert draft.cited[0] == 0
 
 
+def test_the_advice_that_leads_after_an_overview_is_the_first_in_search_order(tmp_path, embedder):
+    # Search ranked the foundations above the careers (on passage text and words), though the
+    # careers' best question key scores higher: the ranking, not that one score, picks the lead.
+    intro = _passage(
+        0, "This guide walks you through starting a deep learning career.", "Introduction", 0.8, role="overview"
+    )
+    basics = _passage(1, "Start with a framework such as PyTorch and a small project.", "Foundations", 0.72)
+    careers = _passage(2, "Careers include data scientist and machine learning engineer.", "Careers", 0.78)
+    draft = _compose(tmp_path, embedder, "how do I get started in deep learning", [intro, basics, careers])
+    assert draft.cited[0] == 1
+
+
 def test_a_second_section_and_a_place_to_start_from_another_source(tmp_path, embedder):
     passages = [
         _passage(0, "Use dropout and regularization to fight overfitting.", "Solutions", 0.7),
