@@ -15,6 +15,14 @@ _WORD = re.compile(r"[a-z0-9]+")
 # not a typo, even where the corpus never uses it ("visa" is not "visual"; "countries" is not
 # "communities").
 WORD_ZIPF = 3.0
+# English contractions typed without their apostrophe, restored before search ("dont" is
+# "don't" to the model, as to a reader). Those that are also words ("its", "lets", "ill",
+# "were", "well") are left alone.
+_CONTRACTIONS = """
+ain't aren't can't couldn't didn't doesn't don't hadn't hasn't haven't here's how's i'm i've isn't shouldn't
+that's there's they're they've wasn't we've weren't what's where's who's won't wouldn't you're you've
+"""
+APOSTROPHES = {word.replace("'", ""): word for word in _CONTRACTIONS.split()}
 
 
 class LexicalIndex:
@@ -88,7 +96,8 @@ class LexicalIndex:
         return math.log((len(self._ids) + 1) / (self._frequencies.get(stem(word), 0) + 0.5))
 
     def correct(self, query: str) -> str:
-        """Replace misspelt words with the closest word the corpus uses ("pytorh" → "pytorch").
+        """Replace misspelt words with the closest word the corpus uses ("pytorh" → "pytorch"),
+        and restore a contraction's missing apostrophe ("dont" → "don't").
 
         A word is taken as misspelt when the corpus never uses it and English rarely does (below
         :data:`WORD_ZIPF`), and it is replaced only by a word English uses more: a misspelling
@@ -99,6 +108,8 @@ class LexicalIndex:
         def fix(match: re.Match[str]) -> str:
             word = match.group(0)
             low = word.lower()
+            if low in APOSTROPHES:
+                return APOSTROPHES[low]
             if len(word) < 4 or low in self._known or not low.isalpha() or zipf(low) >= WORD_ZIPF:
                 return word
             candidates = [

@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from assistant.lexical import stem
+from assistant.lexical import APOSTROPHES, stem
 
 if TYPE_CHECKING:
     from assistant.search import Passage
@@ -142,4 +142,4 @@ def repeats(text: str, times: int = REPEATS) -> bool:
 def _stopwords() -> frozenset[str]:
     from bm25s.stopwords import STOPWORDS_EN
 
-    return frozenset(STOPWORDS_EN)
+    return frozenset(STOPWORDS_EN).union(APOSTROPHES)

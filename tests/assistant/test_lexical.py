@@ -23,6 +23,11 @@ def test_an_english_word_the_corpus_never_uses_is_not_corrected():
     assert index().correct("browse and stick with it") == "browse and stick with it"
 
 
+def test_a_contraction_typed_without_its_apostrophe_gets_it_back():
+    assert index().correct("i dont have a gpu, whats Colab") == "i don't have a gpu, what's Colab"
+    assert index().correct("its free and lets you train") == "its free and lets you train"  # words too
+
+
 def test_rarity_is_highest_for_words_the_corpus_never_uses():
     assert index().rarity("salary") > index().rarity("kaggle") > 0
     assert index().rarity("careers") == index().rarity("career")  # by stem

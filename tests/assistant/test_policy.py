@@ -25,6 +25,7 @@ def test_coverage_weighs_a_missing_rare_word_most():
     assert policy.coverage("free gpu salary", texts, _rarity) == pytest.approx(1.5 / 5.5)
     assert policy.coverage("careers", ["career paths"], _rarity) == 1.0  # stems match
     assert policy.coverage("the and of", texts, _rarity) == 1.0  # nothing telling to miss
+    assert policy.coverage("free gpu, isnt it", texts, _rarity) == 1.0  # "isn't", unpunctuated
 
 
 def test_evidence_reads_headings_text_and_question_keys_of_the_passages():
