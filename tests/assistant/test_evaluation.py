@@ -58,8 +58,10 @@ def test_the_guide_alone_refuses_no_more_answerable_questions_than_the_full_stor
 @pytest.mark.slow
 def test_questions_near_a_declared_uncovered_topic_are_rarely_declined(mentor):
     # tests/eval/borderline*.jsonl: answered by the knowledge base, close to knowledge/out-of-scope.toml;
-    # 2 of 144 (full) and 3 of 54 (guide) are refused at the level this gate was set.
-    cases = read_cases(EVAL / "borderline.jsonl") + read_cases(EVAL / "borderline2.jsonl")
+    # 2 of 144 (full) and 3 of 54 (guide) were refused when this gate was set; borderline3.jsonl
+    # (30 money questions, none refused) joined it with the declared topic on prices.
+    names = ("borderline", "borderline2", "borderline3")
+    cases = [case for name in names for case in read_cases(EVAL / f"{name}.jsonl")]
     for column, report in compare(mentor, {"borderline": cases}).items():
         assert report.metrics["false_refusals"] <= 4, f"{column}\n{report.table()}"
 
@@ -80,7 +82,8 @@ def test_both_splits_are_well_formed_and_name_real_headings():
                 headings.add(line.lstrip("#").removeprefix("title:").split("{#")[0].strip().rstrip(":"))
     for split in (
         *DEFAULT_SPLITS,
-        *(EVAL / f"{name}.jsonl" for name in ("borderline", "borderline2", "probe", "probe2", "probe3", "probe4")),
+        *(EVAL / f"{name}.jsonl" for name in ("borderline", "borderline2", "borderline3", "probe", "probe2", "probe3")),
+        EVAL / "probe4.jsonl",
     ):
         cases = read_cases(split)
         assert split not in DEFAULT_SPLITS or (len(cases) >= 100 and sum(1 for c in cases if not c.sections) >= 20)
