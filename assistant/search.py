@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import heapq
+import json
 import shutil
 import threading
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from assistant.lexical import LexicalIndex
 from assistant.question_index import QuestionIndex
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from ingest.sentences import SentenceVectors
 
 SHORTLIST = 4  # fused candidates read per passage asked for: room for dropped near-duplicates
+BOOSTS_FILE = "boosts.json"  # beside the indexes: {chunk id: its source's boost}, nonzero only
 
 
 @dataclass(frozen=True)
@@ -67,7 +69,9 @@ class HybridSearch:
     Three scores are fused, weighted: a passage's similarity to the query, its closest
     question key's, and its BM25 score over the best one's. Words find names and error codes
     that meaning blurs; they read the question keys too (doc2query), so plain-English questions
-    gain from them as well.
+    gain from them as well. A source the manifest boosts (``boost = 0.04``: the owner's guide)
+    adds that much to each of its passages' scores, so it wins near-ties with the notes that
+    expand on it.
     The word and question indexes are rebuilt (or loaded from ``<data_dir>/index``) whenever
     the store's ingest id changes, so a re-ingest by any process is seen on the next query.
     """
@@ -77,7 +81,7 @@ class HybridSearch:
         self.embedder = embedder
         self.sentences = sentences
         self.settings = settings
-        self._indexes: tuple[LexicalIndex, QuestionIndex] | None = None
+        self._indexes: _Indexes | None = None
         self._version: str | None = None
         self._lock = threading.Lock()
 
@@ -94,7 +98,7 @@ class HybridSearch:
         """
         s = self.settings
         version = self.version if version is None else version
-        lexical, questions = self.indexes(version)
+        lexical, questions, boosts = self._indexes_of(version)
         query = lexical.correct(query)
         vector = self.embedder.embed([query])[0]
         n = max(s.candidates, k)
@@ -114,6 +118,7 @@ class HybridSearch:
             i: s.dense_weight * dense.get(i, 0.0)
             + s.question_weight * keyed[i]
             + s.lexical_weight * words.get(i, 0.0) / top_words
+            + boosts.get(i, 0.0)
             for i in candidates
         }
         ranked = sorted(fused, key=lambda i: (-fused[i], i))[: k * SHORTLIST]
@@ -129,6 +134,9 @@ class HybridSearch:
 
     def indexes(self, version: str | None = None) -> tuple[LexicalIndex, QuestionIndex]:
         """The word and question indexes of the store's content at ``version`` (default: current)."""
+        return self._indexes_of(version)[:2]
+
+    def _indexes_of(self, version: str | None) -> _Indexes:
         version = self.version if version is None else version
         with self._lock:
             if self._indexes is None or version != self._version:
@@ -136,32 +144,52 @@ class HybridSearch:
                 self._version = version
             return self._indexes
 
-    def _load_or_build(self, version: str) -> tuple[LexicalIndex, QuestionIndex]:
+    def _load_or_build(self, version: str) -> _Indexes:
         root = self.settings.data_dir / "index"
         folder = root / version if version else None
         if folder and folder.is_dir():
             lexical = LexicalIndex.load(folder)
             questions = QuestionIndex.load(folder, self.sentences)
-            if lexical is not None and questions is not None:
-                return lexical, questions
+            boosts = _load_boosts(folder)
+            if lexical is not None and questions is not None and boosts is not None:
+                return _Indexes(lexical, questions, boosts)
         rows = list(self.store.rows())
-        lexical = LexicalIndex.build((row.id, _searchable(row)) for row in rows)
-        questions = QuestionIndex.build(
-            ((row.id, str(row.metadata.get("questions") or "")) for row in rows), self.sentences
+        indexes = _Indexes(
+            LexicalIndex.build((row.id, _searchable(row)) for row in rows),
+            QuestionIndex.build(((row.id, str(row.metadata.get("questions") or "")) for row in rows), self.sentences),
+            {row.id: float(row.metadata["boost"]) for row in rows if row.metadata.get("boost")},
         )
         if folder:
-            _save(root, version, lexical, questions)
-        return lexical, questions
+            _save(root, version, indexes)
+        return indexes
 
 
-def _save(root: Path, version: str, lexical: LexicalIndex, questions: QuestionIndex) -> None:
+class _Indexes(NamedTuple):
+    """What search reads besides the store, built once per ingest: words, question keys, and
+    the boost of each passage whose source the manifest boosts."""
+
+    lexical: LexicalIndex
+    questions: QuestionIndex
+    boosts: dict[str, float]
+
+
+def _load_boosts(folder: Path) -> dict[str, float] | None:
+    """The boosts saved in ``folder``; ``None`` when missing or unreadable."""
+    try:
+        return {str(k): float(v) for k, v in json.loads((folder / BOOSTS_FILE).read_text()).items()}
+    except (OSError, ValueError, AttributeError, TypeError):
+        return None
+
+
+def _save(root: Path, version: str, indexes: _Indexes) -> None:
     """Write the indexes of ``version`` whole (under a unique temporary name, then renamed) and
     drop those of other versions: a reader of an old version rebuilds it if it still needs it."""
     tmp = root / f".{version}-{uuid.uuid4().hex[:8]}.tmp"
     try:
         tmp.mkdir(parents=True)
-        lexical.save(tmp)
-        questions.save(tmp)
+        indexes.lexical.save(tmp)
+        indexes.questions.save(tmp)
+        (tmp / BOOSTS_FILE).write_text(json.dumps(indexes.boosts))
         tmp.rename(root / version)
     except OSError:  # another process saved it first, or the data dir is read-only
         shutil.rmtree(tmp, ignore_errors=True)

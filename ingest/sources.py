@@ -11,7 +11,8 @@ from ingest.errors import SourceError
 from ingest.loading import SUFFIXES
 from ingest.questions import SectionKey, read_question_files, read_roles
 
-_ENTRY_KEYS = frozenset({"path", "glob", "url", "title", "tags", "skip_sections", "roles"})
+_ENTRY_KEYS = frozenset({"path", "glob", "url", "title", "tags", "skip_sections", "roles", "boost"})
+MAX_BOOST = 1.0
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,7 @@ class SourceSpec:
     tags: tuple[str, ...] = ()
     skip_sections: tuple[str, ...] = ()
     keys: tuple[SectionKey, ...] = ()  # curated questions and roles of its sections
+    boost: float = 0.0  # added to its passages' search scores: a primary source wins near-ties
 
     @property
     def is_url(self) -> bool:
@@ -56,24 +58,23 @@ def read_manifest(manifest: Path) -> tuple[list[SourceSpec], list[SourceError]]:
         kinds = [key for key in ("path", "glob", "url") if key in entry]
         if unknown or len(kinds) != 1:
             extra = f"; unknown key {', '.join(sorted(unknown))}" if unknown else ""
-            raise SourceError(
-                f"{where}: give exactly one of path, glob or url (optional title, tags, skip_sections, roles){extra}"
-            )
+            optional = "title, tags, skip_sections, roles, boost"
+            raise SourceError(f"{where}: give exactly one of path, glob or url (optional {optional}){extra}")
         title = str(entry.get("title", ""))
         tags = tuple(str(tag) for tag in entry.get("tags", ()))
         skip = tuple(str(heading) for heading in entry.get("skip_sections", ()))
         roles = read_roles(entry.get("roles", {}), where)
+        boost = _boost(entry.get("boost", 0.0), where)
         if "url" in entry:
-            specs.append(
-                SourceSpec(entry["url"], entry["url"], title, tags, skip, roles + questions.get(entry["url"], ()))
-            )
+            keys = roles + questions.get(entry["url"], ())
+            specs.append(SourceSpec(entry["url"], entry["url"], title, tags, skip, keys, boost))
             continue
         pattern = str(root / entry[kinds[0]])
         paths = sorted(Path(p) for p in globbing.glob(pattern, recursive=True)) if "glob" in entry else [Path(pattern)]
         for path in paths:
             try:
                 spec = _file_spec(path, root, title, tags, skip)
-                specs.append(replace(spec, keys=roles + questions.get(spec.source, ())))
+                specs.append(replace(spec, keys=roles + questions.get(spec.source, ()), boost=boost))
             except SourceError as exc:
                 errors.append(exc)
     return specs, errors
@@ -113,6 +114,17 @@ def source_id(path: Path, root: Path) -> str:
         return resolved.relative_to(root.resolve()).as_posix()
     except ValueError:
         return resolved.as_posix()
+
+
+def _boost(value: object, where: str) -> float:
+    """A manifest entry's ``boost``: a number from 0 to :data:`MAX_BOOST`.
+
+    Raises:
+        SourceError: it is anything else (the entry and an example named).
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= MAX_BOOST:
+        raise SourceError(f"{where}: `boost` must be a number from 0 to {MAX_BOOST:g}, e.g. boost = 0.04")
+    return float(value)
 
 
 def _file_spec(

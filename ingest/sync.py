@@ -207,6 +207,9 @@ def _plan_source(
         if chunk.content_hash not in seen_content:  # an identical passage is stored once
             seen_content.add(chunk.content_hash)
             chunks.append(chunk)
+    if spec.boost:
+        for chunk in chunks:
+            chunk.metadata["boost"] = spec.boost
     if writer is not None:
         written = writer.questions(chunks)
         for chunk in chunks:
