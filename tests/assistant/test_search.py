@@ -12,9 +12,7 @@ NOTES = {
 
 
 def _manifest(root, boosted: str = "", boost: str = "0.3") -> None:
-    entries = [
-        f'[[source]]\npath = "{name}"\n' + (f"boost = {boost}\n" if name == boosted else "") for name in NOTES
-    ]
+    entries = [f'[[source]]\npath = "{name}"\n' + (f"boost = {boost}\n" if name == boosted else "") for name in NOTES]
     (root / "sources.toml").write_text("\n".join(entries))
 
 
