@@ -20,7 +20,7 @@ from assistant.answers import MAX_TITLE_CHARS
 from assistant.search import Passage
 from ingest.sentences import SentenceVectors
 
-MAX_PASSAGES = 3  # the best sentence among these is the policy's ``sentence_match``
+MAX_PASSAGES = 3  # the policy weighs this many passages (see ``weighed``)
 MAX_LIST = 8  # a list up to this long is quoted whole
 MAX_UNITS = 4  # otherwise, at most this many of a passage's sentences and items
 MAX_PROSE = 2  # sentences of the lead section after its best one, in reading order (fitted on dev)
@@ -53,9 +53,9 @@ def compose(question: str, passages: list[Passage], sentences: SentenceVectors) 
     """Compose a cited answer to ``question`` from ``passages`` (best first).
 
     ``[n]`` numbers the cited passages 1, 2, … in the order they appear; ``cited`` holds their
-    indexes in ``passages``. ``best_unit`` is the similarity of the best sentence of the first
-    :data:`MAX_PASSAGES` passages, a sharper sign of whether they answer the question than a
-    whole passage's score. Sentence vectors come from ``sentences`` (embedded at ingest); only
+    indexes in ``passages``. ``best_unit`` is the similarity of the best sentence of the
+    passages the policy weighs (:func:`weighed`), a sharper sign of whether they answer the
+    question than a whole passage's score. Sentence vectors come from ``sentences`` (embedded at ingest); only
     the question is embedded here.
     """
     if not passages:
@@ -68,7 +68,7 @@ def compose(question: str, passages: list[Passage], sentences: SentenceVectors) 
         ]
         for found, vectors in sentences.units([p.text for p in passages])
     ]
-    best_unit = max((u.score for group in units[:MAX_PASSAGES] for u in group), default=0.0)
+    best_unit = max((u.score for i in _weighed(passages) for u in units[i]), default=0.0)
     order = [i for i in range(len(passages)) if units[i]]  # search's order: its fused ranking
     if not order:
         return Draft("", [], best_unit)
@@ -101,6 +101,17 @@ def compose(question: str, passages: list[Passage], sentences: SentenceVectors) 
         best = max(units[pointer], key=lambda u: u.score)
         lines.append(f"**Where to start:** {passages[pointer].title} — {best.text} [{len(cited)}]")
     return Draft("\n\n".join(lines), cited, best_unit)
+
+
+def weighed(passages: list[Passage]) -> list[Passage]:
+    """The passages whether to answer is decided on: the best :data:`MAX_PASSAGES` by search's
+    own scores, a source's boost left out. A boost orders what an answer quotes; it is no sign
+    that the knowledge base answers the question."""
+    return [passages[i] for i in _weighed(passages)]
+
+
+def _weighed(passages: list[Passage]) -> list[int]:
+    return sorted(range(len(passages)), key=lambda i: -passages[i].relevance)[:MAX_PASSAGES]
 
 
 def _lead(passages: list[Passage], order: list[int]) -> int:

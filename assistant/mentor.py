@@ -333,7 +333,7 @@ class Mentor:
             version = passages[0].metadata["index_version"] if passages else self.index_version
             draft = extractive.compose(query, passages, self.sentences)
             rarity = search.lexical(version).rarity
-            found = policy.evidence(readings, passages[: extractive.MAX_PASSAGES], draft.best_unit, rarity, declined)
+            found = policy.evidence(readings, extractive.weighed(passages), draft.best_unit, rarity, declined)
             if best is None or found.confidence > best[-1].confidence:
                 best = (query, passages, version, draft, found)
         assert best is not None

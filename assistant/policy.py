@@ -76,11 +76,12 @@ def evidence(
     rarity: Callable[[str], float],
     declined: tuple[float, str] = (0.0, ""),
 ) -> Evidence:
-    """The evidence that ``passages`` (best first, the ones an answer would quote) answer what is
-    ``asked``, given the best similarity of their sentences, how telling each word is in the
-    corpus, and the nearest declared out-of-scope topic (similarity, name). ``asked`` holds the
-    readings of the message (whole, and the question inside it): its coverage is the lowest,
-    since a message is answered only when all it asks is covered."""
+    """The evidence that ``passages`` (the best few by search's own scores, a source's boost left
+    out: ``extractive.weighed``) answer what is ``asked``, given the best similarity of their
+    sentences, how telling each word is in the corpus, and the nearest declared out-of-scope
+    topic (similarity, name). ``asked`` holds the readings of the message (whole, and the
+    question inside it): its coverage is the lowest, since a message is answered only when all
+    it asks is covered."""
     texts = ["\n".join([str(p.metadata.get("section_path", "")), p.text, *p.questions]) for p in passages]
     covered = min((coverage(text, texts, rarity) for text in asked), default=1.0)
     return Evidence(max((p.score for p in passages), default=0.0), sentence_match, covered, *declined)

@@ -35,6 +35,7 @@ class Passage:
     text_score: float = 0.0  # similarity of the question to the passage (with its headings)
     question_score: float = 0.0  # ...to the closest question the passage's section answers
     questions: tuple[str, ...] = ()  # the questions its section answers (question keys)
+    relevance: float = 0.0  # its fused search score, its source's boost left out
 
     @property
     def title(self) -> str:
@@ -59,6 +60,7 @@ class Passage:
             "score": round(self.score, 4),
             "text_score": round(self.text_score, 4),
             "question_score": round(self.question_score, 4),
+            "relevance": round(self.relevance, 4),
             **self.metadata,
         }
 
@@ -118,12 +120,14 @@ class HybridSearch:
             i: s.dense_weight * dense.get(i, 0.0)
             + s.question_weight * keyed[i]
             + s.lexical_weight * words.get(i, 0.0) / top_words
-            + boosts.get(i, 0.0)
             for i in candidates
         }
-        ranked = sorted(fused, key=lambda i: (-fused[i], i))[: k * SHORTLIST]
+        ranked = sorted(fused, key=lambda i: (-fused[i] - boosts.get(i, 0.0), i))[: k * SHORTLIST]
         return _diverse(
-            [_passage(row, dense.get(row.id, 0.0), asked.get(row.id, 0.0), version) for row in self.store.get(ranked)],
+            [
+                _passage(row, dense.get(row.id, 0.0), asked.get(row.id, 0.0), fused[row.id], version)
+                for row in self.store.get(ranked)
+            ],
             k,
             s,
         )
@@ -204,7 +208,7 @@ def _searchable(row: StoredChunk) -> str:
     return f"{row.metadata.get('section_path', '')}\n{row.text}\n{row.metadata.get('questions') or ''}"
 
 
-def _passage(row: StoredChunk, similarity: float, asked: float, version: str) -> Passage:
+def _passage(row: StoredChunk, similarity: float, asked: float, relevance: float, version: str) -> Passage:
     metadata = {key: value for key, value in row.metadata.items() if key != "questions"}
     return Passage(
         id=row.id,
@@ -213,6 +217,7 @@ def _passage(row: StoredChunk, similarity: float, asked: float, version: str) ->
         metadata={**metadata, "index_version": version},
         text_score=similarity,
         question_score=asked,
+        relevance=relevance,
         questions=tuple(filter(None, str(row.metadata.get("questions") or "").split("\n"))),
     )
 

@@ -1,6 +1,8 @@
 """Extractive answers: the best section leads with its list whole, every line is cited."""
 
-from assistant.extractive import compose
+from dataclasses import replace
+
+from assistant.extractive import compose, weighed
 from assistant.search import Passage
 from ingest.sentences import SentenceVectors
 
@@ -201,3 +203,15 @@ def test_a_section_whose_text_matches_better_than_the_leads_is_added_though_it_s
     fixes = _passage(1, "- Add dropout and regularization to prevent overfitting", "Solutions", 0.5)
     draft = _compose(tmp_path, embedder, "what techniques prevent overfitting", [problems, fixes])
     assert draft.cited == [0, 1] and "dropout and regularization to prevent overfitting [2]" in draft.text
+
+
+def test_the_policy_weighs_the_best_passages_by_relevance_not_by_a_sources_boost(tmp_path, embedder):
+    texts = ("Welcome to the guide.", "The guide has many chapters.", "Thanks for reading the guide.")
+    guide = [replace(_passage(i, text, f"Part {i}"), relevance=0.30 - i / 100) for i, text in enumerate(texts)]
+    note = replace(
+        _passage(3, "Colab gives you a free GPU for your experiments.", "Free GPU", title="Colab"), relevance=0.5
+    )
+    passages = [*guide, note]  # search's order: the boost put the guide's passages first
+    assert weighed(passages) == [note, *guide[:2]]
+    draft = _compose(tmp_path, embedder, "where can i get a free gpu", passages)
+    assert draft.best_unit > 0.5  # the note's sentence is weighed, though three boosted passages come first
