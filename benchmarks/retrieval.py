@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
+import numpy as np
 from langchain_chroma import Chroma
 
 from assistant import Mentor, Passage
@@ -28,6 +29,7 @@ ABLATIONS = {
     "mentor, no section diversity (per_section=0)": {"per_section": 0},
 }
 NO_HEADINGS = "mentor, headings not embedded (passage text alone)"
+NO_BOOST = "mentor, no source boost (the guide's boost = 0)"
 _MARKUP = re.compile(r"[*_`#>]+")
 
 
@@ -92,6 +94,7 @@ def run(mentor: Mentor, store: Chroma, cases: list[Case]) -> dict[str, Any]:
         variant = Mentor(mentor.settings.replace(**change), embedder=mentor.embedder, client=mentor.client)
         rows[name] = evaluate(variant, cases, answers=False).metrics
     rows[NO_HEADINGS] = evaluate(_without_headings(mentor), cases, answers=False).metrics
+    rows[NO_BOOST] = evaluate(_without_boost(mentor), cases, answers=False).metrics
     labelled = LabelledBaseline(store, mentor.store.rows())
     rows["baseline"] = evaluate(labelled, cases, answers=False).metrics
     return {
@@ -110,15 +113,24 @@ def _without_headings(mentor: Mentor) -> Mentor:
     Only the dense side changes: BM25 still reads the headings, and the metadata that scores a
     hit is the same.
     """
-    variant = Mentor(mentor.settings.replace(collection="no-headings"), embedder=mentor.embedder, client=mentor.client)
     rows = list(mentor.store.rows())
-    variant.store.upsert(
-        [r.id for r in rows],
-        mentor.embedder.embed([r.text for r in rows]),
-        [r.text for r in rows],
-        [r.metadata for r in rows],
-    )
-    variant.store.set_info(ingest_id="no-headings")
+    return _copy(mentor, "no-headings", rows, mentor.embedder.embed([r.text for r in rows]))
+
+
+def _without_boost(mentor: Mentor) -> Mentor:
+    """The same chunks and vectors in a second collection, no source boosted."""
+    rows = [
+        StoredChunk(r.id, r.text, {k: v for k, v in r.metadata.items() if k != "boost"}) for r in mentor.store.rows()
+    ]
+    vectors = mentor.store.embeddings([r.id for r in rows])
+    return _copy(mentor, "no-boost", rows, np.array([vectors[r.id] for r in rows]))
+
+
+def _copy(mentor: Mentor, name: str, rows: list[StoredChunk], vectors: np.ndarray) -> Mentor:
+    """A Mentor over ``rows`` with ``vectors``, in a collection (and ingest id) called ``name``."""
+    variant = Mentor(mentor.settings.replace(collection=name), embedder=mentor.embedder, client=mentor.client)
+    variant.store.upsert([r.id for r in rows], vectors, [r.text for r in rows], [r.metadata for r in rows])
+    variant.store.set_info(ingest_id=name)
     return variant
 
 

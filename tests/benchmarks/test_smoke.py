@@ -58,7 +58,13 @@ def test_in_process_benchmarks_report_every_number(built, tmp_path):
 
     cases = _cases(workdir / ingest_speed.synthetic_name(DOCUMENTS))
     found = retrieval.run(mentor, store, cases)
-    assert set(found["metrics"]) == {"mentor", "baseline", retrieval.NO_HEADINGS, *retrieval.ABLATIONS}
+    assert set(found["metrics"]) == {
+        "mentor",
+        "baseline",
+        retrieval.NO_HEADINGS,
+        retrieval.NO_BOOST,
+        *retrieval.ABLATIONS,
+    }
     for row in found["metrics"].values():
         assert all(0.0 <= row[metric] <= 1.0 for metric in METRICS)
     assert found["metrics"]["mentor"]["hit@5"] > 0 and found["metrics"]["baseline"]["hit@5"] > 0
