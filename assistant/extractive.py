@@ -6,8 +6,7 @@ as a whole is on the question (opened by its sentence nearest the question, if o
 else only the items that score close to the best one: one line of a list of unrelated
 challenges answers "where can I get a free GPU?". An item that introduces a nested list keeps
 it. At most one more section (scoring close to the lead, or whose own text is closer to the
-question than the lead's) adds what it says best (its list whole too, when short, if an item of
-it answers better than anything the lead says), and a passage of another source closes with
+question than the lead's) adds what it says best, and a passage of another source closes with
 where to start. Sections whose role is ``overview`` (they describe the document rather than
 advise) lead only when no advising section scores close to them, and are not quoted otherwise.
 """
@@ -82,9 +81,8 @@ def compose(question: str, passages: list[Passage], sentences: SentenceVectors) 
     ]
     second = next((i for i in rest if _adds_to(passages[i], passages[lead])), None)
     if second is not None:
-        beats_lead = max(u.score for u in units[second]) > lead_best
         cited.append(second)
-        lines.append(_block(passages[second], _best_units(units[second], whole_list=beats_lead), 2))
+        lines.append(_block(passages[second], _best_units(units[second]), 2))
     used = {passages[i].source for i in cited}
     pointer = next(
         (
@@ -150,13 +148,9 @@ def _lead_units(units: list[_Unit], *, whole_list: bool) -> tuple[list[_Unit], l
     return opening, [u for u in _with_sublists(units, [*opening, *listed]) if u.is_item and u not in opening]
 
 
-def _best_units(units: list[_Unit], *, whole_list: bool = False) -> list[_Unit]:
-    """A passage's best units (at least one), in reading order; with ``whole_list``, its list
-    whole when short and an item of it is what answers best."""
+def _best_units(units: list[_Unit]) -> list[_Unit]:
+    """A passage's best units (at least one), in reading order."""
     top = max(units, key=lambda u: u.score)
-    items = [u for u in units if u.is_item]
-    if whole_list and top.is_item and len(items) <= MAX_LIST:
-        return items
     chosen = sorted(units, key=lambda u: -u.score)[:MAX_UNITS]
     return _with_sublists(units, [u for u in chosen if u.score >= KEEP_RATIO * top.score])
 

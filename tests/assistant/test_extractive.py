@@ -159,7 +159,7 @@ def test_a_second_section_and_a_place_to_start_from_another_source(tmp_path, emb
     assert draft.text.endswith("**Where to start:** Keras — Keras has Dropout layers you add between Dense layers. [3]")
 
 
-def test_a_second_section_that_answers_better_than_the_lead_gives_its_list_whole(tmp_path, embedder):
+def test_a_second_section_gives_its_best_items_even_when_it_answers_better_than_the_lead(tmp_path, embedder):
     challenges = _passage(
         0,
         "Common hurdles:\n\n- Too little data\n- No GPU at home\n- Models that do well in training but badly later",
@@ -178,10 +178,9 @@ def test_a_second_section_that_answers_better_than_the_lead_gives_its_list_whole
     second = draft.text.split("**Guide · Solutions**")[1]
     assert [line for line in second.split("\n") if line.startswith("- ")] == [
         "- Clean and augment your data [2]",
-        "- Use cloud GPUs [2]",
         "- Use cross-validation to stop overfitting [2]",
         "- Add regularization and dropout [2]",
-    ]
+    ]  # not "Use cloud GPUs": filler to an overfitting question
 
 
 def test_a_second_section_that_only_adds_to_the_lead_gives_its_best_items(tmp_path, embedder):
