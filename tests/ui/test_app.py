@@ -213,8 +213,9 @@ def test_feedback_is_stored_with_the_answer(kb_dir: Path) -> None:
     assert (entry.question, entry.rating, entry.grounded) == (FREE_GPU, -1, True)
     assert entry.comment == "It should mention Kaggle too"
     assert "free GPU" in entry.answer and entry.answer.split("\n")[0].endswith("[1]")
-    assert entry.citations[0]["title"] == "Google Colab"
-    assert "### Google Colab: What it is (1)" in gaps_report(FeedbackStore.in_dir(kb_dir).path)
+    assert "Google Colab" in entry.answer
+    assert f"### {entry.topic} (1)" in gaps_report(FeedbackStore.in_dir(kb_dir).path)
+    assert entry.topic.startswith(entry.citations[0]["title"])  # grouped under the section the answer led with
 
 
 @pytest.mark.slow
@@ -227,7 +228,8 @@ def test_download_holds_each_question_answer_and_numbered_sources(kb_dir: Path) 
     # AppTest cannot fetch the file itself, so check the function that builds it.
     transcript = view.conversation_markdown(app.session_state["messages"])
     assert f"## {FREE_GPU}" in transcript
-    assert "[1]" in transcript and "[1] Google Colab — What it is (https://colab" in transcript
+    first = app.session_state["messages"][-1]["answer"].citations[0]
+    assert "[1]" in transcript and f"- [1] {first.title} — {first.section} (" in transcript
 
 
 @pytest.mark.slow
