@@ -331,9 +331,10 @@ class Mentor:
         best: tuple[str, list[Passage], str, extractive.Draft, policy.Evidence] | None = None
         for query, search, passages in searches:
             version = passages[0].metadata["index_version"] if passages else self.index_version
-            draft = extractive.compose(query, passages, self.sentences)
-            rarity = search.lexical(version).rarity
-            found = policy.evidence(readings, extractive.weighed(passages), draft.best_unit, rarity, declined)
+            words = search.lexical(version)
+            draft = extractive.compose(words.correct(query), passages, self.sentences)
+            spelt = [words.correct(text) for text in readings]  # as searched: "projcet" is "project"
+            found = policy.evidence(spelt, extractive.weighed(passages), draft.best_unit, words.rarity, declined)
             if best is None or found.confidence > best[-1].confidence:
                 best = (query, passages, version, draft, found)
         assert best is not None

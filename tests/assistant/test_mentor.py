@@ -95,6 +95,19 @@ def test_a_message_is_judged_on_all_it_asks_not_on_its_last_question_alone(mento
     assert mentor.ask(message).mode == "refusal"
 
 
+@pytest.mark.parametrize(
+    ("typed", "spelt"),
+    [
+        ("my neural netwrok overfits, what can i do", "my neural network overfits, what can i do"),
+        ("wher can i get a free gpu", "where can i get a free gpu"),
+    ],
+)
+def test_a_misspelt_word_is_weighed_as_the_word_search_read(mentor, typed, spelt):
+    # Search reads "netwrok" as "network"; so does coverage, or a typo counts as a word the
+    # knowledge base never uses, the strongest sign of a question it cannot answer.
+    assert mentor.ask(typed).evidence["coverage"] == mentor.ask(spelt).evidence["coverage"] == 1.0
+
+
 def test_skills_question_leads_with_the_skills_list_whole(mentor):
     answer = mentor.ask("What skills do I need to get a job in deep learning?")
     assert answer.citations[0].section == "Skills Required"
