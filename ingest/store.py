@@ -302,12 +302,19 @@ class Store:
             )
 
     def update_metadata(self, ids: Sequence[str], metadatas: Sequence[dict[str, Any]]) -> None:
-        """Change metadata only (a chunk moved or its source was retitled): no re-embedding."""
+        """Replace metadata only (a chunk moved, its source was retitled, a role or boost changed):
+        no re-embedding. Chroma's update merges, so a key the new metadata lacks is deleted
+        explicitly (set to None); otherwise a role taken out of the manifest would stay."""
         size = self._max_batch
         for start in range(0, len(ids), size):
-            self._collection.update(
-                ids=list(ids[start : start + size]), metadatas=list(metadatas[start : start + size])
-            )
+            batch = list(ids[start : start + size])
+            got = self._read("get", ids=batch, include=["metadatas"])
+            old = dict(zip(got["ids"], got["metadatas"], strict=True))
+            new = [
+                {**dict.fromkeys(set(old.get(i) or {}) - set(meta)), **meta}
+                for i, meta in zip(batch, metadatas[start : start + size], strict=True)
+            ]
+            self._collection.update(ids=batch, metadatas=new)
 
     def delete(self, ids: Sequence[str]) -> None:
         """Delete chunks by id, in batches."""

@@ -71,6 +71,17 @@ def test_a_malformed_question_file_is_named_with_what_to_fix(small_kb, text, mes
         read_manifest(small_kb / "sources.toml")
 
 
+def test_a_role_taken_out_of_the_manifest_leaves_the_store_and_the_next_ingest_has_nothing_to_do(small_kb, embedder):
+    _with_questions(small_kb, KEYS, roles='roles = { "Fixes" = "overview" }\nboost = 0.1')
+    mentor = Mentor(Settings(data_dir=small_kb / "data", manifest=small_kb / "sources.toml"), embedder=embedder)
+    mentor.ingest()
+    assert {r.metadata["section"]: r.metadata.get("role") for r in mentor.store.rows()}["Fixes"] == "overview"
+    _with_questions(small_kb, KEYS)
+    assert mentor.ingest().embedded == 0
+    assert not any("role" in r.metadata or "boost" in r.metadata for r in mentor.store.rows())
+    assert mentor.ingest().count("updated") == 0
+
+
 def test_roles_must_name_a_known_role(small_kb):
     _with_questions(small_kb, KEYS, roles='roles = { "Fixes" = "filler" }')
     with pytest.raises(SourceError, match="entry 1: `roles` must map headings to one of advice, overview"):
