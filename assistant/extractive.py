@@ -54,8 +54,8 @@ def compose(question: str, passages: list[Passage], sentences: SentenceVectors) 
     ``[n]`` numbers the cited passages 1, 2, … in the order they appear; ``cited`` holds their
     indexes in ``passages``. ``best_unit`` is the similarity of the best sentence of the
     passages the policy weighs (:func:`weighed`), a sharper sign of whether they answer the
-    question than a whole passage's score. Sentence vectors come from ``sentences`` (embedded at ingest); only
-    the question is embedded here.
+    question than a whole passage's score. Sentence vectors come from ``sentences`` (embedded
+    at ingest); only the question is embedded here.
     """
     if not passages:
         return Draft("", [], 0.0)
@@ -109,6 +109,7 @@ def weighed(passages: list[Passage]) -> list[Passage]:
 
 
 def _weighed(passages: list[Passage]) -> list[int]:
+    """The indexes of :func:`weighed`'s passages in ``passages``."""
     return sorted(range(len(passages)), key=lambda i: -passages[i].relevance)[:MAX_PASSAGES]
 
 
