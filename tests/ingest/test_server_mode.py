@@ -172,3 +172,18 @@ def test_a_second_machine_cannot_ingest_while_one_holds_the_servers_writer_lease
     finally:
         _close(other)
         _close(first.client)
+
+
+def test_a_boost_taken_out_of_the_manifest_leaves_the_servers_store_too(
+    chroma_url, small_kb, tmp_path, embedder, request
+):
+    manifest = small_kb / "sources.toml"
+    manifest.write_text('[[source]]\nglob = "notes/*.md"\nboost = 0.1\n')
+    mentor = Mentor(Settings(chroma_url=chroma_url, data_dir=tmp_path / "data", manifest=manifest), embedder=embedder)
+    request.addfinalizer(lambda: _close(mentor.client))
+    mentor.ingest()
+    assert all(r.metadata["boost"] == 0.1 for r in mentor.store.rows())
+    manifest.write_text('[[source]]\nglob = "notes/*.md"\n')
+    assert mentor.ingest().embedded == 0
+    assert not any("boost" in r.metadata for r in mentor.store.rows())
+    assert mentor.ingest().count("updated") == 0
