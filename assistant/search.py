@@ -134,13 +134,10 @@ class HybridSearch:
 
     def lexical(self, version: str | None = None) -> LexicalIndex:
         """The BM25 index for the store's content at ``version`` (default: current)."""
-        return self.indexes(version)[0]
-
-    def indexes(self, version: str | None = None) -> tuple[LexicalIndex, QuestionIndex]:
-        """The word and question indexes of the store's content at ``version`` (default: current)."""
-        return self._indexes_of(version)[:2]
+        return self._indexes_of(version).lexical
 
     def _indexes_of(self, version: str | None) -> _Indexes:
+        """The indexes of the store's content at ``version`` (default: current), built once."""
         version = self.version if version is None else version
         with self._lock:
             if self._indexes is None or version != self._version:
