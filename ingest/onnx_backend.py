@@ -56,6 +56,9 @@ class OnnxModel:
         # throughput is the same either way (benchmarks/results: latency).
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self._session = onnxruntime.InferenceSession(str(folder / file), options, providers=["CPUExecutionProvider"])
+        # The int8 copy quantizes activations with one scale per batch, so a text's vector would
+        # depend on the texts batched with it: it reads each text alone (as fast here, no padding).
+        self._alone = file == INT8
 
     def encode(
         self, texts: list[str], batch_size: int, done: Callable[[int], None] | None = None
@@ -79,7 +82,10 @@ class OnnxModel:
         return vectors, sum(len(e.ids) for e in encoded)
 
     def _batches(self, encoded: list, batch_size: int) -> Iterator[list[int]]:
-        """Indexes of ``encoded`` in batches, shortest texts first."""
+        """Indexes of ``encoded`` in batches, shortest texts first (each alone for the int8 copy)."""
+        if self._alone:
+            yield from ([i] for i in range(len(encoded)))
+            return
         budget = batch_size * self._max_tokens
         batch: list[int] = []
         for i in sorted(range(len(encoded)), key=lambda j: len(encoded[j].ids)):

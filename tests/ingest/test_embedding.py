@@ -72,6 +72,12 @@ def test_passages_are_embedded_by_the_int8_copy_close_to_full_precision(embedder
     assert np.argmax(passages @ question) == np.argmax(torch_vectors @ question) == 0
 
 
+def test_an_int8_passage_vector_does_not_depend_on_the_passages_embedded_with_it(embedder):
+    alone = np.vstack([embedder.embed_passages([text]) for text in TEXTS])
+    together = embedder.embed_passages([*TEXTS, "A short one.", "Another " * 60])[:3]
+    assert np.abs(together - alone).max() < 1e-6  # a re-ingest and a fresh one store the same vectors
+
+
 def test_float32_passages_and_the_torch_backend_embed_passages_as_everything_else(model_cache, torch_vectors):
     full = Embedder(backend="onnx", cache_dir=model_cache, passage_precision="float32")
     assert np.abs(full.embed_passages(TEXTS) - torch_vectors).max() < 1e-5
