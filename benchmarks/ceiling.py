@@ -1,5 +1,6 @@
 """The encoder's ceiling on this machine: how many tokens per second the configured backend
-embeds when it does nothing else, on length-sorted batches at its best batch size.
+embeds when it does nothing else, on length-sorted batches at its best batch size (the int8
+copy reads each text alone, so for it batch size does not apply).
 
 An ingest cannot embed faster than this; its own tokens/s as a fraction of the ceiling shows
 how much of a build is the encoder and how much is everything around it.
@@ -27,7 +28,8 @@ def run(embedder: Embedder, texts: list[str]) -> dict[str, Any]:
     its ceiling, and the passages' is the build's (``ceiling_tokens_per_s``).
 
     The backend sorts texts by length and pads each batch to its longest (see
-    ``ingest.onnx_backend``; sentence-transformers does the same).
+    ``ingest.onnx_backend``; sentence-transformers does the same); the int8 copy reads each text
+    alone, so it is measured once, at batch size 1.
     """
     kept = embedder.batch_size
     speeds: dict[str, dict[str, float]] = {}
@@ -38,7 +40,7 @@ def run(embedder: Embedder, texts: list[str]) -> dict[str, Any]:
         for precision, embed in measured.items():
             embed(texts[:16])  # warm up at this length
             speeds[precision] = {}
-            for size in BATCH_SIZES:
+            for size in (1,) if precision == "int8" else BATCH_SIZES:
                 embedder.batch_size = size
                 read, started = embedder.tokens, time.perf_counter()
                 embed(texts)

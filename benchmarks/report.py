@@ -184,15 +184,19 @@ def _load(data: dict[str, Any]) -> list[str]:
 
 def _ceiling(data: dict[str, Any]) -> list[str]:
     rows = data["tokens_per_s"]
-    sizes = list(next(iter(rows.values())))
+    sizes = sorted({size for row in rows.values() for size in row}, key=int)
     return [
         "| tokens/s at batch size | " + " | ".join(sizes) + " |",
         "|---" * (len(sizes) + 1) + "|",
-        *(f"| {precision} | " + " | ".join(f"{row[s]:.0f}" for s in sizes) + " |" for precision, row in rows.items()),
+        *(
+            f"| {precision} | " + " | ".join(f"{row[s]:.0f}" if s in row else "—" for s in sizes) + " |"
+            for precision, row in rows.items()
+        ),
         "",
         f"The {data['backend']} backend alone on the {data['texts']:,} passages a build of the "
         f"synthetic corpus embeds ({data['tokens']:,} tokens), length-sorted batches: in float32, as "
-        f"questions and question keys are embedded, and in {data['passage_precision']}, as passages are. "
+        f"questions and question keys are embedded, and in {data['passage_precision']}, as passages are "
+        "(the int8 copy reads each text alone: its activations are quantized per batch). "
         f"A build's ceiling: **{data['ceiling_tokens_per_s']:.0f} tokens/s** at batch size "
         f"{data['best_batch_size']}.",
     ]

@@ -28,7 +28,7 @@ class Embedder(Embeddings):
     ``backend="onnx"`` runs the same model in ONNX Runtime (exported once into ``cache_dir``):
     the same vectors to within 1e-5, without importing torch. With it, ``passage_precision=
     "int8"`` embeds passages (:meth:`embed_passages`) with the model's int8 copy: an ingest's
-    bulk, about 1.6 times as fast; questions, keys and sentences stay in full precision.
+    bulk, each text alone, about 1.15 times as fast; questions, keys and sentences stay in full precision.
 
     Example:
         >>> embedder = Embedder()
