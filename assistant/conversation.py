@@ -38,12 +38,13 @@ _REFERS_BACK = re.compile(
 NAMES_NOTHING = 4  # a question this short ("what went wrong?") asks about what came before it
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _CLAUSE_END = re.compile(r"(?<=[.!?:;])\s+|\n+")
-_ASKING = re.compile(
-    r"^(?:how|what|whats|what's|which|where|when|why|who|whom|whose|"
+_OPENERS = (  # the words an English question opens with
+    r"(?:how|what|whats|what's|which|where|when|why|who|whom|whose|"
     r"can|could|should|would|will|shall|may|might|must|is|are|was|were|do|does|did|"
-    r"have|has|am|isn't|aren't|don't|doesn't|can't|shouldn't|any)\b",
-    re.IGNORECASE,
+    r"have|has|am|isn't|aren't|don't|doesn't|can't|shouldn't|any)\b"
 )
+_ASKING = re.compile(rf"^{_OPENERS}", re.IGNORECASE)
+_JOINED = re.compile(rf",\s*(?:(?:and|or)\s+)?(?={_OPENERS})|\s+(?:and|or)\s+(?={_OPENERS})", re.IGNORECASE)
 _NAME = re.compile(r"(?<!^)(?<![.?!]\s)\b([A-Z][\w+.#-]*(?:\s+[A-Z][\w+.#-]*)*)")
 
 
@@ -90,6 +91,17 @@ def question_part(message: str) -> str:
     if len(parts[last].split()) <= NAMES_NOTHING:
         return f"{parts[last]} ({before})"
     return rewrite(parts[last], [("user", before)])
+
+
+def asks(message: str) -> list[str]:
+    """The questions ``message`` asks, each a clause: "is fastai worth it, and is it free?" asks
+    two. A clause asks when it ends with a question mark or opens as an English question does;
+    a question joined to another by "and", "or" or a comma starts a clause of its own. One too
+    short to stand alone ("why", "is it pointless") asks about what came before it, and is no
+    question of its own."""
+    parts = [part.strip() for part in _CLAUSE_END.split(message.strip()) if part.strip()]
+    clauses = [c.strip(" ,") for part in parts for c in _JOINED.split(part) if c.strip(" ,")]
+    return [c for c in clauses if (c.endswith("?") or _ASKING.match(c)) and len(c.split()) > NAMES_NOTHING]
 
 
 def last_question(history: Sequence[Any] | None) -> str:

@@ -5,19 +5,25 @@ relevant sentence or list item. Then comes its list or steps, whole when short a
 as a whole is on the question (opened by its sentence nearest the question, if one is near),
 else only the items that score close to the best one: one line of a list of unrelated
 challenges answers "where can I get a free GPU?". An item that introduces a nested list keeps
-it. At most one more section (scoring close to the lead, or whose own text is closer to the
-question than the lead's) adds what it says best, and a passage of another source closes with
+it. At most one more section adds what it says best: for a message that asks two things, the
+one that best answers what the lead answers least; else one scoring close to the lead, or whose
+own text is closer to the question than the lead's. A passage of another source closes with
 where to start. Sections whose role is ``overview`` (they describe the document rather than
 advise) lead only when no advising section scores close to them, and are not quoted otherwise.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
+from assistant import conversation
 from assistant.answers import MAX_TITLE_CHARS
 from assistant.search import Passage
 from ingest.sentences import SentenceVectors
+
+if TYPE_CHECKING:
+    import numpy as np
 
 MAX_PASSAGES = 3  # the policy weighs this many passages (see ``weighed``)
 MAX_LIST = 8  # a list up to this long is quoted whole
@@ -46,6 +52,7 @@ class _Unit:
     score: float
     order: int
     depth: int
+    vector: np.ndarray = field(compare=False, repr=False)
 
 
 def compose(question: str, passages: list[Passage], sentences: SentenceVectors) -> Draft:
@@ -55,15 +62,16 @@ def compose(question: str, passages: list[Passage], sentences: SentenceVectors) 
     indexes in ``passages``. ``best_unit`` is the similarity of the best sentence of the
     passages the policy weighs (:func:`weighed`), a sharper sign of whether they answer the
     question than a whole passage's score. Sentence vectors come from ``sentences`` (embedded
-    at ingest); only the question is embedded here.
+    at ingest); only the question is embedded here (and each question in it, when it asks more
+    than one).
     """
     if not passages:
         return Draft("", [], 0.0)
     vector = sentences.embedder.embed([question])[0]
     units = [
         [
-            _Unit(u.text, u.is_item, float(score), order, u.depth)
-            for order, (u, score) in enumerate(zip(found, vectors @ vector, strict=True))
+            _Unit(u.text, u.is_item, float(score), order, u.depth, row)
+            for order, (u, score, row) in enumerate(zip(found, vectors @ vector, vectors, strict=True))
         ]
         for found, vectors in sentences.units([p.text for p in passages])
     ]
@@ -74,15 +82,19 @@ def compose(question: str, passages: list[Passage], sentences: SentenceVectors) 
     lead = _lead(passages, order)
     lead_best = max(u.score for u in units[lead])
     on_topic = passages[lead].text_score >= TOPIC_RATIO * lead_best
-    lines = [_lead_block(passages[lead], *_lead_units(units[lead], whole_list=on_topic))]
+    opening, listed = _lead_units(units[lead], whole_list=on_topic)
+    lines = [_lead_block(passages[lead], opening, listed)]
     cited = [lead]
     rest = [
         i for i in order if i != lead and _role(passages[i]) != OVERVIEW and _path(passages[i]) != _path(passages[lead])
     ]
-    second = next((i for i in rest if _adds_to(passages[i], passages[lead])), None)
+    second, second_units = _unanswered(question, [*opening, *listed], rest, units, sentences)
+    if second is None:
+        second = next((i for i in rest if _adds_to(passages[i], passages[lead])), None)
+        second_units = units[second] if second is not None else []
     if second is not None:
         cited.append(second)
-        lines.append(_block(passages[second], _best_units(units[second]), 2))
+        lines.append(_block(passages[second], _best_units(second_units), 2))
     used = {passages[i].source for i in cited}
     pointer = next(
         (
@@ -99,6 +111,27 @@ def compose(question: str, passages: list[Passage], sentences: SentenceVectors) 
         best = max(units[pointer], key=lambda u: u.score)
         lines.append(f"**Where to start:** {passages[pointer].title} — {best.text} [{len(cited)}]")
     return Draft("\n\n".join(lines), cited, best_unit)
+
+
+def _unanswered(
+    question: str, said: list[_Unit], rest: list[int], units: list[list[_Unit]], sentences: SentenceVectors
+) -> tuple[int | None, list[_Unit]]:
+    """For a message that asks more than one thing ("is it worth it, and can I take it for
+    free?"), the passage of ``rest`` whose best line answers best the question the lead's lines
+    (``said``) answer least, with its units scored on that question; ``(None, [])`` when the
+    message asks one thing or no passage answers that question better than the lead."""
+    import numpy as np
+
+    parts = conversation.asks(question)
+    if len(parts) < 2 or not rest:
+        return None, []
+    said_vectors = np.stack([u.vector for u in said])
+    weakest = min(sentences.embedder.embed(parts), key=lambda v: float((said_vectors @ v).max()))
+    best = max(rest, key=lambda i: max(float(u.vector @ weakest) for u in units[i]))
+    rescored = [replace(u, score=float(u.vector @ weakest)) for u in units[best]]
+    if max(u.score for u in rescored) <= float((said_vectors @ weakest).max()):
+        return None, []
+    return best, rescored
 
 
 def weighed(passages: list[Passage]) -> list[Passage]:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from assistant.conversation import SMALL_TALK_REPLY, clean, question_part, rewrite, small_talk
+from assistant.conversation import SMALL_TALK_REPLY, asks, clean, question_part, rewrite, small_talk
 from ingest.errors import MentorError
 
 
@@ -28,6 +28,31 @@ from ingest.errors import MentorError
 )
 def test_the_question_inside_a_message_is_its_last_sentence_that_asks(message, asked):
     assert question_part(message) == asked
+
+
+@pytest.mark.parametrize(
+    ("message", "questions"),
+    [
+        (
+            "Is the deep learning specialization worth it, and can I take it for free?",
+            ["Is the deep learning specialization worth it", "can I take it for free?"],
+        ),
+        (
+            "I post on Medium. Do I have to pay for a blog, or will readers hit a paywall there?",
+            ["Do I have to pay for a blog", "will readers hit a paywall there?"],
+        ),
+        (
+            "what exactly is keras for, which one should I use first",
+            ["what exactly is keras for", "which one should I use first"],
+        ),
+        ("what is keras, which one should I use first", ["which one should I use first"]),
+        ("should i learn tensorflow or pytorch", ["should i learn tensorflow or pytorch"]),
+        ("my model does 99% on train and 60% on test. why and how do i fix??", []),  # too short to stand alone
+        ("Tell me about PyTorch and Keras.", []),
+    ],
+)
+def test_a_message_asks_each_question_joined_in_it(message, questions):
+    assert asks(message) == questions
 
 
 def test_a_follow_up_carries_the_previous_question():

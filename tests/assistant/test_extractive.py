@@ -214,3 +214,19 @@ def test_the_policy_weighs_the_best_passages_by_relevance_not_by_a_sources_boost
     assert weighed(passages) == [note, *guide[:2]]
     draft = _compose(tmp_path, embedder, "where can i get a free gpu", passages)
     assert draft.best_unit > 0.5  # the note's sentence is weighed, though three boosted passages come first
+
+
+def test_a_message_asking_two_things_gets_a_second_section_on_what_the_lead_leaves_out(tmp_path, embedder):
+    passages = [
+        _passage(0, "Coursera hosts specializations such as the Deep Learning Specialization.", "What it is", 0.7),
+        _passage(
+            1, "- Join communities such as Reddit\n- Explore online courses on Coursera and edX", "Next Steps", 0.65
+        ),
+        _passage(2, "- Audit the course material for free\n- Ask for financial aid if cost is a problem", "Start", 0.6),
+    ]
+    one = _compose(tmp_path, embedder, "Is the deep learning specialization on Coursera worth taking?", passages)
+    assert one.cited[:2] == [0, 1]  # one question: the section scoring close to the lead
+    two = _compose(
+        tmp_path, embedder, "Is the deep learning specialization worth taking, and can I take it for free?", passages
+    )
+    assert two.cited[:2] == [0, 2] and "- Audit the course material for free [2]" in two.text
