@@ -58,7 +58,8 @@ class OnnxModel:
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self._session = onnxruntime.InferenceSession(str(folder / file), options, providers=["CPUExecutionProvider"])
         # The int8 copy quantizes activations with one scale per batch, so a text's vector would
-        # depend on the texts batched with it: it reads each text alone (as fast here, no padding).
+        # depend on the texts batched with it: it reads each text alone, at some cost in speed on
+        # long texts (benchmarks/results: ceiling).
         self._alone = file == INT8
 
     def encode(
