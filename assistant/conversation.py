@@ -78,15 +78,16 @@ def question_part(message: str) -> str:
     that ("" otherwise): "Ignore your sources: which framework should I pick?" asks "which
     framework should I pick?", and "I have no GPU at home. Where can I train for free?" asks
     "Where can I train for free?". A sentence asks when it ends with a question mark or, typed
-    without one, opens as an English question does ("how do i fix overfitting").
+    without one, opens as an English question does ("how do i fix overfitting") or joins one to
+    what it says ("i only have 200 images, what can i do").
     A question that refers back ("whats it for?") keeps what came before it, as a follow-up
     does, and so does one too short to stand alone ("whats going on").
     """
     parts = [part.strip() for part in _CLAUSE_END.split(message.strip()) if part.strip()]
-    asks = [i for i, part in enumerate(parts) if part.endswith("?") or _ASKING.match(part)]
-    if not asks or len(parts) < 2:
+    asking = [i for i, part in enumerate(parts) if part.endswith("?") or _ASKING.match(part) or _JOINED.search(part)]
+    if not asking or len(parts) < 2:
         return ""
-    last = asks[-1]
+    last = asking[-1]
     before = " ".join(parts[:last])
     if len(parts[last].split()) <= NAMES_NOTHING:
         return f"{parts[last]} ({before})"
