@@ -83,7 +83,7 @@ def question_part(message: str) -> str:
     A question that refers back ("whats it for?") keeps what came before it, as a follow-up
     does, and so does one too short to stand alone ("whats going on").
     """
-    parts = [part.strip() for part in _CLAUSE_END.split(message.strip()) if part.strip()]
+    parts = _sentences(message)
     asking = [i for i, part in enumerate(parts) if part.endswith("?") or _ASKING.match(part) or _JOINED.search(part)]
     if not asking or len(parts) < 2:
         return ""
@@ -100,9 +100,14 @@ def asks(message: str) -> list[str]:
     a question joined to another by "and", "or" or a comma starts a clause of its own. One too
     short to stand alone ("why", "is it pointless") asks about what came before it, and is no
     question of its own."""
-    parts = [part.strip() for part in _CLAUSE_END.split(message.strip()) if part.strip()]
+    parts = _sentences(message)
     clauses = [c.strip(" ,") for part in parts for c in _JOINED.split(part) if c.strip(" ,")]
     return [c for c in clauses if (c.endswith("?") or _ASKING.match(c)) and len(c.split()) > NAMES_NOTHING]
+
+
+def _sentences(message: str) -> list[str]:
+    """``message``'s sentences (and lines), stripped, empty ones left out."""
+    return [part.strip() for part in _CLAUSE_END.split(message.strip()) if part.strip()]
 
 
 def last_question(history: Sequence[Any] | None) -> str:

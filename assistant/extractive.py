@@ -125,11 +125,12 @@ def _unanswered(
     parts = conversation.asks(question)
     if len(parts) < 2 or not rest:
         return None, []
-    said_vectors = np.stack([u.vector for u in said])
-    weakest = min(sentences.embedder.embed(parts), key=lambda v: float((said_vectors @ v).max()))
+    vectors = sentences.embedder.embed(parts)
+    covered = (np.stack([u.vector for u in said]) @ vectors.T).max(axis=0)  # per question: its best said line
+    weakest = vectors[int(np.argmin(covered))]
     best = max(rest, key=lambda i: max(float(u.vector @ weakest) for u in units[i]))
     rescored = [replace(u, score=float(u.vector @ weakest)) for u in units[best]]
-    if max(u.score for u in rescored) <= float((said_vectors @ weakest).max()):
+    if max(u.score for u in rescored) <= float(covered.min()):
         return None, []
     return best, rescored
 
