@@ -220,7 +220,10 @@ def _passage(row: StoredChunk, similarity: float, asked: float, relevance: float
 
 
 def _diverse(passages: list[Passage], k: int, config: Settings) -> list[Passage]:
-    """Drop near-duplicates; keep at most ``per_section`` passages of a section ahead of others."""
+    """Drop near-duplicates; keep at most ``per_section`` passages of a section ahead of others.
+    A source's ``overview`` sections (they describe the document, not advise) count as one
+    section: a career question matching the introduction and conclusion alike still gets the
+    sections that advise among its passages."""
     kept: list[Passage] = []
     spare: list[Passage] = []
     words: list[set[str]] = []
@@ -231,6 +234,8 @@ def _diverse(passages: list[Passage], k: int, config: Settings) -> list[Passage]
             continue
         words.append(bag)
         path = str(passage.metadata.get("section_path", ""))
+        if passage.metadata.get("role") == "overview":
+            path = f"overview:{passage.source}"
         per_section[path] = per_section.get(path, 0) + 1
         limited = config.per_section and per_section[path] > config.per_section
         (spare if limited else kept).append(passage)

@@ -184,6 +184,22 @@ def test_section_diversity_and_near_duplicate_removal_follow_their_settings():
     assert ids(Settings(near_duplicate=1.0)) == ["1", "2", "4", "5", "3"]
 
 
+def test_overview_sections_of_a_source_share_one_section_allowance():
+    def passage(i, section, role=""):
+        metadata = {"section_path": section, "source": "guide.md", "role": role}
+        return Passage(id=str(i), text=f"passage {i} about {section}", score=0.5, metadata=metadata)
+
+    ranked = [
+        passage(1, "Conclusion", "overview"),
+        passage(2, "Introduction", "overview"),
+        passage(3, "Introduction > Problem Statement", "overview"),
+        passage(4, "Next Steps", "advice"),
+        passage(5, "Solutions"),
+    ]
+    # Sections that describe the guide take two places ahead of advice, not all five.
+    assert [p.id for p in _diverse(ranked, 4, Settings())] == ["1", "2", "4", "5"]
+
+
 def _fake_model(text):
     from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
     from langchain_core.messages import AIMessage
