@@ -6,7 +6,9 @@ as a whole is on the question (opened by its sentence nearest the question, if o
 else only the items that score close to the best one: one line of a list of unrelated
 challenges answers "where can I get a free GPU?". An item that introduces a nested list keeps
 it. At most one more section adds what it says best: for a message that asks two things, the
-one that best answers what the lead answers least; else one scoring close to the lead, or whose
+one that best answers what the lead answers least (among those scoring at least
+``POINTER_RATIO`` of it: a far passage that shares a word with "when do I pick which one?" is
+no answer to it); else one scoring close to the lead, or whose
 own text is closer to the question than the lead's. A passage of another source closes with
 where to start. Sections whose role is ``overview`` (they describe the document rather than
 advise) lead only when no advising section scores close to them, and are not quoted otherwise.
@@ -88,7 +90,8 @@ def compose(question: str, passages: list[Passage], sentences: SentenceVectors) 
     rest = [
         i for i in order if i != lead and _role(passages[i]) != OVERVIEW and _path(passages[i]) != _path(passages[lead])
     ]
-    second, second_units = _unanswered(question, [*opening, *listed], rest, units, sentences)
+    near = [i for i in rest if passages[i].score >= POINTER_RATIO * passages[lead].score]
+    second, second_units = _unanswered(question, [*opening, *listed], near, units, sentences)
     if second is None:
         second = next((i for i in rest if _adds_to(passages[i], passages[lead])), None)
         second_units = units[second] if second is not None else []

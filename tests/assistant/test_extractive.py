@@ -226,7 +226,10 @@ def test_a_message_asking_two_things_gets_a_second_section_on_what_the_lead_leav
     ]
     one = _compose(tmp_path, embedder, "Is the deep learning specialization on Coursera worth taking?", passages)
     assert one.cited[:2] == [0, 1]  # one question: the section scoring close to the lead
-    two = _compose(
-        tmp_path, embedder, "Is the deep learning specialization worth taking, and can I take it for free?", passages
-    )
+    two_questions = "Is the deep learning specialization worth taking, and can I take it for free?"
+    two = _compose(tmp_path, embedder, two_questions, passages)
     assert two.cited[:2] == [0, 2] and "- Audit the course material for free [2]" in two.text
+    # A passage far from the message (under POINTER_RATIO of the lead) answers neither question,
+    # though one of its lines shares words with the second.
+    far = [*passages[:2], replace(passages[2], score=0.3)]
+    assert _compose(tmp_path, embedder, two_questions, far).cited[:2] == [0, 1]
