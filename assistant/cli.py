@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from assistant.paths import CHAT_PAGE, DEFAULT_DATA_DIR, IN_CHECKOUT
-from assistant.settings import ANSWER_MODES
+from assistant.settings import ANSWER_MODES, ENV_PREFIX
 from assistant.terminal import ProgressBar, indent, print_answer, print_sources
 from ingest.errors import MentorError
 
@@ -323,6 +323,12 @@ def ui(ctx: click.Context, host: str, port: int) -> None:
             "Serving beyond this machine: the chat is read-only (no upload or re-ingest); "
             "set MENTOR_ADMIN_TOKEN to unlock them for admins."
         )
+    # The chat builds its own Settings from the environment: hand it this command's flags.
+    for name, value in ctx.obj["flags"].items():
+        if value is not None:
+            os.environ[f"{ENV_PREFIX}{name.upper()}"] = str(value)
+    if ctx.obj["config"] is not None:
+        os.environ[f"{ENV_PREFIX}CONFIG"] = str(ctx.obj["config"])
     click.echo(f"Mentor chat on http://{host}:{port}  (Ctrl-C stops it)")
     os.execv(
         sys.executable,

@@ -266,6 +266,10 @@ class Mentor:
         ``history`` is the conversation so far (dicts with ``role`` and ``content``); it makes
         follow-ups such as "what about PyTorch?" stand alone. When nothing relevant is found the
         answer says so, names the closest topics, and is not grounded.
+
+        Raises:
+            MentorError: the question is empty or too long, ``k`` or ``mode`` is invalid, or
+                nothing has been ingested yet.
         """
         *_, answer = self.stream(question, history, k=k, mode=mode)
         assert isinstance(answer, Answer)
@@ -289,6 +293,11 @@ class Mentor:
             return
         turns = list(history or [])[-2 * self.settings.history_turns :]
         query, passages, version, draft, found = self._weigh(question, turns, self._k(k))
+        if not passages and not self.store.count():
+            raise MentorError(
+                f"knowledge base: {self.settings.data_dir} holds no passages yet; run `mentor ingest` "
+                "(or press Re-ingest knowledge in the chat) first"
+            )
         if not policy.answers(bool(draft.cited), found, self.settings.min_confidence):
             named = policy.named_topic(found, self.settings.min_confidence)
             answer = refusal(question, query, passages, version, found.to_dict(), named)

@@ -280,6 +280,8 @@ class Store:
 
     def get(self, ids: Sequence[str]) -> list[StoredChunk]:
         """Stored chunks by id, in the order asked; unknown ids are left out."""
+        if not ids:  # Chroma refuses an empty list of ids; an empty store finds none
+            return []
         got = self._read("get", ids=list(ids), include=["metadatas", "documents"])
         rows = {
             i: StoredChunk(i, t, dict(m or {}))

@@ -130,3 +130,22 @@ def test_ingest_with_a_tag_builds_a_store_of_those_sources_alone(tmp_path):
     assert unknown.exit_code == 1
     assert "sources.toml: no source is tagged podcasts; its tags: guide, resource" in unknown.output
     assert sorted((r.id, r.metadata["source"]) for r in Mentor(Settings(data_dir=data_dir)).store.rows()) == rows
+
+
+def test_ui_hands_its_flags_to_the_chat_it_starts(kb_settings, monkeypatch):
+    import os
+
+    started = {}
+
+    def execv(program, argv):  # the chat process would start here; keep what it would read
+        started.update(argv=argv, data_dir=os.environ.get("MENTOR_DATA_DIR"), mode=os.environ.get("MENTOR_ANSWER_MODE"))
+
+    for name in ("MENTOR_DATA_DIR", "MENTOR_ANSWER_MODE"):
+        monkeypatch.setenv(name, "unset")  # restored after the test, whatever the command sets
+    monkeypatch.setattr(os, "execv", execv)
+    result = CliRunner().invoke(
+        main, ["--data-dir", str(kb_settings.data_dir), "--answer-mode", "extractive", "ui", "--port", "8599"]
+    )
+    assert result.exit_code == 0, result.output
+    assert started["data_dir"] == str(kb_settings.data_dir) and started["mode"] == "extractive"
+    assert "streamlit" in started["argv"] and "8599" in started["argv"]

@@ -138,6 +138,13 @@ def test_bad_requests_get_clear_errors(mentor, question, k, message):
         mentor.ask(question, k=k)
 
 
+def test_asking_before_anything_is_ingested_says_to_ingest(tmp_path, embedder):
+    empty = Mentor(Settings(data_dir=tmp_path / "data"), embedder=embedder)
+    assert empty.search("how can I get a free GPU?") == []
+    with pytest.raises(MentorError, match="holds no passages yet; run `mentor ingest`"):
+        empty.ask("how can I get a free GPU?")
+
+
 def test_other_model_on_existing_collection_is_refused(kb_settings):
     other = Mentor(kb_settings.replace(model="paraphrase-MiniLM-L3-v2"))
     with pytest.raises(StoreError, match="holds embeddings of 'all-MiniLM-L6-v2'.*--full"):
