@@ -6,12 +6,12 @@ as a whole is on the question (opened by its sentence nearest the question, if o
 else only the items that score close to the best one: one line of a list of unrelated
 challenges answers "where can I get a free GPU?". An item that introduces a nested list keeps
 it. At most one more section adds what it says best: for a message that asks two things, the
-one that best answers what the lead answers least (among those scoring at least
-``POINTER_RATIO`` of it: a far passage that shares a word with "when do I pick which one?" is
-no answer to it); else one scoring close to the lead, or whose
-own text is closer to the question than the lead's. A passage of another source closes with
-where to start. Sections whose role is ``overview`` (they describe the document rather than
-advise) lead only when no advising section scores close to them, and are not quoted otherwise.
+one that best answers what the lead answers least, among those scoring at least
+``POINTER_RATIO`` of the lead (a far passage sharing a word with "when do I pick which one?"
+answers neither question); else one scoring close to the lead, or whose own text is closer to
+the question than the lead's. A passage of another source closes with where to start.
+Sections whose role is ``overview`` (they describe the document rather than advise) lead only
+when no advising section scores close to them, and are not quoted otherwise.
 """
 
 from __future__ import annotations
