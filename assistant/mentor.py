@@ -254,9 +254,24 @@ class Mentor:
         """The ``k`` most relevant passages for ``query``, best first, scores in [0, 1].
 
         Raises:
-            MentorError: the query is empty or too long, or ``k`` is out of range.
+            MentorError: the query is empty or too long, ``k`` is out of range, or nothing has
+                been ingested yet.
         """
-        return self._find(conversation.clean(query, self.settings.max_question_chars), self._k(k))[1]
+        query, k = conversation.clean(query, self.settings.max_question_chars), self._k(k)
+        self._require_content()
+        return self._find(query, k)[1]
+
+    def _require_content(self) -> None:
+        """Stop before the model is loaded when nothing has been ingested (a new or mistyped data dir).
+
+        Raises:
+            MentorError: the store holds no passages.
+        """
+        if not self.store.count():
+            raise MentorError(
+                f"knowledge base: {self.settings.data_dir} holds no passages yet; run `mentor ingest` "
+                "(or press Re-ingest knowledge in the chat) first"
+            )
 
     def ask(
         self, question: str, history: Sequence[Any] | None = None, *, k: int | None = None, mode: str | None = None
@@ -292,12 +307,8 @@ class Mentor:
             yield Answer(reply, grounded=False, mode="smalltalk", question=question)
             return
         turns = list(history or [])[-2 * self.settings.history_turns :]
+        self._require_content()
         query, passages, version, draft, found = self._weigh(question, turns, self._k(k))
-        if not passages and not self.store.count():
-            raise MentorError(
-                f"knowledge base: {self.settings.data_dir} holds no passages yet; run `mentor ingest` "
-                "(or press Re-ingest knowledge in the chat) first"
-            )
         if not policy.answers(bool(draft.cited), found, self.settings.min_confidence):
             named = policy.named_topic(found, self.settings.min_confidence)
             answer = refusal(question, query, passages, version, found.to_dict(), named)

@@ -130,6 +130,9 @@ class Settings:
         return _checked(cls(**{k: _coerce(cls, k, v, where) for k, (v, where) in values.items()}))
 
 
+_BOOLS = {word: True for word in ("1", "true", "yes", "on")} | {word: False for word in ("0", "false", "no", "off", "")}
+
+
 def _coerce(cls: type[Settings], name: str, value: Any, where: str) -> Any:
     kind = type(getattr(cls(), name))
     try:
@@ -139,9 +142,9 @@ def _coerce(cls: type[Settings], name: str, value: Any, where: str) -> Any:
             items = value.split(",") if isinstance(value, str) else value
             return tuple(str(item).strip() for item in items if str(item).strip())
         if kind is bool:
-            return str(value).lower() in ("1", "true", "yes", "on")
+            return _BOOLS[str(value).strip().lower()]
         return kind(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, KeyError):
         raise SettingsError(f"{where}: {value!r} is not a valid {kind.__name__} for {name}") from None
 
 

@@ -138,11 +138,12 @@ def test_bad_requests_get_clear_errors(mentor, question, k, message):
         mentor.ask(question, k=k)
 
 
-def test_asking_before_anything_is_ingested_says_to_ingest(tmp_path, embedder):
-    empty = Mentor(Settings(data_dir=tmp_path / "data"), embedder=embedder)
-    assert empty.search("how can I get a free GPU?") == []
-    with pytest.raises(MentorError, match="holds no passages yet; run `mentor ingest`"):
-        empty.ask("how can I get a free GPU?")
+def test_asking_before_anything_is_ingested_says_to_ingest(tmp_path):
+    empty = Mentor(Settings(data_dir=tmp_path / "data"))
+    for call in (empty.search, empty.ask):
+        with pytest.raises(MentorError, match="holds no passages yet; run `mentor ingest`"):
+            call("how can I get a free GPU?")
+    assert empty.embedder._model is None  # it stopped before loading (or exporting) the model
 
 
 def test_other_model_on_existing_collection_is_refused(kb_settings):
@@ -172,6 +173,10 @@ def test_settings_layer_config_env_and_flags(tmp_path):
         Settings.load(environ={"MENTOR_PER_SECTION": "-1"})
     with pytest.raises(MentorError, match="near_duplicate: must be between 0 and 1"):
         Settings.load(environ={"MENTOR_NEAR_DUPLICATE": "1.5"})
+    assert Settings.load(environ={"MENTOR_READ_ONLY": "Yes"}).read_only
+    assert not Settings.load(environ={"MENTOR_READ_ONLY": "off"}).read_only
+    with pytest.raises(MentorError, match="MENTOR_READ_ONLY: 'maybe' is not a valid bool"):
+        Settings.load(environ={"MENTOR_READ_ONLY": "maybe"})  # not quietly false
 
 
 def test_section_diversity_and_near_duplicate_removal_follow_their_settings():
