@@ -43,7 +43,7 @@ with st.sidebar:
 st.title("Mentor")
 st.caption("Grounded answers to your deep-learning career questions, with the sources they come from.")
 question = st.chat_input("Ask about careers, tools or problems…", max_chars=mentor.settings.max_question_chars)
-question = question or st.session_state.pop("starter", None)
+question = (question or "").strip() or st.session_state.pop("starter", None)  # blank input asks nothing
 if not messages and not question:
     view.welcome()
 for message in messages:

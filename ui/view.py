@@ -297,10 +297,18 @@ def answer_settings(mentor: Mentor) -> Settings:
         help="auto picks the best available; extractive quotes the sources; "
         "llm writes with a chat model when one is configured.",
     )
-    k = st.slider("Passages per answer", 1, MAX_PASSAGES, min(settings.top_k, MAX_PASSAGES))
+    k = st.slider(
+        "Passages per answer",
+        1,
+        MAX_PASSAGES,
+        min(settings.top_k, MAX_PASSAGES),
+        help="How many passages search hands the answer. An offline answer quotes the best two or "
+        "three of them; a chat model reads them all.",
+    )
     if mode == "llm" and not (settings.llm or mentor.chat_model):
         st.caption(
-            "Set MENTOR_LLM (for example `ollama:llama3.2` or `smollm2`) to have a chat model write the answers."
+            "No chat model is configured: start Mentor with `--llm` or MENTOR_LLM (for example "
+            "`ollama:llama3.2`, or `smollm2` after `make local-llm`) to have one write the answers."
         )
     return settings.replace(answer_mode=mode, top_k=k)
 

@@ -265,6 +265,13 @@ def test_a_settings_error_is_shown_not_raised(monkeypatch: pytest.MonkeyPatch) -
     assert "MENTOR_TOP_K" in app.error[0].value
 
 
+def test_blank_input_asks_nothing(kb_dir: Path) -> None:
+    app = _ask(_page(), "  \n  ")
+
+    assert not app.chat_message and not app.error
+    assert any("Pick a question" in m.value for m in app.markdown)  # still the welcome
+
+
 @pytest.mark.slow
 def test_a_mentor_error_is_shown_not_raised(kb_dir: Path) -> None:
     app = _ask(_page(), "\x1b\x07")  # pasted control characters: nothing left to ask
