@@ -70,7 +70,7 @@ class IngestReport:
             f"{self.count(s)} {s}" for s in ("added", "updated", "unchanged", "removed", "failed") if self.count(s)
         )
         return (
-            f"{len(self.sources)} sources ({counts or 'none'}); {verb} {self.embedded} chunks, "
+            f"{len(self.sources) - self.count('removed')} sources ({counts or 'none'}); {verb} {self.embedded} chunks, "
             f"reused {self.reused}, deleted {self.deleted}; {self.total_chunks} chunks in the "
             f"store; {self.seconds:.1f}s"
             + (f" (embedding {self.tokens / self.embed_seconds:,.0f} tokens/s)" if self.embed_seconds else "")

@@ -10,6 +10,7 @@ import pytest
 
 from assistant import Mentor, Settings, StoreError
 from ingest import journal
+from ingest.sync import IngestReport, SourceChange
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -178,3 +179,9 @@ def test_full_rebuild_waits_for_no_one_and_drops_nothing_while_another_ingest_wr
     with journal.writer_lock(mentor.settings.data_dir), pytest.raises(StoreError, match="another ingest"):
         mentor.ingest(full=True)
     assert _state(Mentor(mentor.settings, embedder=mentor.embedder)) == before
+
+
+def test_the_summary_counts_the_sources_left_not_those_removed():
+    changes = [SourceChange("guide.md", "unchanged"), SourceChange("notes.md", "unchanged")]
+    report = IngestReport("id", False, [*changes, SourceChange("uploads/mine.md", "removed")])
+    assert report.summary().startswith("2 sources (2 unchanged, 1 removed);")
