@@ -11,7 +11,7 @@ import click
 
 from assistant.paths import CHAT_PAGE, DEFAULT_DATA_DIR, IN_CHECKOUT
 from assistant.settings import ANSWER_MODES, ENV_PREFIX
-from assistant.terminal import ProgressBar, indent, print_answer, print_sources
+from assistant.terminal import ProgressBar, indent, print_answer, print_sources, styled
 from ingest.errors import MentorError
 
 _JSON = click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
@@ -230,7 +230,7 @@ def chat(ctx: click.Context) -> None:
                     print_sources(piece)
                     history += [{"role": "user", "content": question}, {"role": "assistant", "content": piece.text}]
                 else:
-                    click.echo(piece, nl=False)
+                    click.echo(styled(piece), nl=False)
             click.echo()
         except MentorError as exc:
             click.echo(f"mentor: error: {exc}", err=True)

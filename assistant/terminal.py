@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import re
 import sys
 
 import click
 
+_BOLD = re.compile(r"\*\*(.+?)\*\*")
+
 
 def print_answer(answer) -> None:
     """The answer's text, then its numbered sources."""
-    click.echo(answer.text)
+    click.echo(styled(answer.text))
     print_sources(answer)
+
+
+def styled(text: str) -> str:
+    """Markdown's **bold** as terminal bold (plain text when output is not a terminal)."""
+    return _BOLD.sub(lambda match: click.style(match.group(1), bold=True), text)
 
 
 def print_sources(answer) -> None:

@@ -156,6 +156,7 @@ def test_ask_says_when_the_chat_model_could_not_load(run, monkeypatch):
     result = run("ask", "How can I get a free GPU?")
     assert result.exit_code == 0
     assert "(answered extractively: MENTOR_LLM: cannot load 'nosuchprovider:model'" in result.output
+    assert "Computational Resources:" in result.output and "**" not in result.output  # bold, not markup
 
 
 def test_ui_on_a_port_in_use_says_so_before_ingesting(tmp_path):
