@@ -45,6 +45,7 @@ class Draft:
     text: str
     cited: list[int]
     best_unit: float
+    unkeyed_unit: float = 0.0  # ...of the best sentence of those passages without question keys
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,8 @@ def compose(question: str, passages: list[Passage], sentences: SentenceVectors) 
     ``[n]`` numbers the cited passages 1, 2, … in the order they appear; ``cited`` holds their
     indexes in ``passages``. ``best_unit`` is the similarity of the best sentence of the
     passages the policy weighs (:func:`weighed`), a sharper sign of whether they answer the
-    question than a whole passage's score. Sentence vectors come from ``sentences`` (embedded
+    question than a whole passage's score; ``unkeyed_unit`` the same over those of them without
+    question keys (a user's own file). Sentence vectors come from ``sentences`` (embedded
     at ingest); only the question is embedded here (and each question in it, when it asks more
     than one).
     """
@@ -77,10 +79,12 @@ def compose(question: str, passages: list[Passage], sentences: SentenceVectors) 
         ]
         for found, vectors in sentences.units([p.text for p in passages])
     ]
-    best_unit = max((u.score for i in _weighed(passages) for u in units[i]), default=0.0)
+    weighed = _weighed(passages)
+    best_unit = max((u.score for i in weighed for u in units[i]), default=0.0)
+    unkeyed = max((u.score for i in weighed if not passages[i].questions for u in units[i]), default=0.0)
     order = [i for i in range(len(passages)) if units[i]]  # search's order: its fused ranking
     if not order:
-        return Draft("", [], best_unit)
+        return Draft("", [], best_unit, unkeyed)
     lead = _lead(passages, order)
     lead_best = max(u.score for u in units[lead])
     on_topic = passages[lead].text_score >= TOPIC_RATIO * lead_best
@@ -113,7 +117,7 @@ def compose(question: str, passages: list[Passage], sentences: SentenceVectors) 
         cited.append(pointer)
         best = max(units[pointer], key=lambda u: u.score)
         lines.append(f"**Where to start:** {passages[pointer].title} — {best.text} [{len(cited)}]")
-    return Draft("\n\n".join(lines), cited, best_unit)
+    return Draft("\n\n".join(lines), cited, best_unit, unkeyed)
 
 
 def _unanswered(

@@ -354,7 +354,9 @@ class Mentor:
             words = search.lexical(version)
             draft = extractive.compose(words.correct(query), passages, self.sentences)
             spelt = [words.correct(text) for text in readings]  # as searched: "projcet" is "project"
-            found = policy.evidence(spelt, extractive.weighed(passages), draft.best_unit, words.rarity, declined)
+            found = policy.evidence(
+                spelt, extractive.weighed(passages), draft.best_unit, words.rarity, declined, draft.unkeyed_unit
+            )
             if best is None or found.confidence > best[-1].confidence:
                 best = (query, passages, version, draft, found)
         assert best is not None

@@ -14,7 +14,8 @@ Whether to answer is a logistic model of three general signals, none tied to a p
 
 Apart from the model, a question nearer one of the topics the knowledge base declares it does
 not cover (``assistant/out_of_scope.py``) than to anything it answers is declined: pay, say,
-where a career guide's words would otherwise carry it.
+where a career guide's words would otherwise carry it. What a passage answers is its question
+keys, or, for a passage without any (a user's own file), its best sentence.
 
 Its weights were fitted once on the dev sets (``tests/eval/dev.jsonl`` and ``probe.jsonl``) on
 both stores, the full knowledge base and the guide alone, by ``python -m benchmarks.calibrate``;
@@ -52,11 +53,14 @@ class Evidence:
     coverage: float
     declined: float = 0.0  # similarity to the nearest question of a declared out-of-scope topic
     declined_topic: str = ""
+    unkeyed_match: float = 0.0  # to the best sentence of a retrieved passage without question keys
 
     @property
     def out_of_scope(self) -> bool:
-        """Whether a declared out-of-scope topic is nearer the question than what is answered."""
-        return self.declined > self.question_match
+        """Whether a declared out-of-scope topic is nearer the question than what is answered:
+        the questions the passages answer, or, for a passage with none (a user's own file), its
+        best sentence, since a question sits nearer another question than any statement."""
+        return self.declined > max(self.question_match, self.unkeyed_match)
 
     @property
     def confidence(self) -> float:
@@ -75,16 +79,18 @@ def evidence(
     sentence_match: float,
     rarity: Callable[[str], float],
     declined: tuple[float, str] = (0.0, ""),
+    unkeyed_match: float = 0.0,
 ) -> Evidence:
     """The evidence that ``passages`` (the best few by search's own scores, a source's boost left
     out: ``extractive.weighed``) answer what is ``asked``, given the best similarity of their
     sentences, how telling each word is in the corpus, and the nearest declared out-of-scope
-    topic (similarity, name). ``asked`` holds the readings of the message (whole, and the
-    question inside it): its coverage is the lowest, since a message is answered only when all
-    it asks is covered."""
+    topic (similarity, name), and the best similarity of a sentence of those passages that have
+    no question keys. ``asked`` holds the readings of the message (whole, and the question
+    inside it): its coverage is the lowest, since a message is answered only when all it asks
+    is covered."""
     texts = ["\n".join([str(p.metadata.get("section_path", "")), p.text, *p.questions]) for p in passages]
     covered = min((coverage(text, texts, rarity) for text in asked), default=1.0)
-    return Evidence(max((p.score for p in passages), default=0.0), sentence_match, covered, *declined)
+    return Evidence(max((p.score for p in passages), default=0.0), sentence_match, covered, *declined, unkeyed_match)
 
 
 def coverage(question: str, texts: Iterable[str], rarity: Callable[[str], float]) -> float:

@@ -280,6 +280,19 @@ def test_a_section_added_without_question_keys_is_found_and_answered(fresh_kb, t
     assert answer.grounded and answer.citations[0].section == "Study groups", answer.text
 
 
+def test_a_file_of_ones_own_answers_what_sits_near_a_declared_topic(fresh_kb, tmp_path, embedder):
+    # The shipped topics declare study habits uncovered; a file without question keys covers one.
+    mentor = Mentor(Settings(data_dir=tmp_path / "data", manifest=fresh_kb / "sources.toml"), embedder=embedder)
+    (fresh_kb / "uploads").mkdir()
+    (fresh_kb / "uploads" / "plan.md").write_text(
+        "# Study notes\n\n## Zebra study plan\n\nThe zebra-quokka method says to study neural networks "
+        "for exactly 47 minutes every morning, then take a 13 minute walk before reviewing flashcards.\n"
+    )
+    mentor.ingest()
+    answer = mentor.ask("how long is the walk after studying")
+    assert answer.mode == "extractive" and "13 minute walk" in answer.text, answer.text
+
+
 def test_a_line_added_to_a_keyed_section_is_found_by_its_own_words(fresh_kb, tmp_path, embedder):
     # The section's question keys were written before the line: its text must count as a key too.
     mentor = Mentor(Settings(data_dir=tmp_path / "data", manifest=fresh_kb / "sources.toml"), embedder=embedder)

@@ -53,6 +53,15 @@ def test_a_declared_topic_nearer_than_what_is_answered_declines_however_sure_the
     assert policy.named_topic(nearer, 0.2) == "pay"
 
 
+def test_a_passage_without_question_keys_is_weighed_against_a_declared_topic_by_its_best_sentence():
+    # "how long is the walk after studying?", answered by a user's own file with no question keys:
+    # its text (0.47) is farther than a declared topic on study habits (0.49), its sentence nearer.
+    keyed = policy.Evidence(0.47, 0.54, 1.0, 0.49, "motivation")
+    assert keyed.out_of_scope
+    unkeyed = policy.Evidence(0.47, 0.54, 1.0, 0.49, "motivation", unkeyed_match=0.54)
+    assert not unkeyed.out_of_scope and policy.answers(True, unkeyed, 0.2)
+
+
 def test_a_refusal_names_a_declared_topic_only_when_the_question_is_near_it():
     far = policy.Evidence(0.16, 0.1, 0.0, 0.2, "hiring at specific companies")  # "capital of France?"
     assert far.out_of_scope and not policy.answers(True, far, 0.2) and policy.named_topic(far, 0.2) == ""
