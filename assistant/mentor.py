@@ -267,7 +267,9 @@ class Mentor:
         Raises:
             MentorError: the store holds no passages.
         """
-        if not self.store.count():
+        with self._open_lock:  # the store is opened (and reopened) under this lock, once for all threads
+            empty = not self.store.count()
+        if empty:
             raise MentorError(
                 f"knowledge base: {self.settings.data_dir} holds no passages yet; run `mentor ingest` "
                 "(or press Re-ingest knowledge in the chat) first"
