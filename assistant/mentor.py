@@ -14,15 +14,13 @@ from assistant.answers import Answer, extractive_answer, refusal
 from assistant.llm import checked_answer
 from assistant.out_of_scope import DeclaredTopics
 from assistant.search import HybridSearch, Passage
-from assistant.settings import ANSWER_MODES, Settings
+from assistant.settings import ANSWER_MODES, MAX_K, Settings
 from ingest import Embedder, IngestReport, MentorError, SourceError, Store, ingest, open_client, read_manifest
 from ingest.lease import server_lease
 from ingest.question_writer import QuestionWriter
 from ingest.registry import Registry, absolute, removal
 from ingest.sentences import SentenceVectors
 from ingest.sync import Progress, SourceChange, rebuild
-
-MAX_K = 50
 
 
 class Mentor:

@@ -17,6 +17,7 @@ from ingest.models import BACKENDS, PRECISIONS
 DEFAULT_CONFIG = "mentor.toml"
 ENV_PREFIX = "MENTOR_"
 ANSWER_MODES = ("auto", "extractive", "llm")
+MAX_K = 50  # passages one search may return
 
 
 @dataclass(frozen=True)
@@ -155,6 +156,8 @@ def _checked(settings: Settings) -> Settings:
     for name in ("top_k", "candidates", "embed_batch_size", "max_question_chars"):
         if getattr(settings, name) < 1:
             raise SettingsError(f"{name}: must be at least 1, got {getattr(settings, name)}")
+    if settings.top_k > MAX_K:
+        raise SettingsError(f"top_k: must be at most {MAX_K}, got {settings.top_k}")
     if settings.per_section < 0:
         raise SettingsError(f"per_section: must be 0 (no limit) or more, got {settings.per_section}")
     for name in ("min_confidence", "near_duplicate"):

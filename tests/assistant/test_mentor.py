@@ -169,6 +169,8 @@ def test_settings_layer_config_env_and_flags(tmp_path):
     assert Settings.load(environ={"MENTOR_CONFIG": str(config)}).answer_mode == "extractive"
     with pytest.raises(MentorError, match="MENTOR_TOP_K"):
         Settings.load(environ={"MENTOR_TOP_K": "many"})
+    with pytest.raises(MentorError, match="top_k: must be at most 50, got 999"):
+        Settings.load(environ={"MENTOR_TOP_K": "999"})
     with pytest.raises(MentorError, match="per_section: must be 0"):
         Settings.load(environ={"MENTOR_PER_SECTION": "-1"})
     with pytest.raises(MentorError, match="near_duplicate: must be between 0 and 1"):
