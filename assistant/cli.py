@@ -326,7 +326,7 @@ def ui(ctx: click.Context, host: str, port: int) -> None:
     except ValueError:
         local = False
     if not local and not mentor.settings.admin_token:
-        os.environ["MENTOR_READ_ONLY"] = "true"  # read by the chat's own Settings.load()
+        os.environ[f"{ENV_PREFIX}READ_ONLY"] = "true"  # read by the chat's own Settings.load()
         click.echo(
             "Serving beyond this machine: the chat is read-only (no upload or re-ingest); "
             "set MENTOR_ADMIN_TOKEN to unlock them for admins."
