@@ -83,7 +83,7 @@ def test_both_splits_are_well_formed_and_name_real_headings():
     for split in (
         *DEFAULT_SPLITS,
         *(EVAL / f"{name}.jsonl" for name in ("borderline", "borderline2", "borderline3", "probe", "probe2", "probe3")),
-        *(EVAL / f"{name}.jsonl" for name in ("probe4", "probe5", "probe6")),
+        *(EVAL / f"{name}.jsonl" for name in ("probe4", "probe5", "probe6", "probe7")),
     ):
         cases = read_cases(split)
         assert split not in DEFAULT_SPLITS or (len(cases) >= 100 and sum(1 for c in cases if not c.sections) >= 20)
