@@ -8,8 +8,10 @@ challenges answers "where can I get a free GPU?". An item that introduces a nest
 it. At most one more section adds what it says best: for a message that asks two things, the
 one that best answers what the lead answers least, among those scoring at least
 ``POINTER_RATIO`` of the lead (a far passage sharing a word with "when do I pick which one?"
-answers neither question); else one scoring close to the lead, or whose own text is closer to
-the question than the lead's. A passage of another source closes with where to start.
+answers neither question); else a subsection of the lead scoring that much (Career Paths goes
+on with its Skills Required, a list of challenges with its Solutions); else one scoring close
+to the lead, or whose own text is closer to the question than the lead's. A passage of
+another source closes with where to start.
 Sections whose role is ``overview`` (they describe the document rather than advise) lead only
 when no advising section scores close to them, and are not quoted otherwise.
 """
@@ -97,7 +99,9 @@ def compose(question: str, passages: list[Passage], sentences: SentenceVectors) 
     near = [i for i in rest if passages[i].score >= POINTER_RATIO * passages[lead].score]
     second, second_units = _unanswered(question, [*opening, *listed], near, units, sentences)
     if second is None:
-        second = next((i for i in rest if _adds_to(passages[i], passages[lead])), None)
+        # The lead's own subsection continues it; else a section that adds to it.
+        below = [i for i in near if _path(passages[i]).startswith(_path(passages[lead]) + " > ")]
+        second = below[0] if below else next((i for i in rest if _adds_to(passages[i], passages[lead])), None)
         second_units = units[second] if second is not None else []
     if second is not None:
         cited.append(second)

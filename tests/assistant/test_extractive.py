@@ -233,3 +233,17 @@ def test_a_message_asking_two_things_gets_a_second_section_on_what_the_lead_leav
     # though one of its lines shares words with the second.
     far = [*passages[:2], replace(passages[2], score=0.3)]
     assert _compose(tmp_path, embedder, two_questions, far).cited[:2] == [0, 1]
+
+
+def test_a_subsection_of_the_lead_continues_it_before_a_section_elsewhere(tmp_path, embedder):
+    paths = _passage(0, "- Data scientist\n- Machine learning engineer", "Career Paths", 0.3, asked=0.7)
+    portfolio = _passage(1, "Show your projects on GitHub to get hired.", "Portfolio", 0.6)
+    skills = _passage(2, "- Strong Python\n- Cloud platforms", "Skills Required", 0.5)
+    skills.metadata["section_path"] = "Guide > Career Paths > Skills Required"
+    draft = _compose(tmp_path, embedder, "what jobs are there in deep learning", [paths, portfolio, skills])
+    assert draft.cited == [0, 2] and "**Guide · Skills Required**" in draft.text
+    # Not when the subsection scores far below the lead.
+    draft = _compose(
+        tmp_path, embedder, "what jobs are there in deep learning", [paths, portfolio, replace(skills, score=0.4)]
+    )
+    assert draft.cited == [0, 1]
