@@ -82,7 +82,10 @@ def test_both_splits_are_well_formed_and_name_real_headings():
                 headings.add(line.lstrip("#").removeprefix("title:").split("{#")[0].strip().rstrip(":"))
     for split in (
         *DEFAULT_SPLITS,
-        *(EVAL / f"{name}.jsonl" for name in ("borderline", "borderline2", "borderline3", "probe", "probe2", "probe3")),
+        *(
+            EVAL / f"{name}.jsonl"
+            for name in ("borderline", "borderline2", "borderline3", "borderline4", "probe", "probe2", "probe3")
+        ),
         *(EVAL / f"{name}.jsonl" for name in ("probe4", "probe5", "probe6", "probe7")),
     ):
         cases = read_cases(split)
