@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from assistant.conversation import ASK_ME
 from assistant.search import Passage
 
 
@@ -106,11 +107,14 @@ def refusal(
     question: str, query: str, passages: list[Passage], version: str, evidence: dict[str, float], declined: str = ""
 ) -> Answer:
     """Say plainly that the knowledge base does not cover the question (the ``declined`` topic,
-    when it is one the knowledge base declares it does not cover), and what it does cover."""
+    when it is one the knowledge base declares it does not cover), and what it does cover: the
+    topics of ``passages`` (the nearest sections), or, with none, what Mentor is for."""
     related = list(dict.fromkeys(topic(p) for p in passages))[:3]
     text = f"The knowledge base doesn't cover {declined or 'that'}, so I won't guess."
     if related:
         text += " The closest topics it does cover: " + "; ".join(related) + "."
+    else:
+        text += " " + ASK_ME
     return Answer(
         text,
         grounded=False,

@@ -8,11 +8,11 @@ from typing import Any
 
 from ingest.errors import MentorError
 
-SMALL_TALK_REPLY = (
-    "Hi! I'm Mentor. Ask me about starting a deep-learning career, tools such as "
-    "PyTorch or Google Colab, or problems such as overfitting. I answer from the "
-    "knowledge base and cite every source."
+ASK_ME = (
+    "Ask me about starting a deep-learning career, tools such as PyTorch or Google Colab, "
+    "or problems such as overfitting."
 )
+SMALL_TALK_REPLY = f"Hi! I'm Mentor. {ASK_ME} I answer from the knowledge base and cite every source."
 THANKS_REPLY = "You're welcome! Ask me anything else about your deep-learning journey."
 _GREETING = re.compile(
     r"^(hi|hello|hey|hiya|yo|good (morning|afternoon|evening)|greetings)"

@@ -311,7 +311,8 @@ class Mentor:
         query, passages, version, draft, found = self._weigh(question, turns, self._k(k))
         if not policy.answers(bool(draft.cited), found, self.settings.min_confidence):
             named = policy.named_topic(found, self.settings.min_confidence)
-            answer = refusal(question, query, passages, version, found.to_dict(), named)
+            nearest = passages if policy.names_neighbours(found, named) else []
+            answer = refusal(question, query, nearest, version, found.to_dict(), named)
             yield answer.text
             yield answer
             return

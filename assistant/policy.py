@@ -121,6 +121,14 @@ def named_topic(found: Evidence, min_confidence: float) -> str:
     return found.declined_topic if found.out_of_scope and as_if_a_source.confidence >= min_confidence else ""
 
 
+def names_neighbours(found: Evidence, named: str) -> bool:
+    """Whether a refusal should name the sections nearest the question: unless the question is
+    far from all of them — nearer a declared topic than to anything answered, yet not near enough
+    to that topic to name it ("What is the capital of France?"), where the nearest sections are
+    merely the least far of far things."""
+    return bool(named) or not found.out_of_scope
+
+
 def llm_failure(text: str, cited: Sequence[int], stopped: str) -> str:
     """Why a generated answer must not stand ("" when it may): no valid citation left, cut off
     (``stopped`` names the limit it hit), or repeating itself."""

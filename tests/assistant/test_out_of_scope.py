@@ -78,6 +78,7 @@ def test_a_question_nearer_a_declared_topic_is_declined_by_name(small_kb, tmp_pa
     answer = mentor.ask("how much money does a deep learning engineer make?")
     assert answer.mode == "refusal" and not answer.grounded
     assert answer.text.startswith("The knowledge base doesn't cover pay and salaries, so I won't guess.")
+    assert answer.related and "The closest topics it does cover: " in answer.text
     assert answer.evidence["declined"] > answer.evidence["question_match"]
     assert mentor.ask("How can I get a free GPU on Colab?").grounded  # what the sources answer stands
 

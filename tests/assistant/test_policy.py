@@ -70,6 +70,15 @@ def test_a_refusal_names_a_declared_topic_only_when_the_question_is_near_it():
     assert policy.named_topic(policy.Evidence(0.7, 0.7, 1.0, 0.69, "pay"), 0.2) == ""  # answered
 
 
+def test_a_refusal_names_the_nearest_sections_unless_the_question_is_far_from_them_all():
+    far = policy.Evidence(0.16, 0.1, 0.0, 0.2, "hiring at specific companies")  # "capital of France?"
+    assert not policy.names_neighbours(far, policy.named_topic(far, 0.2))
+    near = policy.Evidence(0.36, 0.47, 0.17, 0.7, "buying hardware")  # "which laptop should i buy?"
+    assert policy.names_neighbours(near, policy.named_topic(near, 0.2))
+    unsure = policy.Evidence(0.5, 0.4, 0.3, 0.3, "pay")  # refused by the scope model, no topic nearer
+    assert not policy.answers(True, unsure, 0.2) and policy.names_neighbours(unsure, "")
+
+
 @pytest.mark.parametrize(
     ("text", "cited", "stopped", "why"),
     [
