@@ -84,9 +84,18 @@ def test_both_splits_are_well_formed_and_name_real_headings():
         *DEFAULT_SPLITS,
         *(
             EVAL / f"{name}.jsonl"
-            for name in ("borderline", "borderline2", "borderline3", "borderline4", "probe", "probe2", "probe3")
+            for name in (
+                "borderline",
+                "borderline2",
+                "borderline3",
+                "borderline4",
+                "borderline5",
+                "probe",
+                "probe2",
+                "probe3",
+            )
         ),
-        *(EVAL / f"{name}.jsonl" for name in ("probe4", "probe5", "probe6", "probe7")),
+        *(EVAL / f"{name}.jsonl" for name in ("probe4", "probe5", "probe6", "probe7", "probe8")),
     ):
         cases = read_cases(split)
         assert split not in DEFAULT_SPLITS or (len(cases) >= 100 and sum(1 for c in cases if not c.sections) >= 20)
