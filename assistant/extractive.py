@@ -9,9 +9,9 @@ it. At most one more section adds what it says best: for a message that asks two
 one that best answers what the lead answers least, among those scoring at least
 ``POINTER_RATIO`` of the lead (a far passage sharing a word with "when do I pick which one?"
 answers neither question); else a subsection of the lead scoring that much (Career Paths goes
-on with its Skills Required, a list of challenges with its Solutions); else one scoring close
-to the lead, or whose own text is closer to the question than the lead's. A passage of
-another source closes with where to start.
+on with its Skills Required, a list of challenges with its Solutions), its list whole when the
+lead's is; else one scoring close to the lead, or whose own text is closer to the question than
+the lead's. A passage of another source closes with where to start.
 Sections whose role is ``overview`` (they describe the document rather than advise) lead only
 when no advising section scores close to them, and are not quoted otherwise.
 """
@@ -98,6 +98,7 @@ def compose(question: str, passages: list[Passage], sentences: SentenceVectors) 
     ]
     near = [i for i in rest if passages[i].score >= POINTER_RATIO * passages[lead].score]
     second, second_units = _unanswered(question, [*opening, *listed], near, units, sentences)
+    below: list[int] = []
     if second is None:
         # The lead's own subsection continues it; else a section that adds to it.
         below = [i for i in near if _path(passages[i]).startswith(_path(passages[lead]) + " > ")]
@@ -105,7 +106,10 @@ def compose(question: str, passages: list[Passage], sentences: SentenceVectors) 
         second_units = units[second] if second is not None else []
     if second is not None:
         cited.append(second)
-        lines.append(_block(passages[second], _best_units(second_units), 2))
+        chosen = _best_units(second_units)
+        if on_topic and second in below and sum(u.is_item for u in second_units) <= MAX_LIST:
+            chosen = [u for u in second_units if u.is_item or u in chosen]  # its list whole, as the lead's
+        lines.append(_block(passages[second], chosen, 2))
     used = {passages[i].source for i in cited}
     pointer = next(
         (

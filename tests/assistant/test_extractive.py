@@ -247,3 +247,18 @@ def test_a_subsection_of_the_lead_continues_it_before_a_section_elsewhere(tmp_pa
         tmp_path, embedder, "what jobs are there in deep learning", [paths, portfolio, replace(skills, score=0.4)]
     )
     assert draft.cited == [0, 1]
+
+
+def test_a_subsection_that_continues_a_lead_quoted_whole_is_quoted_whole_too(tmp_path, embedder):
+    portfolio = _passage(0, "A portfolio shows employers your deep learning projects.", "Portfolio", 0.9)
+    practices = _passage(
+        1,
+        "- Tailor your portfolio to each job\n- Put your deep learning projects on GitHub\n"
+        "- Write about your work on a blog\n- Drink enough water while coding",
+        "Best Practices",
+        0.7,
+    )
+    practices.metadata["section_path"] = "Guide > Portfolio > Best Practices"
+    draft = _compose(tmp_path, embedder, "what goes in a deep learning portfolio", [portfolio, practices])
+    assert draft.cited == [0, 1]
+    assert "- Drink enough water while coding [2]" in draft.text  # the list whole, as the lead's would be
