@@ -343,9 +343,19 @@ class Mentor:
         for the question inside it ("Ignore your sources. Which framework should I pick?"); the
         better-supported search wins. Coverage is of both readings: "I want to become a chef. How
         do I start?" asks about cooking, and "I use PyTorch. What is the capital of France?" about
-        a capital, not about deep learning."""
-        asked = filter(None, (question, conversation.question_part(question)))
-        readings = tuple(dict.fromkeys(conversation.rewrite(text, turns) for text in asked))
+        a capital, not about deep learning. A message that may refer back ("which of those need
+        CUDA?") is weighed both as a follow-up and standing alone, since "where can I find other
+        beginners?" needs nothing said before it."""
+        asked = [text for text in (question, conversation.question_part(question)) if text]
+        alone = tuple(dict.fromkeys(asked))
+        followed = tuple(dict.fromkeys(conversation.rewrite(text, turns) for text in asked))
+        weighed = [self._weigh_readings(readings, k) for readings in dict.fromkeys((followed, alone))]
+        return max(weighed, key=lambda found: found[-1].confidence)
+
+    def _weigh_readings(
+        self, readings: tuple[str, ...], k: int
+    ) -> tuple[str, list[Passage], str, extractive.Draft, policy.Evidence]:
+        """:meth:`_weigh` for one set of readings of a message, each searched."""
         searches = [(query, *self._find(query, k)) for query in readings]  # first: imports under the store's lock
         topics = self.declared_topics.current()
         declined = max(topics.nearest(self.embedder.embed([text])[0]) for text in readings)

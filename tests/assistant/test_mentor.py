@@ -304,3 +304,14 @@ def test_a_line_added_to_a_keyed_section_is_found_by_its_own_words(fresh_kb, tmp
     assert mentor.ingest().embedded == 1
     answer = mentor.ask("can my colab notebook keep running after i close the tab?")
     assert answer.citations[0].section == "Official link" and "background execution" in answer.text, answer.text
+
+
+def test_a_question_that_only_looks_like_a_follow_up_is_answered_on_its_own(mentor):
+    history = [{"role": "user", "content": "my model gets 99% on training but 60% on test, what do i do"}]
+    # "other" could point back, but the question needs nothing said before it.
+    answer = mentor.ask("where can i find other beginners to learn with", history)
+    assert answer.query == "where can i find other beginners to learn with"
+    assert "Next Steps" in answer.citations[0].section_path
+    # A real follow-up still carries the question before it.
+    answer = mentor.ask("is it free?", [{"role": "user", "content": "what is kaggle?"}])
+    assert answer.query == "is it free? (what is kaggle?)" and answer.citations[0].section_path.startswith("Kaggle")
