@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from ingest.sentences import SentenceVectors
 
 MANIFEST_KEY = "out_of_scope"
+NAMED_BY = 3  # a refusal names the topic whose this many closest examples are closest
 
 
 @dataclass(frozen=True)
@@ -40,12 +41,17 @@ class Topics:
     vectors: np.ndarray
 
     def nearest(self, vector: np.ndarray) -> tuple[float, str]:
-        """The similarity of ``vector`` to the closest example question, and its topic."""
+        """The similarity of ``vector`` to the closest example question, and the topic whose
+        ``NAMED_BY`` closest examples are closest on average: one stray example ("which companies
+        in Berlin hire?") does not name hiring for a question about pay in Berlin."""
+        import numpy as np
+
         if not self.names:
             return 0.0, ""
         similarities = self.vectors @ vector
-        best = int(similarities.argmax())
-        return float(similarities[best]), self.names[best]
+        names = np.array(self.names)
+        topic = max(dict.fromkeys(self.names), key=lambda name: np.sort(similarities[names == name])[-NAMED_BY:].mean())
+        return float(similarities.max()), topic
 
 
 def topics_file(manifest: Path) -> Path | None:

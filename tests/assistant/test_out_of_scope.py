@@ -5,7 +5,7 @@ from click.testing import CliRunner
 
 from assistant import Mentor, Settings
 from assistant.cli import main
-from assistant.out_of_scope import DeclaredTopics, read, topics_file
+from assistant.out_of_scope import DeclaredTopics, Topics, read, topics_file
 from ingest import SourceError
 from ingest.sentences import SentenceVectors
 
@@ -116,3 +116,15 @@ def test_the_cli_reports_a_broken_topics_file_in_one_line(small_kb, tmp_path, co
     done = CliRunner().invoke(main, ["--data-dir", data, *command], env=env)
     assert done.exit_code != 0
     assert done.output.strip().count("\n") == 0 and "out-of-scope.toml topic 1: give name" in done.output
+
+
+def test_the_topic_named_is_the_one_whose_closest_examples_are_closest_not_one_stray_example():
+    import numpy as np
+
+    def unit(similarity):  # a vector with this similarity to (1, 0)
+        return [similarity, (1 - similarity**2) ** 0.5]
+
+    vectors = np.array([unit(0.9), unit(0.2), unit(0.1), unit(0.85), unit(0.84), unit(0.83)])
+    topics = Topics(("hiring", "hiring", "hiring", "pay", "pay", "pay"), vectors)
+    similarity, topic = topics.nearest(np.array([1.0, 0.0]))
+    assert topic == "pay" and similarity == pytest.approx(0.9)  # the rule still weighs the nearest example
