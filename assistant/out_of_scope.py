@@ -16,6 +16,7 @@ A topics file (TOML)::
 
 from __future__ import annotations
 
+import functools
 import threading
 import tomllib
 from dataclasses import dataclass
@@ -49,9 +50,16 @@ class Topics:
         if not self.names:
             return 0.0, ""
         similarities = self.vectors @ vector
-        names = np.array(self.names)
-        topic = max(dict.fromkeys(self.names), key=lambda name: np.sort(similarities[names == name])[-NAMED_BY:].mean())
+        topic = max(self._rows, key=lambda name: np.sort(similarities[self._rows[name]])[-NAMED_BY:].mean())
         return float(similarities.max()), topic
+
+    @functools.cached_property
+    def _rows(self) -> dict[str, list[int]]:
+        """Each topic's rows in ``vectors``, found once rather than at every question."""
+        rows: dict[str, list[int]] = {}
+        for row, name in enumerate(self.names):
+            rows.setdefault(name, []).append(row)
+        return rows
 
 
 def topics_file(manifest: Path) -> Path | None:
