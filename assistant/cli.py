@@ -253,9 +253,10 @@ def stats(ctx: click.Context, as_json: bool) -> None:
 @click.argument("questions", nargs=-1, type=click.Path(path_type=Path))
 @click.option(
     "--stores",
-    default="full,guide",
+    default="full,guide,uncurated",
     show_default=True,
-    help="Stores to score on: full (every source) or a tag (the sources carrying it).",
+    help="Stores to score on: full (every source), uncurated (the same files as a user's own: no question keys, "
+    "roles or boost) or a tag (the sources carrying it).",
 )
 @click.option("--retrieval-only", is_flag=True, help="Score search only; skip answers.")
 @click.option("--misses", is_flag=True, help="Also list the questions each column missed.")

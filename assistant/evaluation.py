@@ -25,7 +25,9 @@ METRICS = (
 LOWER_IS_BETTER = frozenset({"false_refusals"})
 EVAL_DIR = Path(__file__).resolve().parent.parent / "tests" / "eval"
 DEFAULT_SPLITS = (EVAL_DIR / "dev.jsonl", EVAL_DIR / "test.jsonl")  # tuned on dev; test never
-STORES = ("full", "guide")  # the whole knowledge base, and the sources tagged "guide" alone
+UNCURATED = "uncurated"
+# The whole knowledge base; the sources tagged "guide" alone; the same files as a user's own.
+STORES = ("full", "guide", UNCURATED)
 
 
 @dataclass(frozen=True)
@@ -199,18 +201,48 @@ def store_headings(mentor: Any) -> set[str]:
 
 def eval_store(mentor: Any, store: str) -> Any:
     """A Mentor over a store built for evaluation beside ``mentor``'s (``<data_dir>/eval/<store>``)
-    from the manifest: ``full`` holds all of its sources, any other name the sources tagged with
+    from the manifest: ``full`` holds all of its sources, ``uncurated`` the same local files
+    ingested as a user's own (:func:`plain_knowledge`), any other name the sources tagged with
     it (``guide``: the guide alone). Re-runs only embed what changed."""
     from assistant.mentor import Mentor
 
+    data_dir = mentor.settings.data_dir / "eval" / store
+    changes: dict[str, Any] = {}
+    if store == UNCURATED:
+        changes["manifest"] = plain_knowledge(mentor.settings.manifest, data_dir / "knowledge")
     settings = mentor.settings.replace(
-        data_dir=mentor.settings.data_dir / "eval" / store,
-        model_cache=str(mentor.settings.model_cache_dir),
-        chroma_url="",
+        data_dir=data_dir, model_cache=str(mentor.settings.model_cache_dir), chroma_url="", **changes
     )
     judge = Mentor(settings, embedder=mentor.embedder, chat_model=mentor.chat_model)
-    judge.ingest(tags=() if store == "full" else (store,))
+    judge.ingest(tags=() if store in ("full", UNCURATED) else (store,))
     return judge
+
+
+def plain_knowledge(manifest: Path, folder: Path) -> Path:
+    """Copy ``manifest``'s local files into ``folder`` under a manifest that lists them as a
+    user's own: no question keys, roles, boost or skipped sections (tags kept, for subsets).
+    The declared out-of-scope topics stay: they belong to the knowledge base, not to a file.
+    Returns the new manifest's path."""
+    import shutil
+
+    from assistant.out_of_scope import topics_file
+    from ingest import read_manifest
+
+    specs, _ = read_manifest(manifest)
+    lines = []
+    for spec in (s for s in specs if not s.is_url):
+        target = folder / spec.source
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if not target.exists() or target.read_bytes() != Path(spec.location).read_bytes():
+            shutil.copyfile(spec.location, target)
+        lines += ["[[source]]", f"path = {json.dumps(spec.source)}", f"tags = {json.dumps(list(spec.tags))}", ""]
+    topics = topics_file(manifest)
+    if topics and topics.exists():
+        shutil.copyfile(topics, folder / "out-of-scope.toml")
+        lines.insert(0, 'out_of_scope = "out-of-scope.toml"\n')
+    plain = folder / "sources.toml"
+    plain.write_text("\n".join(lines), encoding="utf-8")
+    return plain
 
 
 def compare(

@@ -70,7 +70,8 @@ class Evidence:
 
     def to_dict(self) -> dict[str, float]:
         """The signals and the confidence, rounded, as plain data."""
-        return {name: round(getattr(self, name), 4) for name in (*SCOPE_WEIGHTS, "declined", "confidence")}
+        names = (*SCOPE_WEIGHTS, "declined", "unkeyed_match", "confidence")
+        return {name: round(getattr(self, name), 4) for name in names}
 
 
 def evidence(

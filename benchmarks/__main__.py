@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant import Mentor, Settings
-from assistant.evaluation import DEFAULT_SPLITS, compare, eval_store, read_cases
+from assistant.evaluation import DEFAULT_SPLITS, UNCURATED, compare, eval_store, read_cases
 from benchmarks import (
     baseline,
     ceiling,
@@ -67,10 +67,14 @@ def run(size: str, out: Path, stages: tuple[str, ...] = STAGES) -> dict[str, dic
         if {"retrieval", "embedding", "latency", "load"} & set(stages):
             kb_mentor, kb_store = _knowledge_stores(workdir, embedder, embedding)
         if "retrieval" in stages:
-            _say("retrieval: dev and test splits, full knowledge base and guide alone")
+            _say("retrieval: dev and test splits; full knowledge base, guide alone, and uncurated")
             splits = {path.stem: read_cases(path) for path in DEFAULT_SPLITS}
             guide_store, _ = baseline.build(KNOWLEDGE, workdir / "kb-baseline-guide", embedding, patterns=("guide.md",))
-            stores = {"full": (kb_mentor, kb_store), "guide": (eval_store(kb_mentor, "guide"), guide_store)}
+            stores = {
+                "full": (kb_mentor, kb_store),
+                "guide": (eval_store(kb_mentor, "guide"), guide_store),
+                UNCURATED: (eval_store(kb_mentor, UNCURATED), kb_store),  # the baseline reads plain files anyway
+            }
             done(
                 "retrieval",
                 {
