@@ -1,28 +1,38 @@
-"""Offline answers shaped like a mentor's: the best section first, its list whole, every line cited.
+"""Offline answers shaped by the question: its best line first, then the lines that add to it, each cited.
 
-An answer leads with the section search ranks first, opening with a direct sentence: its most
-relevant sentence or list item. Then comes its list or steps, whole when short and the section
-as a whole is on the question (opened by its sentence nearest the question, if one is near),
-else only the items that score close to the best one: one line of a list of unrelated
-challenges answers "where can I get a free GPU?". An item that introduces a nested list keeps
-it. At most one more section adds what it says best: for a message that asks two things, the
-one that best answers what the lead answers least, among those scoring at least
-``POINTER_RATIO`` of the lead (a far passage sharing a word with "when do I pick which one?"
-answers neither question); else a subsection of the lead scoring that much (Career Paths goes
-on with its Skills Required, a list of challenges with its Solutions), its list whole when the
-lead's is; else one scoring close to the lead, or whose own text is closer to the question than
-the lead's. A passage of another source closes with where to start.
-Sections whose role is ``overview`` (they describe the document rather than advise) lead only
-when no advising section scores close to them, and are not quoted otherwise.
+An answer is composed from the sentences and list items ("lines") of the passages search found,
+across sections and sources. A line's score is its similarity to what is asked (the message,
+or the question in it that it is closest to), plus ``WORD_WEIGHT`` times the share of the
+question's telling words it or its headings use (``policy.coverage``: a generic sentence about
+"your deep learning journey" shares none of "skills"), less ``PASSAGE_WEIGHT`` times how far its
+passage's score falls below the best passage's: a line of a passage search ranks low must match
+much better to be quoted.
+
+- The answer opens with the best line of the passage search ranks first (its ranking reads
+  question keys and whole passages, a surer guide than one line's match) that says something
+  on its own: a sentence that only introduces a list ("Here are some common paths:") never opens an answer.
+- Then come the lines scoring at least ``KEEP_RATIO`` of the opening, best first, until about
+  ``MAX_WORDS`` words; a line that repeats one already chosen is left out. A list whose items
+  all score close to its best is kept whole ("what skills do I need?"), one whose items are
+  about other things gives only those on the question (one challenge of four answers "where
+  can I get a free GPU?"). An item that introduces a nested list keeps it.
+- For a message that asks more than one thing, the line that best answers each ask the chosen
+  lines answer least is added.
+- Sentences come first as a paragraph, then the items as one list, in the order their passages
+  were first used; a passage of another source that ranks close closes with where to start.
+Sections whose role is ``overview`` (they describe the document rather than advise) are quoted
+only when no advising section scores close to them.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from assistant import conversation
 from assistant.answers import MAX_TITLE_CHARS
+from assistant.policy import coverage
 from assistant.search import Passage
 from ingest.sentences import SentenceVectors
 
@@ -30,13 +40,18 @@ if TYPE_CHECKING:
     import numpy as np
 
 MAX_PASSAGES = 3  # the policy weighs this many passages (see ``weighed``)
-MAX_LIST = 8  # a list up to this long is quoted whole
-MAX_UNITS = 4  # otherwise, at most this many of a passage's sentences and items
-MAX_PROSE = 2  # sentences of the lead section after its best one, in reading order (fitted on dev)
-KEEP_RATIO = 0.4  # a unit scoring below this share of its passage's best is left out (fitted on dev)
-TOPIC_RATIO = 0.5  # the lead's list is whole only if the section is this close to the question, next to its best line
-SECOND_RATIO = 0.8  # a second section must score at least this share of the lead's
-POINTER_RATIO = 0.7  # ...and the "where to start" passage this share
+MAX_WORDS = 100  # an answer stops adding lines past this many words
+MAX_LIST = 8  # a list up to this long is quoted whole when all of it is on the question
+WORD_WEIGHT = 0.2  # a line's score gains this times the share of the question's telling words it uses (fitted on dev)
+PASSAGE_WEIGHT = 1.0  # a line's score falls by this times its passage's distance below the best (fitted on dev)
+KEEP_RATIO = 0.85  # a line of another passage scoring below this share of the opening's is left out (fitted on dev)
+LEAD_RATIO = 0.4  # ...and one of the lead's own sentences below this share (fitted on dev)
+MAX_PROSE = 2  # the lead's sentences quoted after its opening, at most
+ITEM_RATIO = 0.6  # an item of the lead's list scoring below this share of its best is left out (fitted on dev)
+WHOLE_RATIO = 0.4  # ...and a list is whole when its weakest item scores this share of its best (fitted on dev)
+SECOND_RATIO = 0.8  # an overview leads only when no advising passage scores this share of it
+POINTER_RATIO = 0.7  # a "where to start" passage must score at least this share of the best
+SAME = 0.9  # a line this similar to one already chosen says nothing new
 OVERVIEW = "overview"
 
 
@@ -51,103 +66,208 @@ class Draft:
 
 
 @dataclass(frozen=True)
-class _Unit:
+class _Line:
     text: str
     is_item: bool
     score: float
+    passage: int
     order: int
     depth: int
     vector: np.ndarray = field(compare=False, repr=False)
 
+    @property
+    def words(self) -> int:
+        return len(self.text.split())
 
-def compose(question: str, passages: list[Passage], sentences: SentenceVectors) -> Draft:
+    @property
+    def introduces(self) -> bool:
+        """Whether the line only leads into a list ("Here are some common paths:")."""
+        return self.text.endswith(":")
+
+
+def compose(
+    question: str, passages: list[Passage], sentences: SentenceVectors, rarity: Callable[[str], float] | None = None
+) -> Draft:
     """Compose a cited answer to ``question`` from ``passages`` (best first).
 
     ``[n]`` numbers the cited passages 1, 2, … in the order they appear; ``cited`` holds their
-    indexes in ``passages``. ``best_unit`` is the similarity of the best sentence of the
-    passages the policy weighs (:func:`weighed`), a sharper sign of whether they answer the
-    question than a whole passage's score; ``unkeyed_unit`` the same over those of them without
-    question keys (a user's own file). Sentence vectors come from ``sentences`` (embedded
-    at ingest); only the question is embedded here (and each question in it, when it asks more
-    than one).
+    indexes in ``passages``. ``best_unit`` is the similarity of the best line of the passages
+    the policy weighs (:func:`weighed`), a sharper sign of whether they answer the question than
+    a whole passage's score; ``unkeyed_unit`` the same over those of them without question keys
+    (a user's own file). Line vectors come from ``sentences``; only the question (and each
+    question in it, when it asks more than one) is embedded here. ``rarity`` weighs the
+    question's words (the corpus's inverse document frequency; every word alike without it).
     """
-    if not passages:
-        return Draft("", [], 0.0)
-    vector = sentences.embedder.embed([question])[0]
-    units = [
-        [
-            _Unit(u.text, u.is_item, float(score), order, u.depth, row)
-            for order, (u, score, row) in enumerate(zip(found, vectors @ vector, vectors, strict=True))
-        ]
-        for found, vectors in sentences.units([p.text for p in passages])
-    ]
-    weighed = _weighed(passages)
-    best_unit = max((u.score for i in weighed for u in units[i]), default=0.0)
-    unkeyed = max((u.score for i in weighed if not passages[i].questions for u in units[i]), default=0.0)
-    order = [i for i in range(len(passages)) if units[i]]  # search's order: its fused ranking
-    if not order:
-        return Draft("", [], best_unit, unkeyed)
-    lead = _lead(passages, order)
-    lead_best = max(u.score for u in units[lead])
-    on_topic = passages[lead].text_score >= TOPIC_RATIO * lead_best
-    opening, listed = _lead_units(units[lead], whole_list=on_topic)
-    lines = [_lead_block(passages[lead], opening, listed)]
-    cited = [lead]
-    rest = [
-        i for i in order if i != lead and _role(passages[i]) != OVERVIEW and _path(passages[i]) != _path(passages[lead])
-    ]
-    near = [i for i in rest if passages[i].score >= POINTER_RATIO * passages[lead].score]
-    second, second_units = _unanswered(question, [*opening, *listed], near, units, sentences)
-    below: list[int] = []
-    if second is None:
-        # The lead's own subsection continues it; else a section that adds to it.
-        below = [i for i in near if _path(passages[i]).startswith(_path(passages[lead]) + " > ")]
-        second = below[0] if below else next((i for i in rest if _adds_to(passages[i], passages[lead])), None)
-        second_units = units[second] if second is not None else []
-    if second is not None:
-        cited.append(second)
-        chosen = _best_units(second_units)
-        if on_topic and second in below and sum(u.is_item for u in second_units) <= MAX_LIST:
-            chosen = [u for u in second_units if u.is_item or u in chosen]  # its list whole, as the lead's
-        lines.append(_block(passages[second], chosen, 2))
-    used = {passages[i].source for i in cited}
-    pointer = next(
-        (
-            i
-            for i in rest
-            if i != second
-            and passages[i].source not in used
-            and passages[i].score >= POINTER_RATIO * passages[lead].score
-        ),
-        None,
-    )
-    if pointer is not None:
-        cited.append(pointer)
-        best = max(units[pointer], key=lambda u: u.score)
-        lines.append(f"**Where to start:** {passages[pointer].title} — {best.text} [{len(cited)}]")
-    return Draft("\n\n".join(lines), cited, best_unit, unkeyed)
-
-
-def _unanswered(
-    question: str, said: list[_Unit], rest: list[int], units: list[list[_Unit]], sentences: SentenceVectors
-) -> tuple[int | None, list[_Unit]]:
-    """For a message that asks more than one thing ("is it worth it, and can I take it for
-    free?"), the passage of ``rest`` whose best line answers best the question the lead's lines
-    (``said``) answer least, with its units scored on that question; ``(None, [])`` when the
-    message asks one thing or no passage answers that question better than the lead."""
     import numpy as np
 
-    parts = conversation.asks(question)
-    if len(parts) < 2 or not rest:
-        return None, []
-    vectors = sentences.embedder.embed(parts)
-    covered = (np.stack([u.vector for u in said]) @ vectors.T).max(axis=0)  # per question: its best said line
-    weakest = vectors[int(np.argmin(covered))]
-    best = max(rest, key=lambda i: max(float(u.vector @ weakest) for u in units[i]))
-    rescored = [replace(u, score=float(u.vector @ weakest)) for u in units[best]]
-    if max(u.score for u in rescored) <= float(covered.min()):
-        return None, []
-    return best, rescored
+    if not passages:
+        return Draft("", [], 0.0)
+    asks = conversation.asks(question)
+    asked = sentences.embedder.embed([question, *asks])
+    found = sentences.units([p.text for p in passages])
+    similarity = [(vectors @ asked.T).max(axis=1) if len(units) else np.zeros(0) for units, vectors in found]
+    chosen_weighed = _weighed(passages)
+    best_unit = max((float(s) for i in chosen_weighed for s in similarity[i]), default=0.0)
+    unkeyed = max((float(s) for i in chosen_weighed if not passages[i].questions for s in similarity[i]), default=0.0)
+    usable = _usable(passages, [i for i in range(len(passages)) if len(found[i][0])])
+    if not usable:
+        return Draft("", [], best_unit, unkeyed)
+    top = max(passages[i].score for i in usable)
+    weigh = rarity or (lambda word: 1.0)
+
+    def score(i: int, text: str, similar: float) -> float:
+        words = coverage(question, [f"{passages[i].metadata.get('section_path', '')}\n{text}"], weigh)
+        return similar + WORD_WEIGHT * words - PASSAGE_WEIGHT * (top - passages[i].score)
+
+    lines = {
+        i: [
+            _Line(u.text, u.is_item, score(i, u.text, float(s)), i, order, u.depth, v)
+            for order, (u, s, v) in enumerate(zip(found[i][0], similarity[i], found[i][1], strict=True))
+        ]
+        for i in usable
+    }
+    chosen = _choose(lines, usable[0], asked[1:])
+    pointer = _pointer(passages, lines, chosen, top)
+    text, cited = _write(passages, lines, chosen, pointer)
+    return Draft(text, cited, best_unit, unkeyed)
+
+
+def _usable(passages: list[Passage], order: list[int]) -> list[int]:
+    """The passages an answer may quote: advice only, unless an overview leads search's ranking
+    and no advising passage scores close to it (then the overviews too)."""
+    advice = [i for i in order if _role(passages[i]) != OVERVIEW]
+    if not order:
+        return []
+    if advice and passages[advice[0]].score >= SECOND_RATIO * passages[order[0]].score:
+        return advice
+    return order
+
+
+def _choose(lines: dict[int, list[_Line]], lead: int, asks: np.ndarray) -> list[_Line]:
+    """The lines to quote, best first: the opening (from the ``lead`` passage), the lead's list
+    (whole when all of it is on the question, else its items on it), then the lines that add to
+    them up to :data:`MAX_WORDS`, the best line for each ask left unanswered."""
+    candidates = sorted((line for group in lines.values() for line in group), key=lambda u: -u.score)
+    own = [u for u in candidates if u.passage == lead]
+    opening = next((u for u in own if not u.introduces), own[0])
+    prose = [u for u in own if not u.is_item and not u.introduces and u is not opening]
+    chosen = [opening, *[u for u in prose if u.score >= LEAD_RATIO * opening.score][:MAX_PROSE]]
+    chosen += _list_of(lines[lead], chosen)
+    words = sum(u.words for u in chosen)
+    for line in candidates:
+        if line.score < KEEP_RATIO * opening.score or words >= MAX_WORDS:
+            break
+        if line.introduces or line in chosen or _repeats(line, chosen):
+            continue
+        chosen.append(line)
+        words += line.words
+    chosen += _for_each_ask(candidates, chosen, asks)
+    return _with_sublists(lines, chosen)
+
+
+def _list_of(lines: list[_Line], chosen: list[_Line]) -> list[_Line]:
+    """The lead's top-level items after its ``opening``: all of them when short and every one
+    scores close to the best (the skills asked for), else those scoring close to the best (one
+    challenge of four answers "where can I get a free GPU?")."""
+    items = [u for u in lines if u.is_item and u.depth == 0]
+    if not items:
+        return []
+    best = max(u.score for u in items)
+    whole = len(items) <= MAX_LIST and min(u.score for u in items) >= WHOLE_RATIO * best
+    return [u for u in items if u not in chosen and (whole or u.score >= ITEM_RATIO * best)]
+
+
+def _for_each_ask(candidates: list[_Line], chosen: list[_Line], asks: np.ndarray) -> list[_Line]:
+    """For a message asking more than one thing, the best line for each ask that a candidate
+    answers better than every chosen line does."""
+    if len(asks) < 2:
+        return []
+    import numpy as np
+
+    said = np.stack([u.vector for u in chosen]) @ asks.T  # chosen line × ask
+    more: list[_Line] = []
+    for a, ask in enumerate(asks):
+        best = max(candidates, key=lambda u: float(u.vector @ ask))
+        if float(best.vector @ ask) > said[:, a].max() and best not in chosen and best not in more:
+            more.append(best)
+    return more
+
+
+def _repeats(line: _Line, chosen: list[_Line]) -> bool:
+    return any(float(line.vector @ u.vector) >= SAME for u in chosen)
+
+
+def _with_sublists(lines: dict[int, list[_Line]], chosen: list[_Line]) -> list[_Line]:
+    """``chosen``, each item that introduces a nested list ("projects such as:") followed by that
+    list: quoted alone, it would end on a colon."""
+    result = list(dict.fromkeys(chosen))
+    for u in list(result):
+        if u.is_item and u.introduces:
+            for nested in lines[u.passage][u.order + 1 :]:
+                if not nested.is_item or nested.depth <= u.depth:
+                    break
+                if nested not in result:
+                    result.append(nested)
+    return result
+
+
+def _pointer(passages: list[Passage], lines: dict[int, list[_Line]], chosen: list[_Line], top: float) -> _Line | None:
+    """The best line of a passage of a source not quoted yet that ranks close to the best:
+    where to start (a note on the tool the answer points to)."""
+    used = {passages[u.passage].source for u in chosen}
+    others = [
+        u
+        for i, group in lines.items()
+        if passages[i].source not in used
+        and len(passages[i].title) <= MAX_TITLE_CHARS  # a name to start from, not a long headline
+        and passages[i].score >= POINTER_RATIO * top
+        for u in group
+        if not u.introduces
+    ]
+    return max(others, key=lambda u: u.score, default=None)
+
+
+def _write(
+    passages: list[Passage], lines: dict[int, list[_Line]], chosen: list[_Line], pointer: _Line | None
+) -> tuple[str, list[int]]:
+    """The answer's text and the passages it cites: the opening and the other sentences as a
+    paragraph, then the items as a list (by passage in order of first use, each in reading
+    order, nesting kept), then where to start."""
+    cited = list(dict.fromkeys(u.passage for u in chosen))
+    number = {i: n for n, i in enumerate(cited, 1)}
+    opening, rest = chosen[0], chosen[1:]
+    prose = [_named(passages[opening.passage], opening.text)] + [u.text for u in rest if not u.is_item]
+    prose_lines = [opening, *(u for u in rest if not u.is_item)]
+    paragraph = " ".join(f"{text} [{number[u.passage]}]" for text, u in zip(prose, prose_lines, strict=True))
+    items = sorted((u for u in rest if u.is_item), key=lambda u: (cited.index(u.passage), u.order))
+    blocks = [paragraph, _list(items, number)]
+    if pointer is not None:
+        cited.append(pointer.passage)
+        blocks.append(f"**Where to start:** {passages[pointer.passage].title} — {pointer.text} [{len(cited)}]")
+    return "\n\n".join(block for block in blocks if block), cited
+
+
+def _named(passage: Passage, sentence: str) -> str:
+    """The opening sentence, after the name of the tool or course its source is about when it
+    does not say it ("Use it when you have no GPU at home" from the note on Google Colab)."""
+    title = passage.title
+    if not title or len(title) > MAX_TITLE_CHARS or title.lower() in sentence.lower():
+        return sentence
+    return f"**{title}:** {sentence}"
+
+
+def _list(items: list[_Line], number: dict[int, int]) -> str:
+    """``items`` as a cited markdown list; an item right under the one before it in its
+    passage (its parent or a sibling) keeps its nesting."""
+    rows: list[str] = []
+    previous: _Line | None = None
+    depth = 0
+    for u in items:
+        follows = previous is not None and previous.passage == u.passage and u.order == previous.order + 1
+        depth = min(u.depth, depth + 1) if follows else 0
+        previous = u
+        rows.append(f"{'  ' * depth}- {u.text} [{number[u.passage]}]")
+    return "\n".join(rows)
 
 
 def weighed(passages: list[Passage]) -> list[Passage]:
@@ -162,97 +282,5 @@ def _weighed(passages: list[Passage]) -> list[int]:
     return sorted(range(len(passages)), key=lambda i: -passages[i].relevance)[:MAX_PASSAGES]
 
 
-def _lead(passages: list[Passage], order: list[int]) -> int:
-    """The best passage, unless it only describes the document and a passage that advises
-    scores close to it (close enough to be worth a block of its own): the first of those in
-    search's ranking leads."""
-    top = order[0]
-    best = next((i for i in order if _role(passages[i]) != OVERVIEW), top)
-    return best if passages[best].score >= SECOND_RATIO * passages[top].score else top
-
-
-def _adds_to(passage: Passage, lead: Passage) -> bool:
-    """Whether ``passage`` is worth a block after ``lead``: it scores close to it, or its own
-    text is closer to the question than the lead's (the lead won on its question keys)."""
-    return passage.score >= SECOND_RATIO * lead.score or passage.text_score > lead.text_score
-
-
-def _lead_units(units: list[_Unit], *, whole_list: bool) -> tuple[list[_Unit], list[_Unit]]:
-    """What the lead says first and the list it gives after.
-
-    Its list whole when short and ``whole_list``, opened by its sentence nearest the question
-    (when one is near); else its best sentence or item first (after a sentence, up to two more of
-    its sentences), then the items most on the question.
-    """
-    best = max(units, key=lambda u: u.score)
-    items = [u for u in units if u.is_item]
-    near_prose = [u for u in units if not u.is_item and u.score >= KEEP_RATIO * best.score]
-    if whole_list and len(items) <= MAX_LIST and best.is_item:
-        return sorted(near_prose, key=lambda u: -u.score)[:1], items
-    # Beside an item that answers alone, only items scoring close to it: the rest of a list of
-    # unrelated challenges is filler to "where can I get a free GPU?".
-    bar = (SECOND_RATIO if best.is_item else KEEP_RATIO) * best.score
-    near = [u for u in items if u is not best and u.score >= bar]
-    listed = items if whole_list and len(items) <= MAX_LIST else sorted(near, key=lambda u: -u.score)[: MAX_UNITS - 1]
-    opening = [best] if best.is_item else [best, *[u for u in near_prose if u is not best][:MAX_PROSE]]
-    return opening, [u for u in _with_sublists(units, [*opening, *listed]) if u.is_item and u not in opening]
-
-
-def _best_units(units: list[_Unit]) -> list[_Unit]:
-    """A passage's best units (at least one), in reading order."""
-    top = max(units, key=lambda u: u.score)
-    chosen = sorted(units, key=lambda u: -u.score)[:MAX_UNITS]
-    return _with_sublists(units, [u for u in chosen if u.score >= KEEP_RATIO * top.score])
-
-
-def _with_sublists(units: list[_Unit], chosen: list[_Unit]) -> list[_Unit]:
-    """``chosen`` in reading order, each item that introduces a nested list ("projects such
-    as:") with that list: quoted alone, it would end on a colon."""
-    kept = {u.order for u in chosen}
-    for u in chosen:
-        if u.is_item and u.text.endswith(":"):
-            for nested in units[u.order + 1 :]:
-                if not nested.is_item or nested.depth <= u.depth:
-                    break
-                kept.add(nested.order)
-    return [u for u in units if u.order in kept]
-
-
-def _lead_block(passage: Passage, opening: list[_Unit], listed: list[_Unit]) -> str:
-    """The answer's first lines: what the lead says first, as sentences (its heading when it
-    opens with nothing), then its list."""
-    first = " ".join(f"{u.text} [1]" for u in opening) or f"{_header(passage)} [1]"
-    return "\n\n".join(part for part in (first, _list(listed, 1)) if part)
-
-
-def _block(passage: Passage, units: list[_Unit], n: int) -> str:
-    """Cited lines under a bold heading."""
-    prose = " ".join(f"{u.text} [{n}]" for u in units if not u.is_item)
-    return "\n\n".join(part for part in (_header(passage), prose, _list(units, n)) if part)
-
-
-def _list(units: list[_Unit], n: int) -> str:
-    """The items among ``units`` as a cited markdown list; an item nested under the one quoted
-    just before it (its parent or a sibling) stays nested."""
-    lines: list[str] = []
-    order, depth = -2, 0  # the item quoted last: its place in the passage, the depth it got
-    for u in (u for u in units if u.is_item):
-        depth = min(u.depth, depth + 1) if u.order == order + 1 else 0
-        order = u.order
-        lines.append(f"{'  ' * depth}- {u.text} [{n}]")
-    return "\n".join(lines)
-
-
-def _header(passage: Passage) -> str:
-    """The bold heading a group of cited lines sits under: section, and the source if short."""
-    if passage.section == passage.title or len(passage.title) > MAX_TITLE_CHARS:
-        return f"**{passage.section or passage.title}**"
-    return f"**{passage.title} · {passage.section}**"
-
-
 def _role(passage: Passage) -> str:
     return str(passage.metadata.get("role", ""))
-
-
-def _path(passage: Passage) -> str:
-    return str(passage.metadata.get("section_path", ""))

@@ -363,7 +363,7 @@ class Mentor:
         for query, search, passages in searches:
             version = passages[0].metadata["index_version"] if passages else self.index_version
             words = search.lexical(version)
-            draft = extractive.compose(words.correct(query), passages, self.sentences)
+            draft = extractive.compose(words.correct(query), passages, self.sentences, words.rarity)
             spelt = [words.correct(text) for text in readings]  # as searched: "projcet" is "project"
             found = policy.evidence(
                 spelt, extractive.weighed(passages), draft.best_unit, words.rarity, declined, draft.unkeyed_unit

@@ -13,13 +13,23 @@ Whether to answer is a logistic model of three general signals, none tied to a p
   such as "salary" in a corpus that never mentions pay, weighs most; "learning" very little).
 
 Apart from the model, a question nearer one of the topics the knowledge base declares it does
-not cover (``assistant/out_of_scope.py``) than to anything it answers is declined: pay, say,
-where a career guide's words would otherwise carry it. What a passage answers is its question
-keys, or, for a passage without any (a user's own file), its best sentence.
+not cover (``assistant/out_of_scope.py``) than to a question key of its passages, by more than
+``DECLINE_MARGIN``, is declined: pay, say, where a career guide's words would otherwise carry it.
+Both are questions, so they compare like with like.
 
-Its weights were fitted once on the dev sets (``tests/eval/dev.jsonl`` and ``probe.jsonl``) on
-both stores, the full knowledge base and the guide alone, by ``python -m benchmarks.calibrate``;
-the test split was never used.
+Passages without question keys (a user's own file, a guide re-ingested with new sections) give
+none of these question-to-question signals, and their words are only their own, so a model
+fitted on keyed passages refuses most of what they answer. When the passage that matters most
+has no keys, a second model decides, fitted on the same files ingested without keys
+(``UNKEYED_WEIGHTS``): how close the question is to the passages' text and to their best
+sentence, how much of it their headings and text cover, and how near it is to a declared topic,
+weighed against the rest rather than as a gate. Its bias is shifted so that the same
+``min_confidence`` bar means the same for both.
+
+The weights were fitted on the dev sets by ``python -m benchmarks.calibrate``: the keyed model on
+``tests/eval/dev.jsonl`` and ``probe.jsonl`` over the full knowledge base and the guide alone, the
+unkeyed one and the margin on those and ``longpost-dev.jsonl`` over the uncurated store. The test
+splits were never used.
 """
 
 from __future__ import annotations
@@ -39,6 +49,9 @@ if TYPE_CHECKING:
 # Fitted on the dev sets (see the module docstring); P(covered) = logistic(w · x + b).
 SCOPE_WEIGHTS = {"question_match": 9.889, "sentence_match": 3.608, "coverage": 4.427}
 SCOPE_BIAS = -9.598
+UNKEYED_WEIGHTS = {"text_match": 8.383, "sentence_match": 8.325, "text_coverage": 2.863, "declined": -12.301}
+UNKEYED_BIAS = -2.018
+DECLINE_MARGIN = 0.08  # a declared topic must be this much nearer than the nearest question key
 REPEATS = 4  # the same sentence this many times: the model is looping
 _WORD = re.compile(r"[a-z0-9]+")
 _SENTENCE = re.compile(r"(?<=[.!?:])\s+|\n+")
@@ -54,24 +67,34 @@ class Evidence:
     declined: float = 0.0  # similarity to the nearest question of a declared out-of-scope topic
     declined_topic: str = ""
     unkeyed_match: float = 0.0  # to the best sentence of a retrieved passage without question keys
+    text_match: float = 0.0  # to the best passage's own text (its headings and words, no question keys)
+    text_coverage: float = 0.0  # ``coverage`` by the passages' headings and text alone
+    keyed: bool = True  # whether the most relevant passage has question keys
+
+    @property
+    def nearer_a_topic(self) -> bool:
+        """Whether a declared out-of-scope topic is nearer the question than what is answered:
+        the questions the passages answer, or, for a passage with none, its best sentence."""
+        return self.declined > max(self.question_match, self.unkeyed_match)
 
     @property
     def out_of_scope(self) -> bool:
-        """Whether a declared out-of-scope topic is nearer the question than what is answered:
-        the questions the passages answer, or, for a passage with none (a user's own file), its
-        best sentence, since a question sits nearer another question than any statement."""
-        return self.declined > max(self.question_match, self.unkeyed_match)
+        """Whether a declared out-of-scope topic declines the question outright: one of its
+        examples is nearer than the passages' nearest question key, by :data:`DECLINE_MARGIN`.
+        Without keys there is no question to compare with; the unkeyed model weighs the topic."""
+        return self.keyed and self.declined > self.question_match + DECLINE_MARGIN
 
     @property
     def confidence(self) -> float:
         """The estimated probability that the knowledge base answers the question."""
-        score = SCOPE_BIAS + sum(weight * getattr(self, name) for name, weight in SCOPE_WEIGHTS.items())
+        weights, bias = (SCOPE_WEIGHTS, SCOPE_BIAS) if self.keyed else (UNKEYED_WEIGHTS, UNKEYED_BIAS)
+        score = bias + sum(weight * getattr(self, name) for name, weight in weights.items())
         return 1.0 / (1.0 + math.exp(-score))
 
     def to_dict(self) -> dict[str, float]:
         """The signals and the confidence, rounded, as plain data."""
-        names = (*SCOPE_WEIGHTS, "declined", "unkeyed_match", "confidence")
-        return {name: round(getattr(self, name), 4) for name in names}
+        names = (*SCOPE_WEIGHTS, "declined", "unkeyed_match", "text_match", "text_coverage", "keyed", "confidence")
+        return {name: round(float(getattr(self, name)), 4) for name in names}
 
 
 def evidence(
@@ -88,10 +111,22 @@ def evidence(
     topic (similarity, name), and the best similarity of a sentence of those passages that have
     no question keys. ``asked`` holds the readings of the message (whole, and the question
     inside it): its coverage is the lowest, since a message is answered only when all it asks
-    is covered."""
+    is covered. Which model weighs the evidence depends on whether the most relevant passage
+    (the first of ``passages``) has question keys."""
     texts = ["\n".join([str(p.metadata.get("section_path", "")), p.text, *p.questions]) for p in passages]
+    plain = ["\n".join([str(p.metadata.get("section_path", "")), p.text]) for p in passages]
     covered = min((coverage(text, texts, rarity) for text in asked), default=1.0)
-    return Evidence(max((p.score for p in passages), default=0.0), sentence_match, covered, *declined, unkeyed_match)
+    plainly = min((coverage(text, plain, rarity) for text in asked), default=1.0)
+    return Evidence(
+        max((p.score for p in passages), default=0.0),
+        sentence_match,
+        covered,
+        *declined,
+        unkeyed_match,
+        max((p.text_score for p in passages), default=0.0),
+        plainly,
+        bool(passages and passages[0].questions),
+    )
 
 
 def coverage(question: str, texts: Iterable[str], rarity: Callable[[str], float]) -> float:
@@ -118,8 +153,8 @@ def named_topic(found: Evidence, min_confidence: float) -> str:
     question as the best match, would call the question covered. Otherwise the topic is merely
     the least far of far things ("What is the capital of France?" and hiring at specific
     companies), and the refusal names none."""
-    as_if_a_source = replace(found, question_match=found.declined)
-    return found.declined_topic if found.out_of_scope and as_if_a_source.confidence >= min_confidence else ""
+    as_if_a_source = replace(found, question_match=found.declined, keyed=True)
+    return found.declined_topic if found.nearer_a_topic and as_if_a_source.confidence >= min_confidence else ""
 
 
 def names_neighbours(found: Evidence, named: str) -> bool:
@@ -127,7 +162,7 @@ def names_neighbours(found: Evidence, named: str) -> bool:
     far from all of them — nearer a declared topic than to anything answered, yet not near enough
     to that topic to name it ("What is the capital of France?"), where the nearest sections are
     merely the least far of far things."""
-    return bool(named) or not found.out_of_scope
+    return bool(named) or not found.nearer_a_topic
 
 
 def llm_failure(text: str, cited: Sequence[int], stopped: str) -> str:
