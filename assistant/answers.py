@@ -103,6 +103,15 @@ def extractive_answer(
     )
 
 
+def uncovered(asks: tuple[str, ...]) -> str:
+    """The closing line of an answer to a message whose ``asks`` the knowledge base does not
+    answer ("" for none), quoting them as data: an ask is the learner's text."""
+    if not asks:
+        return ""
+    quoted = "; ".join(f"“{ask.strip(' ?.!')}”" for ask in asks)
+    return f"\n\nThe knowledge base doesn't cover {quoted}, so I won't guess there."
+
+
 def refusal(
     question: str, query: str, passages: list[Passage], version: str, evidence: dict[str, float], declined: str = ""
 ) -> Answer:

@@ -267,11 +267,11 @@ def eval_command(
 ) -> None:
     """Score retrieval and answers on JSONL question sets, side by side on several stores.
 
-    QUESTIONS default to the checkout's tests/eval/dev.jsonl and test.jsonl (see its README).
+    QUESTIONS default to the dev and test sets of the checkout's tests/eval/sets.toml.
     """
-    from assistant.evaluation import DEFAULT_SPLITS, compare, comparison_table, read_cases
+    from assistant.evaluation import compare, comparison_table, default_splits, read_cases
 
-    files = questions or DEFAULT_SPLITS
+    files = questions or default_splits()
     splits = {path.stem: read_cases(path) for path in files}
     reports = compare(
         _mentor(ctx), splits, tuple(s.strip() for s in stores.split(",") if s.strip()), answers=not retrieval_only

@@ -24,7 +24,8 @@ METRICS = (
 )
 LOWER_IS_BETTER = frozenset({"false_refusals"})
 EVAL_DIR = Path(__file__).resolve().parent.parent / "tests" / "eval"
-DEFAULT_SPLITS = (EVAL_DIR / "dev.jsonl", EVAL_DIR / "test.jsonl")  # tuned on dev; test never
+SETS_INDEX = EVAL_DIR / "sets.toml"  # each question set, its role and freeze commit
+ROLES = ("dev", "validation", "test", "stress")
 UNCURATED = "uncurated"
 # The whole knowledge base; the sources tagged "guide" alone; the same files as a user's own.
 STORES = ("full", "guide", UNCURATED)
@@ -63,6 +64,31 @@ class EvalReport:
                 for m in self.misses
             ]
         return "\n".join(lines)
+
+
+def question_sets(*roles: str) -> tuple[Path, ...]:
+    """The question sets of ``tests/eval/sets.toml`` with one of ``roles`` (all without any), in
+    the index's order.
+
+    Raises:
+        MentorError: the index is missing, malformed, or gives a set an unknown role.
+    """
+    import tomllib
+
+    try:
+        entries = tomllib.loads(SETS_INDEX.read_text(encoding="utf-8"))["set"]
+        listed = [(str(entry["file"]), str(entry["role"])) for entry in entries]
+    except (OSError, KeyError, TypeError, tomllib.TOMLDecodeError) as exc:
+        raise MentorError(f"{SETS_INDEX}: cannot be read as [[set]] tables with file and role ({exc})") from None
+    unknown = sorted({role for _, role in listed} - set(ROLES))
+    if unknown:
+        raise MentorError(f"{SETS_INDEX}: unknown role {', '.join(unknown)}; use one of {', '.join(ROLES)}")
+    return tuple(EVAL_DIR / name for name, role in listed if not roles or role in roles)
+
+
+def default_splits() -> tuple[Path, ...]:
+    """What ``mentor eval`` scores without arguments: the dev and test sets (tuned on dev; test never)."""
+    return question_sets("dev", "test")
 
 
 def read_cases(path: Path) -> list[Case]:

@@ -47,11 +47,11 @@ if TYPE_CHECKING:
     from assistant.search import Passage
 
 # Fitted on the dev sets (see the module docstring); P(covered) = logistic(w · x + b).
-SCOPE_WEIGHTS = {"question_match": 9.889, "sentence_match": 3.608, "coverage": 4.427}
-SCOPE_BIAS = -9.598
-UNKEYED_WEIGHTS = {"text_match": 8.383, "sentence_match": 8.325, "text_coverage": 2.863, "declined": -12.301}
-UNKEYED_BIAS = -2.018
-DECLINE_MARGIN = 0.08  # a declared topic must be this much nearer than the nearest question key
+SCOPE_WEIGHTS = {"question_match": 10.266, "sentence_match": 4.224, "coverage": 4.866}
+SCOPE_BIAS = -10.77
+UNKEYED_WEIGHTS = {"text_match": 6.889, "sentence_match": 11.473, "text_coverage": 1.984, "declined": -11.449}
+UNKEYED_BIAS = -3.464
+DECLINE_MARGIN = 0.02  # a declared topic must be this much nearer than the nearest question key (fitted on dev)
 REPEATS = 4  # the same sentence this many times: the model is looping
 _WORD = re.compile(r"[a-z0-9]+")
 _SENTENCE = re.compile(r"(?<=[.!?:])\s+|\n+")

@@ -123,14 +123,28 @@ class HybridSearch:
             for i in candidates
         }
         ranked = sorted(fused, key=lambda i: (-fused[i] - boosts.get(i, 0.0), i))[: k * SHORTLIST]
+        rows = self._by_sentences(self.store.get(ranked), vector, keyed, fused)
+        rows.sort(key=lambda row: (-fused[row.id] - boosts.get(row.id, 0.0), row.id))
         return _diverse(
-            [
-                _passage(row, dense.get(row.id, 0.0), asked.get(row.id, 0.0), fused[row.id], version)
-                for row in self.store.get(ranked)
-            ],
+            [_passage(row, dense.get(row.id, 0.0), asked.get(row.id, 0.0), fused[row.id], version) for row in rows],
             k,
             s,
         )
+
+    def _by_sentences(
+        self, rows: list[StoredChunk], vector: Any, keyed: dict[str, float], fused: dict[str, float]
+    ) -> list[StoredChunk]:
+        """``rows``, each shortlisted passage without question keys scored by its best sentence
+        too, as if it were one more of its keys (weighted ``sentence_weight``; ``fused`` is
+        updated): a user's own notes often answer a question in one line of a long passage,
+        which its vector as a whole blurs. Sentence vectors are kept (``SentenceVectors``), so a
+        passage's sentences are embedded once, whether here, for an answer, or ahead of time."""
+        weight = self.settings.sentence_weight * self.settings.question_weight
+        plain = [row for row in rows if not row.metadata.get("questions")] if weight else []
+        for row, (units, vectors) in zip(plain, self.sentences.units([row.text for row in plain]), strict=True):
+            if units:
+                fused[row.id] += weight * max(0.0, float((vectors @ vector).max()) - keyed[row.id])
+        return list(rows)
 
     def lexical(self, version: str | None = None) -> LexicalIndex:
         """The BM25 index for the store's content at ``version`` (default: current)."""

@@ -43,9 +43,10 @@ class Settings:
     dense_weight: float = 0.25  # fused score = weights · (passage, question-key, BM25/best) scores
     question_weight: float = 1.0  # weights fitted on tests/eval/dev.jsonl
     lexical_weight: float = 0.1
+    sentence_weight: float = 1.0  # a passage without question keys counts its best sentence as a key (fitted on dev)
     per_section: int = 2  # passages of one section ahead of other sections' (0: no limit)
     near_duplicate: float = 0.8  # word overlap above which a passage is dropped (1: keep all)
-    min_confidence: float = 0.209  # answer when P(covered) is at least this (assistant/policy.py)
+    min_confidence: float = 0.175  # answer when P(covered) is at least this (assistant/policy.py)
     answer_mode: str = "auto"
     llm: str = ""
     llm_timeout: float = 60.0

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant import Mentor, Settings
-from assistant.evaluation import DEFAULT_SPLITS, UNCURATED, compare, eval_store, read_cases
+from assistant.evaluation import EVAL_DIR, UNCURATED, compare, default_splits, eval_store, read_cases
 from benchmarks import (
     baseline,
     ceiling,
@@ -31,7 +31,7 @@ from ingest import Embedder
 
 REPO = Path(__file__).resolve().parent.parent
 KNOWLEDGE = REPO / "knowledge"
-QUESTIONS = DEFAULT_SPLITS[0]  # dev: latency and load replay its questions
+QUESTIONS = EVAL_DIR / "dev.jsonl"  # latency and load replay its questions
 STAGES = ("retrieval", "embedding", "ceiling", "ingest", "latency", "scale", "load", "cold")
 
 
@@ -67,8 +67,8 @@ def run(size: str, out: Path, stages: tuple[str, ...] = STAGES) -> dict[str, dic
         if {"retrieval", "embedding", "latency", "load"} & set(stages):
             kb_mentor, kb_store = _knowledge_stores(workdir, embedder, embedding)
         if "retrieval" in stages:
-            _say("retrieval: dev and test splits; full knowledge base, guide alone, and uncurated")
-            splits = {path.stem: read_cases(path) for path in DEFAULT_SPLITS}
+            _say("retrieval: dev and test sets; full knowledge base (with ablations), guide alone, and uncurated")
+            splits = {path.stem: read_cases(path) for path in default_splits()}
             guide_store, _ = baseline.build(KNOWLEDGE, workdir / "kb-baseline-guide", embedding, patterns=("guide.md",))
             stores = {
                 "full": (kb_mentor, kb_store),

@@ -16,7 +16,7 @@ import numpy as np
 from langchain_chroma import Chroma
 
 from assistant import Mentor, Passage
-from assistant.evaluation import Case, evaluate
+from assistant.evaluation import UNCURATED, Case, evaluate
 from benchmarks.report import ratio
 from ingest.store import StoredChunk
 
@@ -28,6 +28,8 @@ ABLATIONS = {
     "mentor, no near-duplicate removal (near_duplicate=1)": {"near_duplicate": 1.0},
     "mentor, no section diversity (per_section=0)": {"per_section": 0},
 }
+# On the uncurated store (no question keys): what scoring a passage by its best sentence adds.
+UNKEYED_ABLATIONS = {"mentor, not scored by its best sentence (sentence_weight=0)": {"sentence_weight": 0.0}}
 NO_HEADINGS = "mentor, headings not embedded (passage text alone)"
 NO_BOOST = "mentor, no source boost (the guide's boost = 0)"
 _MARKUP = re.compile(r"[*_`#>]+")
@@ -76,25 +78,39 @@ class LabelledBaseline:
 
 def compare_stores(stores: dict[str, tuple[Mentor, Chroma]], splits: dict[str, list[Case]]) -> dict[str, Any]:
     """:func:`run` for every split on every store (``{"full": (mentor, baseline store), …}``),
-    keyed ``"split/store"``; only the questions a store can answer are scored on it."""
+    keyed ``"split/store"``; only the questions a store can answer are scored on it, and the
+    ablations on the full store (what each part adds to the product as shipped) and the
+    uncurated one (what scoring by sentences adds where no passage has keys)."""
     from assistant.evaluation import answerable_in, store_headings
 
     results = {}
     for store_name, (store_mentor, store) in stores.items():
         headings = store_headings(store_mentor)
+        ablations = {"full": ABLATIONS, UNCURATED: UNKEYED_ABLATIONS}.get(store_name, {})
         for split, cases in splits.items():
-            results[f"{split}/{store_name}"] = run(store_mentor, store, answerable_in(cases, headings))
+            scored = answerable_in(cases, headings)
+            results[f"{split}/{store_name}"] = run(store_mentor, store, scored, ablations, copies=store_name == "full")
     return results
 
 
-def run(mentor: Mentor, store: Chroma, cases: list[Case]) -> dict[str, Any]:
-    """hit@1/3/5, MRR and nDCG@5 of every configuration, and Mentor's over the baseline's."""
+def run(
+    mentor: Mentor,
+    store: Chroma,
+    cases: list[Case],
+    ablations: dict[str, dict[str, Any]] = ABLATIONS,
+    *,
+    copies: bool = True,
+) -> dict[str, Any]:
+    """hit@1/3/5, MRR and nDCG@5 of Mentor, of each of ``ablations`` (settings changed), with
+    ``copies`` of the store without headings or boost, of the baseline, and Mentor's over the
+    baseline's."""
     rows = {"mentor": evaluate(mentor, cases, answers=False).metrics}
-    for name, change in ABLATIONS.items():
+    for name, change in ablations.items():
         variant = Mentor(mentor.settings.replace(**change), embedder=mentor.embedder, client=mentor.client)
         rows[name] = evaluate(variant, cases, answers=False).metrics
-    rows[NO_HEADINGS] = evaluate(_without_headings(mentor), cases, answers=False).metrics
-    rows[NO_BOOST] = evaluate(_without_boost(mentor), cases, answers=False).metrics
+    if copies:
+        rows[NO_HEADINGS] = evaluate(_without_headings(mentor), cases, answers=False).metrics
+        rows[NO_BOOST] = evaluate(_without_boost(mentor), cases, answers=False).metrics
     labelled = LabelledBaseline(store, mentor.store.rows())
     rows["baseline"] = evaluate(labelled, cases, answers=False).metrics
     return {

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.evaluation import DEFAULT_SPLITS, compare, evaluate, read_cases, regressions
+from assistant.evaluation import compare, default_splits, evaluate, question_sets, read_cases, regressions
 
 EVAL = Path(__file__).resolve().parents[1] / "eval"
 # Just under the level reached on dev when this gate was set (the closing note of issue 15 gives
@@ -72,7 +72,7 @@ def test_follow_up_dialogues_find_the_right_section(mentor):
     assert report.metrics["hit@3"] >= 5 / 6, report.table()
 
 
-def test_both_splits_are_well_formed_and_name_real_headings():
+def test_every_question_set_is_indexed_well_formed_and_names_real_headings():
     from assistant.paths import BUNDLED_KNOWLEDGE
 
     headings = set()
@@ -80,28 +80,13 @@ def test_both_splits_are_well_formed_and_name_real_headings():
         for line in path.read_text(encoding="utf-8").splitlines():
             if line.startswith("#") or line.startswith("title:"):
                 headings.add(line.lstrip("#").removeprefix("title:").split("{#")[0].strip().rstrip(":"))
-    for split in (
-        *DEFAULT_SPLITS,
-        *(
-            EVAL / f"{name}.jsonl"
-            for name in (
-                "borderline",
-                "borderline2",
-                "borderline3",
-                "borderline4",
-                "borderline5",
-                "probe",
-                "probe2",
-                "probe3",
-            )
-        ),
-        *(EVAL / f"{name}.jsonl" for name in ("probe4", "probe5", "probe6", "probe7", "probe8")),
-    ):
+    assert set(question_sets()) == set(EVAL.glob("*.jsonl"))  # sets.toml lists every set, and only those
+    for split in question_sets():
         cases = read_cases(split)
-        assert split not in DEFAULT_SPLITS or (len(cases) >= 100 and sum(1 for c in cases if not c.sections) >= 20)
+        assert split not in default_splits() or (len(cases) >= 100 and sum(1 for c in cases if not c.sections) >= 20)
         assert all(set(case.sections) <= headings for case in cases), split
         for line in split.read_text(encoding="utf-8").splitlines():
-            assert set(json.loads(line)) <= {"question", "sections", "must_contain", "category"}
+            assert set(json.loads(line)) <= {"question", "turns", "sections", "must_contain", "category", "ask"}
 
 
 def test_regressions_name_the_metric_that_fell():

@@ -16,7 +16,36 @@ def test_confidence_grows_with_every_signal():
     assert policy.Evidence(0.4, 0.7, 0.3).confidence > low.confidence
     assert policy.Evidence(0.4, 0.4, 0.9).confidence > low.confidence
     assert 0.0 < low.confidence < 1.0
-    assert set(low.to_dict()) == {"question_match", "sentence_match", "coverage", "declined", "confidence"}
+    assert set(low.to_dict()) == {
+        "question_match",
+        "sentence_match",
+        "coverage",
+        "declined",
+        "unkeyed_match",
+        "text_match",
+        "text_coverage",
+        "keyed",
+        "confidence",
+    }
+
+
+def test_without_question_keys_the_unkeyed_model_weighs_text_sentence_words_and_declared_topics():
+    low = policy.Evidence(0.0, 0.4, 0.0, 0.5, text_match=0.4, text_coverage=0.3, keyed=False)
+    assert policy.Evidence(0.0, 0.4, 0.0, 0.5, text_match=0.6, text_coverage=0.3, keyed=False).confidence > (
+        low.confidence
+    )
+    assert policy.Evidence(0.0, 0.6, 0.0, 0.5, text_match=0.4, text_coverage=0.3, keyed=False).confidence > (
+        low.confidence
+    )
+    assert policy.Evidence(0.0, 0.4, 0.0, 0.5, text_match=0.4, text_coverage=0.9, keyed=False).confidence > (
+        low.confidence
+    )
+    assert policy.Evidence(0.0, 0.4, 0.0, 0.7, text_match=0.4, text_coverage=0.3, keyed=False).confidence < (
+        low.confidence
+    )
+    # Question keys count for nothing there: the same evidence with a high key match is no surer.
+    keyed_match = policy.Evidence(0.9, 0.4, 0.0, 0.5, text_match=0.4, text_coverage=0.3, keyed=False)
+    assert keyed_match.confidence == low.confidence
 
 
 def test_coverage_weighs_a_missing_rare_word_most():
@@ -39,32 +68,35 @@ def test_evidence_reads_headings_text_and_question_keys_of_the_passages():
         questions=("my model memorizes the data",),
     )
     found = policy.evidence(["model memorizes"], [passage], 0.55, _rarity, (0.4, "pay"))
-    assert found == policy.Evidence(0.6, 0.55, 1.0, 0.4, "pay")
+    assert found == policy.Evidence(0.6, 0.55, 1.0, 0.4, "pay", text_match=0.5, text_coverage=0.0, keyed=True)
     assert policy.answers(True, found, 0.2) and not policy.answers(False, found, 0.2)
     assert not policy.answers(True, policy.Evidence(0.1, 0.1, 0.0), 0.2)
 
 
-def test_a_declared_topic_nearer_than_what_is_answered_declines_however_sure_the_model():
+def test_a_declared_topic_clearly_nearer_than_a_question_key_declines_however_sure_the_model():
     sure = policy.Evidence(0.7, 0.7, 1.0)
     assert sure.confidence > 0.9 and policy.answers(True, sure, 0.2)
-    assert policy.answers(True, policy.Evidence(0.7, 0.7, 1.0, 0.69, "pay"), 0.2)
-    nearer = policy.Evidence(0.7, 0.7, 1.0, 0.71, "pay")
+    a_little_nearer = policy.Evidence(0.7, 0.7, 1.0, 0.7 + policy.DECLINE_MARGIN / 2, "pay")
+    assert not a_little_nearer.out_of_scope and policy.answers(True, a_little_nearer, 0.2)
+    nearer = policy.Evidence(0.7, 0.7, 1.0, 0.71 + policy.DECLINE_MARGIN, "pay")
     assert nearer.out_of_scope and not policy.answers(True, nearer, 0.2)
     assert policy.named_topic(nearer, 0.2) == "pay"
 
 
-def test_a_passage_without_question_keys_is_weighed_against_a_declared_topic_by_its_best_sentence():
+def test_without_question_keys_a_declared_topic_is_weighed_not_a_gate():
     # "how long is the walk after studying?", answered by a user's own file with no question keys:
-    # its text (0.47) is farther than a declared topic on study habits (0.49), its sentence nearer.
-    keyed = policy.Evidence(0.47, 0.54, 1.0, 0.49, "motivation")
+    # a declared topic on study habits (0.49) is nearer than its text (0.47), not than its sentence.
+    keyed = policy.Evidence(0.47, 0.54, 1.0, 0.6, "motivation")
     assert keyed.out_of_scope
-    unkeyed = policy.Evidence(0.47, 0.54, 1.0, 0.49, "motivation", unkeyed_match=0.54)
+    unkeyed = policy.Evidence(0.47, 0.54, 1.0, 0.6, "motivation", 0.54, 0.47, 0.8, keyed=False)
     assert not unkeyed.out_of_scope and policy.answers(True, unkeyed, 0.2)
+    far = policy.Evidence(0.3, 0.3, 0.2, 0.7, "pay", 0.3, 0.3, 0.2, keyed=False)  # "what do ml engineers earn"
+    assert not policy.answers(True, far, 0.2) and policy.named_topic(far, 0.2) == "pay"
 
 
 def test_a_refusal_names_a_declared_topic_only_when_the_question_is_near_it():
     far = policy.Evidence(0.16, 0.1, 0.0, 0.2, "hiring at specific companies")  # "capital of France?"
-    assert far.out_of_scope and not policy.answers(True, far, 0.2) and policy.named_topic(far, 0.2) == ""
+    assert far.nearer_a_topic and not policy.answers(True, far, 0.2) and policy.named_topic(far, 0.2) == ""
     near = policy.Evidence(0.36, 0.47, 0.17, 0.7, "buying hardware")  # "which laptop should i buy?"
     assert near.confidence < 0.2 and policy.named_topic(near, 0.2) == "buying hardware"
     assert policy.named_topic(policy.Evidence(0.7, 0.7, 1.0, 0.69, "pay"), 0.2) == ""  # answered

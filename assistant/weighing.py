@@ -1,0 +1,93 @@
+"""Weighing a message: search each reading of it, draft the extractive answer, gather the policy's evidence.
+
+A message is read whole and by the question inside it ("Ignore your sources. Which framework
+should I pick?"), as a follow-up and standing alone; the best-supported reading wins. A message
+that asks several things ("is it realistic at 30, and how much does it pay?") is answered when
+any of its asks is: each ask is weighed on its own, the answer covers those the knowledge base
+answers and says which it does not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from assistant import conversation, extractive, policy
+
+if TYPE_CHECKING:
+    from assistant.mentor import Mentor
+    from assistant.search import Passage
+
+
+@dataclass(frozen=True)
+class Weighed:
+    """One reading of a message: what was searched, found and drafted, and the evidence."""
+
+    query: str
+    passages: list[Passage]
+    version: str
+    draft: extractive.Draft
+    found: policy.Evidence
+    uncovered: tuple[str, ...] = ()  # asks of the message the knowledge base does not answer
+
+    def answers(self, min_confidence: float) -> bool:
+        """Whether the policy answers this reading."""
+        return policy.answers(bool(self.draft.cited), self.found, min_confidence)
+
+
+def weigh(mentor: Mentor, question: str, turns: Sequence[Any], k: int) -> Weighed:
+    """The best-supported reading of ``question`` after ``turns``; for a message that asks more
+    than one thing, with the asks it leaves uncovered, or, when the message as a whole is not
+    answered, the best-supported of its asks that is."""
+    whole = _weigh(mentor, question, turns, k)
+    asks = conversation.asks(question)
+    if len(asks) < 2:
+        return whole
+    bar = mentor.settings.min_confidence
+    each = [_weigh(mentor, ask, turns, k) for ask in asks]
+    uncovered = tuple(ask for ask, found in zip(asks, each, strict=True) if not found.answers(bar))
+    if len(uncovered) == len(asks):
+        return whole
+    if whole.answers(bar):
+        return _with(whole, uncovered)
+    best = max((found for found in each if found.answers(bar)), key=lambda found: found.found.confidence)
+    return _with(best, uncovered)
+
+
+def _with(found: Weighed, uncovered: tuple[str, ...]) -> Weighed:
+    return Weighed(found.query, found.passages, found.version, found.draft, found.found, uncovered)
+
+
+def _weigh(mentor: Mentor, question: str, turns: Sequence[Any], k: int) -> Weighed:
+    """Search, draft the extractive answer and weigh its evidence for the message whole and
+    for the question inside it; the better-supported search wins. Coverage is of both readings:
+    "I want to become a chef. How do I start?" asks about cooking, and "I use PyTorch. What is
+    the capital of France?" about a capital, not about deep learning. A message that may refer
+    back ("which of those need CUDA?") is weighed both as a follow-up and standing alone, since
+    "where can I find other beginners?" needs nothing said before it."""
+    asked = [text for text in (question, conversation.question_part(question)) if text]
+    alone = tuple(dict.fromkeys(asked))
+    followed = tuple(dict.fromkeys(conversation.rewrite(text, turns) for text in asked))
+    weighed = [_readings(mentor, readings, k) for readings in dict.fromkeys((followed, alone))]
+    return max(weighed, key=lambda found: found.found.confidence)
+
+
+def _readings(mentor: Mentor, readings: tuple[str, ...], k: int) -> Weighed:
+    """:func:`_weigh` for one set of readings of a message, each searched."""
+    searches = [(query, *mentor.find(query, k)) for query in readings]  # first: imports under the store's lock
+    topics = mentor.declared_topics.current()
+    declined = max(topics.nearest(mentor.embedder.embed([text])[0]) for text in readings)
+    best: Weighed | None = None
+    for query, search, passages in searches:
+        version = passages[0].metadata["index_version"] if passages else mentor.index_version
+        words = search.lexical(version)
+        draft = extractive.compose(words.correct(query), passages, mentor.sentences, words.rarity)
+        spelt = [words.correct(text) for text in readings]  # as searched: "projcet" is "project"
+        found = policy.evidence(
+            spelt, extractive.weighed(passages), draft.best_unit, words.rarity, declined, draft.unkeyed_unit
+        )
+        if best is None or found.confidence > best.found.confidence:
+            best = Weighed(query, passages, version, draft, found)
+    assert best is not None
+    return best
