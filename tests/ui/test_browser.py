@@ -18,7 +18,10 @@ pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts"
-WAIT_MS = 90_000
+# Every wait is for something on the page; this limit only ends a wait that would never end. It
+# is generous, since a busy 2-core machine (a 21-page test, another job beside the suite) takes
+# minutes where a quiet one takes seconds. Also the default of every action (fill, click).
+WAIT_MS = 300_000
 POISON = """# Zorblax handbook
 
 ## Configuring Zorblax
@@ -69,6 +72,7 @@ def kb_store(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Pa
 @pytest.fixture
 def page(browser) -> Iterator[object]:
     context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(WAIT_MS)
     page = context.new_page()
     yield page
     context.close()
