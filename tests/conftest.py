@@ -1,32 +1,48 @@
-"""Shared fixtures: the real embedding model once per session, and real stores in tmp dirs."""
+"""Shared fixtures: the real embedding model once per session, real stores in tmp dirs, and a
+user cache folder of the tests' own."""
 
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from assistant import Mentor, Settings
+from assistant.paths import user_model_cache
 from ingest import Embedder
 
 REPO = Path(__file__).resolve().parent.parent
 KNOWLEDGE = REPO / "knowledge"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def user_cache(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The user's cache folder of every test and every process a test starts: never the real one.
+
+    It lives in pytest's own cache (.pytest_cache, kept between runs), so the model is exported
+    once per checkout rather than once per run (an export loads torch: half a minute here).
+    """
+    cache = getattr(request.config, "cache", None)  # None under `-p no:cacheprovider`
+    root = cache.mkdir("user-cache") if cache else tmp_path_factory.mktemp("user-cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_CACHE_HOME", str(root))
+        yield root
+
+
 @pytest.fixture(scope="session")
-def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One ONNX export of the model for the whole session (each export loads torch)."""
-    return tmp_path_factory.mktemp("models")
+def model_cache(user_cache: Path) -> Path:
+    """The session's model cache: the default one, in the session's user cache folder."""
+    return user_model_cache()
 
 
 @pytest.fixture(autouse=True)
-def _isolated_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, model_cache: Path) -> None:
+def _isolated_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """No test ever writes to ./.mentor or reads a developer's settings."""
-    for name in ("MENTOR_CHROMA_URL", "MENTOR_CONFIG", "MENTOR_MODEL", "MENTOR_MANIFEST", "MENTOR_EMBED_BACKEND"):
-        monkeypatch.delenv(name, raising=False)
+    for name in ("CHROMA_URL", "CONFIG", "MODEL", "MANIFEST", "EMBED_BACKEND", "MODEL_CACHE"):
+        monkeypatch.delenv(f"MENTOR_{name}", raising=False)
     monkeypatch.setenv("MENTOR_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("MENTOR_MODEL_CACHE", str(model_cache))
 
 
 @pytest.fixture(scope="session")
