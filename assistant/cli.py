@@ -333,6 +333,17 @@ def ui(ctx: click.Context, host: str, port: int) -> None:
 
 @main.command()
 @click.pass_context
+def prepare(ctx: click.Context) -> None:
+    """Export the embedding model into your cache folder now (once per user; `make setup` runs
+    this), so that the first ingest or chat does not wait for it."""
+    mentor = _mentor(ctx)
+    embedder = mentor.embedder
+    dimension = embedder.dimension  # loads the model: exports it first if it must
+    click.echo(f"Model {embedder.model_name} ({dimension} dimensions) ready in {mentor.settings.model_cache_dir}")
+
+
+@main.command()
+@click.pass_context
 def gaps(ctx: click.Context) -> None:
     """Report what the knowledge base could not answer and what users rated unhelpful."""
     from assistant.feedback import FeedbackStore, gaps_report

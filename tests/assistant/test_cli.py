@@ -204,3 +204,9 @@ def test_ui_on_a_port_in_use_says_so_before_ingesting(tmp_path, reuse):
     assert result.exit_code == 1
     assert result.output.strip().startswith(f"mentor: error: --port {port}: cannot serve on 127.0.0.1:{port}")
     assert not (tmp_path / "data").exists()  # nothing ingested
+
+
+def test_prepare_readies_the_model_in_the_users_cache_folder(run, model_cache):
+    result = run("prepare")
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == f"Model all-MiniLM-L6-v2 (384 dimensions) ready in {model_cache}"

@@ -1,8 +1,9 @@
-"""The embedding model on both backends: the same unit vectors, an ONNX export made once, and
-passages embedded by its int8 copy close to full precision's."""
+"""The embedding model on both backends: the same unit vectors, an ONNX export made once per user
+(processes take turns), and passages embedded by its int8 copy close to full precision's."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -17,6 +18,7 @@ TEXTS = [
     "Career paths: data scientist, ML engineer, researcher.",
     "Kaggle " * 400,
 ]  # the last is longer than the model's 256 tokens
+LIMIT = 600  # seconds: only ends a process that would never end (an export on a busy machine takes minutes)
 
 
 @pytest.fixture(scope="module")
@@ -112,3 +114,36 @@ def test_a_single_text_asked_again_is_not_embedded_again(embedder):
     assert np.array_equal(embedder.embed(["How do I start with Kaggle?"]), first)
     embedder.embed(["How do I start with Kaggle?", "a second text"])
     assert embedder.calls - before == 3  # batches are embedded as they come
+
+
+_EXPORT_PROBE = """
+import json, sys
+from pathlib import Path
+from ingest import Embedder
+vectors = Embedder(backend="onnx", cache_dir=Path(sys.argv[1])).embed(json.loads(sys.argv[2]))
+print(json.dumps({"torch": "torch" in sys.modules, "vectors": vectors.tolist()}))
+"""
+
+
+@pytest.mark.slow
+def test_processes_that_need_the_model_at_once_export_it_once_and_share_it(tmp_path, torch_vectors):
+    command = [sys.executable, "-c", _EXPORT_PROBE, str(tmp_path), json.dumps(TEXTS)]
+    processes = [subprocess.Popen(command, stdout=subprocess.PIPE, text=True) for _ in range(2)]
+    found = [json.loads(process.communicate(timeout=LIMIT)[0]) for process in processes]
+    # One exported (that loads torch); the other waited for it, or came after, and opened its export.
+    assert sorted(f["torch"] for f in found) == [False, True]
+    for f in found:
+        assert np.abs(np.array(f["vectors"]) - torch_vectors).max() < 1e-5
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".all-MiniLM-L6-v2.lock", "all-MiniLM-L6-v2"]
+
+
+def test_a_second_data_dir_uses_the_model_exported_for_the_first(embedder, small_kb, tmp_path):
+    code = (
+        "import sys; from assistant import Mentor, Settings; "
+        "Mentor(Settings(data_dir=sys.argv[1], manifest=sys.argv[2])).ingest(); print('torch' in sys.modules)"
+    )
+    for name in ("first", "second"):
+        command = [sys.executable, "-c", code, str(tmp_path / name), str(small_kb / "sources.toml")]
+        out = subprocess.run(command, capture_output=True, text=True, check=True, timeout=LIMIT)
+        assert out.stdout.strip() == "False"  # no export: the user's cache folder has the model
+        assert not (tmp_path / name / "models").exists()  # where each data dir kept its own export before
