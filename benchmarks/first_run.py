@@ -53,27 +53,27 @@ def _first_ui(browser, data_dir: Path, cache: Path, manifest: Path | None) -> di
     marks: dict[str, float] = {}
     started = time.perf_counter()
     command = [MENTOR, "--data-dir", str(data_dir), "ui", "--port", str(port)]
-    server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     output: list[str] = []
-    reader = threading.Thread(target=_read, args=(server, output, marks, started), daemon=True)
-    reader.start()
-    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
-    try:
-        _goto(page, f"http://127.0.0.1:{port}", server, output)
-        marks["page_served_s"] = time.perf_counter() - started
-        page.get_by_role("heading", name="Mentor").wait_for(timeout=TIMEOUT_MS)
-        marks["title_s"] = time.perf_counter() - started
-        box = page.get_by_test_id("stChatInputTextArea")
-        box.fill(QUESTION, timeout=TIMEOUT_MS)  # waits until the input is enabled
-        marks["input_ready_s"] = time.perf_counter() - started
-        box.press("Enter")
-        answer = page.get_by_test_id("stChatMessage").nth(1)
-        answer.get_by_test_id("stExpander").first.wait_for(timeout=TIMEOUT_MS)
-        marks["answer_s"] = time.perf_counter() - started
-    finally:
-        page.context.close()
-        server.terminate()
-        server.wait(timeout=60)
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env) as server:
+        reader = threading.Thread(target=_read, args=(server, output, marks, started))
+        reader.start()
+        page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+        try:
+            _goto(page, f"http://127.0.0.1:{port}", server, output)
+            marks["page_served_s"] = time.perf_counter() - started
+            page.get_by_role("heading", name="Mentor").wait_for(timeout=TIMEOUT_MS)
+            marks["title_s"] = time.perf_counter() - started
+            box = page.get_by_test_id("stChatInputTextArea")
+            box.fill(QUESTION, timeout=TIMEOUT_MS)  # waits until the input is enabled
+            marks["input_ready_s"] = time.perf_counter() - started
+            box.press("Enter")
+            answer = page.get_by_test_id("stChatMessage").nth(1)
+            answer.get_by_test_id("stExpander").first.wait_for(timeout=TIMEOUT_MS)
+            marks["answer_s"] = time.perf_counter() - started
+        finally:
+            page.context.close()
+            server.terminate()
+            reader.join()  # the output ends when the server has exited
     return marks
 
 

@@ -48,6 +48,7 @@ def test_the_export_is_reused_by_a_new_process_without_importing_torch(embedder,
     assert out.stdout.strip() == "(1, 384) False"
 
 
+@pytest.mark.slow  # a whole export: half a minute of torch on 2 cores
 def test_a_damaged_export_is_made_again(tmp_path, torch_vectors):
     first = Embedder(backend="onnx", cache_dir=tmp_path)
     first.embed(["warm up"])
@@ -88,6 +89,7 @@ def test_float32_passages_and_the_torch_backend_embed_passages_as_everything_els
     assert np.abs(torch.embed_passages(TEXTS) - torch_vectors).max() < 1e-5
 
 
+@pytest.mark.slow  # a whole export: half a minute of torch on 2 cores
 def test_a_model_without_an_int8_copy_embeds_passages_in_float32(tmp_path, torch_vectors, monkeypatch):
     import onnxruntime.quantization
 
