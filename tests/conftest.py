@@ -61,7 +61,9 @@ def kb_settings(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) ->
     """
     data_dir = tmp_path_factory.mktemp("kb") / "data"
     settings = Settings(data_dir=data_dir)
-    Mentor(settings, embedder=embedder).ingest()
+    mentor = Mentor(settings, embedder=embedder)
+    mentor.ingest()
+    mentor.declared_topics.current()  # its cache of 1,281 vectors, made once: copies of the store share it
     return settings
 
 
@@ -77,6 +79,15 @@ def fresh_kb(tmp_path: Path) -> Path:
     target = tmp_path / "knowledge"
     shutil.copytree(KNOWLEDGE, target)
     return target
+
+
+@pytest.fixture
+def fresh_store(fresh_kb: Path, kb_settings: Settings, tmp_path: Path) -> Settings:
+    """Settings of a writable copy of the session's store, over ``fresh_kb``: as if ``fresh_kb``
+    had just been ingested (the same sources, chunks and caches), without embedding it again."""
+    data_dir = tmp_path / "data"
+    shutil.copytree(kb_settings.data_dir, data_dir)
+    return Settings(data_dir=data_dir, manifest=fresh_kb / "sources.toml")
 
 
 @pytest.fixture

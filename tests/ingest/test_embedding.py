@@ -139,6 +139,7 @@ def test_processes_that_need_the_model_at_once_export_it_once_and_share_it(tmp_p
     assert sorted(p.name for p in tmp_path.iterdir()) == [".all-MiniLM-L6-v2.lock", "all-MiniLM-L6-v2"]
 
 
+@pytest.mark.slow  # two fresh processes
 def test_a_second_data_dir_uses_the_model_exported_for_the_first(embedder, small_kb, tmp_path):
     code = (
         "import sys; from assistant import Mentor, Settings; "

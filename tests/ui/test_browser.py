@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -62,10 +63,11 @@ def serve() -> Iterator[Server]:
 
 
 @pytest.fixture(scope="module")
-def kb_store(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Path:
-    """The real knowledge base, ingested for this module's server."""
+def kb_store(tmp_path_factory: pytest.TempPathFactory, kb_settings: Settings) -> Path:
+    """The real knowledge base for this module's servers: a copy of the session's store (its
+    caches too, so a server does not embed the declared topics again)."""
     data_dir = tmp_path_factory.mktemp("browser-kb") / "data"
-    Mentor(Settings(data_dir=data_dir), embedder=embedder).ingest()
+    shutil.copytree(kb_settings.data_dir, data_dir)
     return data_dir
 
 
