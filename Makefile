@@ -25,6 +25,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q torch==2.13.0
 	$(BIN)/pip install -q -e .
+	$(BIN)/mentor prepare  # the model's ONNX export, once per user: the first chat need not wait for it
 	touch $(STAMP)
 
 setup-test: setup

@@ -11,7 +11,7 @@ from assistant import out_of_scope
 from assistant.settings import Settings
 from ingest import IngestReport, SourceError, SourceSpec, Store, read_manifest
 from ingest.loading import SUFFIXES, Document, load_url, parse_bytes
-from ingest.registry import Prune, Registry, absolute, added_specs, now, synced_specs
+from ingest.registry import Prune, Registry, absolute, added_specs, now, synced_specs, unlisted
 from ingest.sources import is_url
 
 
@@ -20,17 +20,20 @@ def plan(
 ) -> tuple[list[SourceSpec], Prune, list[Exception]]:
     """The sources an ingest loads, which stored sources it may delete, and problems to report.
 
-    Named ``sources`` are added (a folder synced); with none, or with ``full``, the manifest's
-    sources and the registered ones are synced; with ``tags``, the manifest's sources carrying one.
+    Named ``sources`` are added (a folder synced) and noted in ``registry`` (saved by
+    :func:`record`), except files and URLs the manifest lists, which stay the manifest's; with
+    none, or with ``full``, the manifest's sources and the registered ones are synced; with
+    ``tags``, the manifest's sources carrying one.
 
     Raises:
         SourceError: the manifest or a file it names (question keys, out-of-scope topics) is
             unreadable, a named source does not exist, or no source carries the given tags.
     """
-    if sources and not full:
-        specs, prune = added_specs([absolute(x) for x in sources], settings.knowledge_dir)
-        return specs, prune, []
     manifest, problems = read_manifest(settings.manifest)
+    if sources and not full:
+        registry.add(unlisted(sources, settings.knowledge_dir, manifest))
+        specs, prune = added_specs([absolute(x) for x in sources], settings.knowledge_dir, manifest)
+        return specs, prune, []
     topics = out_of_scope.topics_file(settings.manifest)
     if topics:  # checked here too, so a broken file is reported by the ingest after its edit
         out_of_scope.read(topics)
@@ -40,7 +43,7 @@ def plan(
             known = ", ".join(sorted({tag for spec in manifest for tag in spec.tags})) or "none"
             raise SourceError(f"{settings.manifest}: no source is tagged {', '.join(tags)}; its tags: {known}")
         return tagged, _everything, list(problems)
-    registry.add([absolute(x) for x in sources])
+    registry.add(unlisted(sources, settings.knowledge_dir, manifest))
     specs, missing, prune = synced_specs(manifest, registry, settings.knowledge_dir)
     return specs, prune, [*problems, *missing]
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from assistant.paths import CHAT_PAGE, DEFAULT_DATA_DIR, IN_CHECKOUT
+from assistant.paths import DEFAULT_DATA_DIR, IN_CHECKOUT
 from assistant.settings import ANSWER_MODES, ENV_PREFIX
 from assistant.terminal import ProgressBar, indent, print_answer, print_sources, styled
 from ingest.errors import MentorError
@@ -306,27 +306,17 @@ def mcp(ctx: click.Context, use_http: bool, port: int) -> None:
 @click.pass_context
 def ui(ctx: click.Context, host: str, port: int) -> None:
     """Open the chat in the browser (ingests the knowledge base first if needed)."""
-    import ipaddress
     import os
-    import socket
 
-    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
-        try:  # before the ingest: a port in use would only show once the chat failed to start
-            probe.bind((host, port))
-        except OSError as exc:
-            raise MentorError(
-                f"--port {port}: cannot serve on {host}:{port} ({exc.strerror}); choose another port"
-            ) from None
+    from assistant.serving import check_port, is_local, streamlit_argv
+
+    check_port(host, port)  # before the ingest: a port in use would only show once the chat failed to start
     mentor = _mentor(ctx)
     report = mentor.ingest()
     click.echo(f"Knowledge base: {report.summary()}")
     for change in report.failures:
         click.echo(f"mentor: warning: {change.reason}", err=True)
-    try:
-        local = host == "localhost" or ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        local = False
-    if not local and not mentor.settings.admin_token:
+    if not is_local(host) and not mentor.settings.admin_token:
         os.environ[f"{ENV_PREFIX}READ_ONLY"] = "true"  # read by the chat's own Settings.load()
         click.echo(
             "Serving beyond this machine: the chat is read-only (no upload or re-ingest); "
@@ -339,26 +329,18 @@ def ui(ctx: click.Context, host: str, port: int) -> None:
     if ctx.obj["config"] is not None:
         os.environ[f"{ENV_PREFIX}CONFIG"] = str(ctx.obj["config"])
     click.echo(f"Mentor chat on http://{host}:{port}  (Ctrl-C stops it)")
-    os.execv(
-        sys.executable,
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            str(CHAT_PAGE),
-            "--server.address",
-            host,
-            "--server.port",
-            str(port),
-            "--server.headless",
-            "true",
-            "--browser.gatherUsageStats",
-            "false",
-            "--client.toolbarMode",
-            "minimal",
-        ],
-    )
+    os.execv(sys.executable, streamlit_argv(host, port))
+
+
+@main.command()
+@click.pass_context
+def prepare(ctx: click.Context) -> None:
+    """Export the embedding model into your cache folder now (once per user; `make setup` runs
+    this), so that the first ingest or chat does not wait for it."""
+    mentor = _mentor(ctx)
+    embedder = mentor.embedder
+    dimension = embedder.dimension  # loads the model: exports it first if it must
+    click.echo(f"Model {embedder.model_name} ({dimension} dimensions) ready in {mentor.settings.model_cache_dir}")
 
 
 @main.command()

@@ -18,7 +18,7 @@ from assistant.settings import ANSWER_MODES, MAX_K, Settings
 from ingest import Embedder, IngestReport, MentorError, SourceError, Store, ingest, open_client, read_manifest
 from ingest.lease import server_lease
 from ingest.question_writer import QuestionWriter
-from ingest.registry import Registry, absolute, removal
+from ingest.registry import Registry, removal
 from ingest.sentences import SentenceVectors
 from ingest.sync import Progress, SourceChange, rebuild
 
@@ -183,7 +183,6 @@ class Mentor:
             self._seen_version = str(self.store.info.get("ingest_id", ""))
         report.sources.extend(SourceChange(catalog.named(p), "failed", reason=str(p)) for p in problems)
         if not dry_run and not tags:
-            registry.add([absolute(x) for x in sources or ()])
             catalog.record(registry, report)
         return report
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from assistant.paths import BUNDLED_KNOWLEDGE, DEFAULT_DATA_DIR
+from assistant.paths import BUNDLED_KNOWLEDGE, DEFAULT_DATA_DIR, user_model_cache
 from ingest.errors import SettingsError, one_of
 from ingest.models import BACKENDS, PRECISIONS
 
@@ -37,7 +37,7 @@ class Settings:
     embed_batch_size: int = 8  # ONNX's fastest on 2 cores (benchmarks/results: embedding speed)
     embed_backend: str = "onnx"  # or "torch"; the same vectors
     passage_precision: str = "int8"  # or "float32": passages embedded by the model's int8 copy (onnx)
-    model_cache: str = ""  # where the ONNX export is kept; empty: <data_dir>/models
+    model_cache: str = ""  # where the ONNX export is kept; empty: the user's cache (shared by every data dir)
     top_k: int = 5
     candidates: int = 30
     dense_weight: float = 0.25  # fused score = weights · (passage, question-key, BM25/best) scores
@@ -66,8 +66,8 @@ class Settings:
 
     @property
     def model_cache_dir(self) -> Path:
-        """Where the exported ONNX model lives."""
-        return Path(self.model_cache) if self.model_cache else self.data_dir / "models"
+        """Where the exported ONNX model lives: ``model_cache``, else the user's cache folder."""
+        return Path(self.model_cache).expanduser() if self.model_cache else user_model_cache()
 
     @property
     def sentence_cache(self) -> Path:

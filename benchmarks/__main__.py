@@ -19,6 +19,7 @@ from benchmarks import (
     ceiling,
     cold_start,
     embedding_speed,
+    first_run,
     ingest_speed,
     latency,
     load,
@@ -32,7 +33,7 @@ from ingest import Embedder
 REPO = Path(__file__).resolve().parent.parent
 KNOWLEDGE = REPO / "knowledge"
 QUESTIONS = EVAL_DIR / "dev.jsonl"  # latency and load replay its questions
-STAGES = ("retrieval", "embedding", "ceiling", "ingest", "latency", "scale", "load", "cold")
+STAGES = ("retrieval", "embedding", "ceiling", "ingest", "latency", "scale", "load", "cold", "first")
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,7 @@ def run(size: str, out: Path, stages: tuple[str, ...] = STAGES) -> dict[str, dic
     with tempfile.TemporaryDirectory(prefix="mentor-bench-") as tmp:
         workdir = Path(tmp)
         model_cache = workdir / "models"
-        if set(stages) - {"cold"}:  # the cold stage runs fresh processes, not these models
+        if set(stages) - {"cold", "first"}:  # these stages run fresh processes, not these models
             embedder, embedding = _models(model_cache)
         cases = read_cases(QUESTIONS)
         questions = [case.question for case in cases]
@@ -115,12 +116,16 @@ def run(size: str, out: Path, stages: tuple[str, ...] = STAGES) -> dict[str, dic
             done("load", load.run(kb_mentor, questions))
         if "cold" in stages:
             _say("cold start and memory (fresh processes)")
-            ingest = cold_start.ingest_processes(workdir, KNOWLEDGE, baseline.KNOWLEDGE_PATTERNS)
+            cache = {"XDG_CACHE_HOME": str(workdir / "cold-cache")}  # empty: this ingest exports the model
+            ingest = cold_start.ingest_processes(workdir, KNOWLEDGE, baseline.KNOWLEDGE_PATTERNS, cache)
             cold = cold_start.run(
-                Path(ingest["mentor"]["store"]), Path(ingest["baseline"]["store"]), runs=config.cold_runs
+                Path(ingest["mentor"]["store"]), Path(ingest["baseline"]["store"]), runs=config.cold_runs, env=cache
             )
             done("cold_start", cold)
             done("memory", cold_start.memory(ingest, cold))
+        if "first" in stages:
+            _say("first mentor ui: command to an answer in the browser, cold and warm model cache")
+            done("first_run", first_run.run(workdir))
     print(f"  wrote {report.write_readme(out)}")
     return results
 

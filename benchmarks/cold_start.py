@@ -36,13 +36,16 @@ with open(sys.argv[1], "w") as out:
 """
 
 
-def ingest_processes(workdir: Path, root: Path, patterns: Sequence[str]) -> dict[str, Any]:
+def ingest_processes(
+    workdir: Path, root: Path, patterns: Sequence[str], env: dict[str, str] | None = None
+) -> dict[str, Any]:
     """Build both stores of ``root`` in fresh processes: seconds and peak RSS of each.
 
     The Mentor store is at ``result["mentor"]["store"]``, the baseline's at ``["baseline"]``.
+    ``env`` adds environment variables for the Mentor command.
     """
     mentor_dir, baseline_dir = workdir / "cold-mentor", workdir / "cold-baseline"
-    env = {"MENTOR_MANIFEST": str(root / "sources.toml")}
+    env = {**(env or {}), "MENTOR_MANIFEST": str(root / "sources.toml")}
     mentor = measure([MENTOR, "--data-dir", str(mentor_dir), "ingest"], env)
     base = measure([*BASELINE, str(root), str(baseline_dir), *patterns])
     return {"mentor": {**mentor, "store": str(mentor_dir)}, "baseline": {**base, "store": str(baseline_dir)}}

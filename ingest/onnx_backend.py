@@ -1,8 +1,9 @@
 """The embedding model run by ONNX Runtime: the same vectors as sentence-transformers, no torch.
 
-The model is exported once (that step loads torch) into a cache folder; every later process
-loads only ``onnxruntime`` and ``tokenizers``, which makes a cold ``mentor ask`` several
-seconds faster and a serving process hundreds of MB smaller. The export also writes an int8
+The model is exported once per user (that step loads torch) into the user's cache folder,
+shared by every data dir, one exporting process at a time; every later process loads only
+``onnxruntime`` and ``tokenizers``, which makes a cold ``mentor ask`` several seconds faster
+and a serving process hundreds of MB smaller. The export also writes an int8
 copy (its matrix products' weights quantized per channel), which an ingest may use for passages:
 read one text at a time, about 1.15 times as fast on 2 cores as full precision batched, vectors
 within 0.02 of full precision's (cosine).
@@ -129,13 +130,34 @@ def load(name: str, location: str | Path, cache_dir: Path, *, int8: bool = False
     def opened() -> OnnxModel:
         return OnnxModel(folder, INT8 if int8 and (folder / INT8).is_file() else "model.onnx")
 
-    if _complete(folder):
+    def whole() -> OnnxModel | None:
+        """The export in ``folder``, opened; None when it is missing, outdated or damaged."""
+        if not _complete(folder):
+            return None
         try:
             return opened()
         except Exception:  # noqa: BLE001 - onnxruntime raises its own untyped errors
-            shutil.rmtree(folder, ignore_errors=True)
-    _export(name, location, folder)
-    return opened()
+            return None
+
+    model = whole()
+    if model is None:
+        with _exporting(folder):  # one export at a time: a second process waits, then opens the first's
+            model = whole()
+            if model is None:
+                _export(name, location, folder)
+                model = opened()
+    return model
+
+
+@contextlib.contextmanager
+def _exporting(folder: Path) -> Iterator[None]:
+    """Hold the export lock of ``folder``: one process of the user's exports a model at a time."""
+    import fcntl
+
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with (folder.parent / f".{folder.name}.lock").open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)  # blocks; released when the handle closes, or the process dies
+        yield
 
 
 def _complete(folder: Path) -> bool:
@@ -149,7 +171,8 @@ def _complete(folder: Path) -> bool:
 
 
 def _export(name: str, location: str | Path, folder: Path) -> None:
-    """Write model.onnx, tokenizer.json and meta.json for ``name`` into ``folder`` atomically."""
+    """Write model.onnx, tokenizer.json and meta.json for ``name`` into ``folder`` atomically
+    (into a temporary folder beside it, renamed when whole); the caller holds the export lock."""
     import torch
 
     from ingest.models import sentence_transformer
@@ -161,8 +184,9 @@ def _export(name: str, location: str | Path, folder: Path) -> None:
         raise SettingsError(f"model {name!r}: embed_backend 'onnx' needs mean pooling; set MENTOR_EMBED_BACKEND=torch")
     sample = model.tokenizer(list(_SAMPLE), padding=True, return_tensors="pt")
     names = [k for k in _INPUTS if k in sample]
-    tmp = folder.with_name(f"{folder.name}.tmp-{os.getpid()}")  # one per exporting process
-    shutil.rmtree(tmp, ignore_errors=True)
+    for stale in folder.parent.glob(f"{folder.name}.tmp-*"):  # left by an export that died (the lock is ours)
+        shutil.rmtree(stale, ignore_errors=True)
+    tmp = folder.with_name(f"{folder.name}.tmp-{os.getpid()}")
     tmp.mkdir(parents=True)
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")  # tracer warnings about shapes are expected and harmless
@@ -193,11 +217,8 @@ def _export(name: str, location: str | Path, folder: Path) -> None:
             }
         )
     )
-    if not _complete(folder):  # else another process finished its export first: keep that
-        shutil.rmtree(folder, ignore_errors=True)
-        with contextlib.suppress(OSError):  # ...or is finishing it at this very moment
-            tmp.rename(folder)
-    shutil.rmtree(tmp, ignore_errors=True)
+    shutil.rmtree(folder, ignore_errors=True)  # an incomplete or outdated export (the lock is held)
+    tmp.rename(folder)  # whole or not at all: readers that take no lock never see half of it
 
 
 def _fuse(path: Path, model, feed: dict, want: np.ndarray) -> None:

@@ -88,27 +88,41 @@ def absolute(location: str) -> str:
     return location if is_url(location) else str(Path(location).expanduser().resolve())
 
 
-def added_specs(locations: list[str], root: Path) -> tuple[list[SourceSpec], Prune]:
+def added_specs(locations: list[str], root: Path, manifest: list[SourceSpec]) -> tuple[list[SourceSpec], Prune]:
     """The sources ``locations`` name now, and which stored sources the ingest may delete: those
     under a named folder that are no longer in it (a folder is synced, not only added to).
+
+    A file the manifest lists is the manifest's source (its title, tags, question keys), under
+    whatever path names it: its id is its resolved path's.
 
     Raises:
         SourceError: a location does not exist.
     """
-    specs = specs_for(locations, root)
+    listed = {spec.source: spec for spec in manifest}
+    specs = [listed.get(spec.source, spec) for spec in specs_for(locations, root)]
     folders = tuple(_prefix(Path(x), root) for x in locations if not is_url(x) and Path(x).is_dir())
     return specs, lambda source: source.startswith(folders) if folders else False
+
+
+def unlisted(locations: list[str], root: Path, manifest: list[SourceSpec]) -> list[str]:
+    """``locations`` as the registry keeps them (made absolute), less the files and URLs the
+    manifest lists: every sync ingests those already, from the manifest."""
+    listed = {spec.source for spec in manifest}
+    return [absolute(x) for x in locations if (x if is_url(x) else source_id(Path(x), root)) not in listed]
 
 
 def synced_specs(
     manifest: list[SourceSpec], registry: Registry, root: Path
 ) -> tuple[list[SourceSpec], list[SourceError], Prune]:
     """The manifest's sources and the registered ones, problems (a registered file that is gone:
-    its chunks stay), and which stored sources a sync deletes: any not listed by either."""
+    its chunks stay), and which stored sources a sync deletes: any not listed by either.
+
+    A registered file the manifest lists too is synced once, as the manifest's."""
     specs, problems, kept = list(manifest), [], []
+    listed = {spec.source for spec in manifest}
     for location in registry.added:
         try:
-            specs += specs_for([location], root)
+            specs += [spec for spec in specs_for([location], root) if spec.source not in listed]
         except SourceError as exc:
             problems.append(SourceError(f"{exc}; or `mentor remove {location}`"))
             kept.append(location if is_url(location) else source_id(Path(location), root))

@@ -1,32 +1,48 @@
-"""Shared fixtures: the real embedding model once per session, and real stores in tmp dirs."""
+"""Shared fixtures: the real embedding model once per session, real stores in tmp dirs, and a
+user cache folder of the tests' own."""
 
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from assistant import Mentor, Settings
+from assistant.paths import user_model_cache
 from ingest import Embedder
 
 REPO = Path(__file__).resolve().parent.parent
 KNOWLEDGE = REPO / "knowledge"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def user_cache(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The user's cache folder of every test and every process a test starts: never the real one.
+
+    It lives in pytest's own cache (.pytest_cache, kept between runs), so the model is exported
+    once per checkout rather than once per run (an export loads torch: half a minute here).
+    """
+    cache = getattr(request.config, "cache", None)  # None under `-p no:cacheprovider`
+    root = cache.mkdir("user-cache") if cache else tmp_path_factory.mktemp("user-cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_CACHE_HOME", str(root))
+        yield root
+
+
 @pytest.fixture(scope="session")
-def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One ONNX export of the model for the whole session (each export loads torch)."""
-    return tmp_path_factory.mktemp("models")
+def model_cache(user_cache: Path) -> Path:
+    """The session's model cache: the default one, in the session's user cache folder."""
+    return user_model_cache()
 
 
 @pytest.fixture(autouse=True)
-def _isolated_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, model_cache: Path) -> None:
+def _isolated_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """No test ever writes to ./.mentor or reads a developer's settings."""
-    for name in ("MENTOR_CHROMA_URL", "MENTOR_CONFIG", "MENTOR_MODEL", "MENTOR_MANIFEST", "MENTOR_EMBED_BACKEND"):
-        monkeypatch.delenv(name, raising=False)
+    for name in ("CHROMA_URL", "CONFIG", "MODEL", "MANIFEST", "EMBED_BACKEND", "MODEL_CACHE"):
+        monkeypatch.delenv(f"MENTOR_{name}", raising=False)
     monkeypatch.setenv("MENTOR_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("MENTOR_MODEL_CACHE", str(model_cache))
 
 
 @pytest.fixture(scope="session")
@@ -45,7 +61,9 @@ def kb_settings(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) ->
     """
     data_dir = tmp_path_factory.mktemp("kb") / "data"
     settings = Settings(data_dir=data_dir)
-    Mentor(settings, embedder=embedder).ingest()
+    mentor = Mentor(settings, embedder=embedder)
+    mentor.ingest()
+    mentor.declared_topics.current()  # its cache of 1,281 vectors, made once: copies of the store share it
     return settings
 
 
@@ -61,6 +79,15 @@ def fresh_kb(tmp_path: Path) -> Path:
     target = tmp_path / "knowledge"
     shutil.copytree(KNOWLEDGE, target)
     return target
+
+
+@pytest.fixture
+def fresh_store(fresh_kb: Path, kb_settings: Settings, tmp_path: Path) -> Settings:
+    """Settings of a writable copy of the session's store, over ``fresh_kb``: as if ``fresh_kb``
+    had just been ingested (the same sources, chunks and caches), without embedding it again."""
+    data_dir = tmp_path / "data"
+    shutil.copytree(kb_settings.data_dir, data_dir)
+    return Settings(data_dir=data_dir, manifest=fresh_kb / "sources.toml")
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ def start(
     ready: Callable[[httpx.Response], bool],
     log_path: Path,
     *,
-    timeout: float = 90,
+    timeout: float = 300,  # only ends a wait that would never end: a loaded machine starts slowly
     **popen: object,
 ) -> subprocess.Popen:
     """Start ``command``, logging to ``log_path``, and wait until ``health_url`` is ``ready``.

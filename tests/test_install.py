@@ -23,7 +23,7 @@ import json, sys
 from streamlit.testing.v1 import AppTest
 import assistant
 from assistant.paths import CHAT_PAGE
-page = AppTest.from_file(str(CHAT_PAGE), default_timeout=120).run()
+page = AppTest.from_file(str(CHAT_PAGE), default_timeout=300).run()
 print(json.dumps({"assistant": assistant.__file__, "page": str(CHAT_PAGE),
                   "errors": [e.value for e in page.exception], "title": [t.value for t in page.title]}))
 """

@@ -1,11 +1,13 @@
 """The ``mentor`` command: output, JSON schema, one-line errors and an untouched store."""
 
 import json
+import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import servers
 from click.testing import CliRunner
 
 from assistant import Mentor, Settings
@@ -132,7 +134,9 @@ def test_ingest_with_a_tag_builds_a_store_of_those_sources_alone(tmp_path):
     assert sorted((r.id, r.metadata["source"]) for r in Mentor(Settings(data_dir=data_dir)).store.rows()) == rows
 
 
-def test_ui_hands_its_flags_to_the_chat_it_starts(kb_settings, monkeypatch):
+def _start_ui(monkeypatch, *args: str):
+    """Run ``mentor [args] ui``, stopping where the chat process would start; the result and
+    what that process would be given."""
     import os
 
     started = {}
@@ -140,15 +144,44 @@ def test_ui_hands_its_flags_to_the_chat_it_starts(kb_settings, monkeypatch):
     def execv(program, argv):  # the chat process would start here; keep what it would read
         started.update(argv=argv, data_dir=os.environ.get("MENTOR_DATA_DIR"), mode=os.environ.get("MENTOR_ANSWER_MODE"))
 
-    for name in ("MENTOR_DATA_DIR", "MENTOR_ANSWER_MODE"):
-        monkeypatch.setenv(name, "unset")  # restored after the test, whatever the command sets
+    monkeypatch.setenv("MENTOR_DATA_DIR", "unset")  # both restored after the test, whatever the command sets
+    monkeypatch.setenv("MENTOR_ANSWER_MODE", "auto")
     monkeypatch.setattr(os, "execv", execv)
-    result = CliRunner().invoke(
-        main, ["--data-dir", str(kb_settings.data_dir), "--answer-mode", "extractive", "ui", "--port", "8599"]
+    return CliRunner().invoke(main, list(args)), started
+
+
+def test_ui_hands_its_flags_to_the_chat_it_starts(kb_settings, monkeypatch):
+    port = str(servers.free_port())
+    result, started = _start_ui(
+        monkeypatch, "--data-dir", str(kb_settings.data_dir), "--answer-mode", "extractive", "ui", "--port", port
     )
     assert result.exit_code == 0, result.output
     assert started["data_dir"] == str(kb_settings.data_dir) and started["mode"] == "extractive"
-    assert "streamlit" in started["argv"] and "8599" in started["argv"]
+    assert "streamlit" in started["argv"] and port in started["argv"]
+
+
+def test_ui_starts_again_at_once_on_the_port_a_stopped_chat_used(kb_settings, monkeypatch):
+    port = _port_just_closed()
+    result, started = _start_ui(monkeypatch, "--data-dir", str(kb_settings.data_dir), "ui", "--port", str(port))
+    assert result.exit_code == 0, result.output
+    assert str(port) in started["argv"]
+
+
+def _port_just_closed() -> int:
+    """A loopback port whose server closed a connection first and stopped: the port is held in
+    TIME-WAIT, as after Ctrl-C on a chat a browser was connected to (a plain bind is refused)."""
+    with socket.socket() as server:
+        server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as Streamlit's server does
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        port = server.getsockname()[1]
+        with socket.create_connection(("127.0.0.1", port)) as client:
+            connection, _ = server.accept()
+            connection.close()  # the server closes first: its side waits out TIME-WAIT
+            assert client.recv(1) == b""
+    with socket.socket() as plain, pytest.raises(OSError):
+        plain.bind(("127.0.0.1", port))
+    return port
 
 
 def test_ask_says_when_the_chat_model_could_not_load(run, monkeypatch):
@@ -159,10 +192,11 @@ def test_ask_says_when_the_chat_model_could_not_load(run, monkeypatch):
     assert "Computational Resources:" in result.output and "**" not in result.output  # bold, not markup
 
 
-def test_ui_on_a_port_in_use_says_so_before_ingesting(tmp_path):
-    import socket
-
+@pytest.mark.parametrize("reuse", [False, True], ids=["plain", "reuse-address"])
+def test_ui_on_a_port_in_use_says_so_before_ingesting(tmp_path, reuse):
     with socket.socket() as taken:
+        if reuse:  # a server that allows address reuse still owns the port it listens on
+            taken.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
@@ -170,3 +204,9 @@ def test_ui_on_a_port_in_use_says_so_before_ingesting(tmp_path):
     assert result.exit_code == 1
     assert result.output.strip().startswith(f"mentor: error: --port {port}: cannot serve on 127.0.0.1:{port}")
     assert not (tmp_path / "data").exists()  # nothing ingested
+
+
+def test_prepare_readies_the_model_in_the_users_cache_folder(run, model_cache):
+    result = run("prepare")
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == f"Model all-MiniLM-L6-v2 (384 dimensions) ready in {model_cache}"

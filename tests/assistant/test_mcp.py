@@ -73,12 +73,13 @@ async def test_every_source_is_a_readable_resource(server, mentor):
 
 
 @pytest.mark.slow
-async def test_stdio_server_answers_a_search(kb_settings, tmp_path):
+async def test_stdio_server_answers_a_search(kb_settings, tmp_path, user_cache):
     params = StdioServerParameters(
         command=sys.executable,
         args=["-m", "assistant.mcp_server"],
         cwd=tmp_path,
-        env={"MENTOR_DATA_DIR": str(kb_settings.data_dir)},
+        # The client passes on only a few variables (PATH, HOME...): name the tests' cache folder.
+        env={"MENTOR_DATA_DIR": str(kb_settings.data_dir), "XDG_CACHE_HOME": str(user_cache)},
     )
     async with Client(params, read_timeout_seconds=120) as client:
         result = await client.call_tool("search_knowledge", {"query": "free GPU", "k": 2})

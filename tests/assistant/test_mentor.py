@@ -269,8 +269,8 @@ def test_auto_mode_falls_back_to_extractive_when_the_model_cannot_load(kb_settin
         )
 
 
-def test_a_section_added_without_question_keys_is_found_and_answered(fresh_kb, tmp_path, embedder):
-    mentor = Mentor(Settings(data_dir=tmp_path / "data", manifest=fresh_kb / "sources.toml"), embedder=embedder)
+def test_a_section_added_without_question_keys_is_found_and_answered(fresh_kb, fresh_store, embedder):
+    mentor = Mentor(fresh_store, embedder=embedder)
     mentor.ingest()
     with (fresh_kb / "resources" / "google-colab.md").open("a") as note:
         note.write(
@@ -282,9 +282,9 @@ def test_a_section_added_without_question_keys_is_found_and_answered(fresh_kb, t
     assert answer.grounded and answer.citations[0].section == "Study groups", answer.text
 
 
-def test_a_file_of_ones_own_answers_what_sits_near_a_declared_topic(fresh_kb, tmp_path, embedder):
+def test_a_file_of_ones_own_answers_what_sits_near_a_declared_topic(fresh_kb, fresh_store, embedder):
     # The shipped topics declare study habits uncovered; a file without question keys covers one.
-    mentor = Mentor(Settings(data_dir=tmp_path / "data", manifest=fresh_kb / "sources.toml"), embedder=embedder)
+    mentor = Mentor(fresh_store, embedder=embedder)
     (fresh_kb / "uploads").mkdir()
     (fresh_kb / "uploads" / "plan.md").write_text(
         "# Study notes\n\n## Zebra study plan\n\nThe zebra-quokka method says to study neural networks "
@@ -295,9 +295,9 @@ def test_a_file_of_ones_own_answers_what_sits_near_a_declared_topic(fresh_kb, tm
     assert answer.mode == "extractive" and "13 minute walk" in answer.text, answer.text
 
 
-def test_a_line_added_to_a_keyed_section_is_found_by_its_own_words(fresh_kb, tmp_path, embedder):
+def test_a_line_added_to_a_keyed_section_is_found_by_its_own_words(fresh_kb, fresh_store, embedder):
     # The section's question keys were written before the line: its text must count as a key too.
-    mentor = Mentor(Settings(data_dir=tmp_path / "data", manifest=fresh_kb / "sources.toml"), embedder=embedder)
+    mentor = Mentor(fresh_store, embedder=embedder)
     mentor.ingest()
     with (fresh_kb / "resources" / "google-colab.md").open("a") as note:
         note.write("- Colab Pro users get background execution, so a notebook keeps running after the tab is closed.\n")

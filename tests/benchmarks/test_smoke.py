@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from benchmarks import (
     ceiling,
     cold_start,
     embedding_speed,
+    first_run,
     ingest_speed,
     latency,
     report,
@@ -111,6 +113,19 @@ def test_fresh_processes_report_time_and_memory(built):
     for row in cold["commands"].values():
         assert row["median_s"] > 0 and row["peak_rss_mb"] > 0
     assert cold["ratios"]["ask_median_mentor_over_baseline"] > 0
+
+
+@pytest.mark.browser
+def test_the_first_chat_is_timed_to_an_answer_in_the_browser(small_kb, model_cache, tmp_path):
+    if not Path(first_run.CHROMIUM).exists():
+        pytest.skip(f"{first_run.CHROMIUM} is missing; install it with `apt-get install -y chromium`")
+    shutil.copytree(model_cache, tmp_path / "first-run-cache" / "mentor" / "models")  # warm: no export here
+    found = first_run.run(tmp_path, manifest=small_kb / "sources.toml", caches=("warm",))
+    marks = found["runs"]["warm"]
+    assert marks["ingested_s"] > 0
+    assert 0 < marks["page_served_s"] <= marks["title_s"] <= marks["input_ready_s"] <= marks["answer_s"]
+    report.write(tmp_path, "first_run", found, "test")
+    assert "| warm |" in report.write_readme(tmp_path).read_text()
 
 
 def test_backends_agree_and_every_batch_size_is_timed(built, model_cache, tmp_path):

@@ -7,6 +7,7 @@ import pytest
 
 from assistant import Mentor, Settings, SourceError
 from ingest.loading import decode
+from ingest.registry import Registry
 from ingest.sources import is_url
 
 
@@ -117,3 +118,66 @@ def test_a_full_rebuild_killed_between_its_renames_leaves_the_old_store_answerin
     assert reader.search("free GPU", k=1)[0].section == "Free GPU"
     kb.ingest(full=True)  # the next rebuild starts clean and swaps in as usual
     assert sorted(c.name for c in kb.client.list_collections()) == ["mentor"]
+
+
+GUIDE = """# The guide
+
+## Free GPU
+
+Colab and Kaggle give free GPU time for experiments.
+
+## Careers
+
+Deep learning engineers build and ship models.
+"""
+GUIDE_KEYS = """source = "guide.md"
+
+[[section]]
+heading = "Free GPU"
+questions = ["where can i train without buying a graphics card"]
+"""
+
+
+@pytest.fixture
+def keyed(tmp_path, embedder):
+    """A store of a manifest whose one file has a title, a tag and question keys."""
+    root = tmp_path / "kb"
+    (root / "questions").mkdir(parents=True)
+    (root / "sources.toml").write_text(
+        'questions = "questions/*.toml"\n\n[[source]]\npath = "guide.md"\ntitle = "The guide"\ntags = ["guide"]\n'
+    )
+    (root / "guide.md").write_text(GUIDE)
+    (root / "questions" / "guide.toml").write_text(GUIDE_KEYS)
+    mentor = Mentor(Settings(data_dir=tmp_path / "data", manifest=root / "sources.toml"), embedder=embedder)
+    mentor.ingest()
+    return mentor
+
+
+def _rows(mentor):
+    return sorted((row.id, sorted(row.metadata.items())) for row in mentor.store.rows())
+
+
+def test_a_manifest_file_under_any_spelling_of_its_path_is_the_manifest_source_with_its_keys(
+    keyed, tmp_path, monkeypatch
+):
+    stored = _rows(keyed)
+    assert any("graphics card" in str(meta) for _, meta in stored)  # its question key
+    (tmp_path / "link").symlink_to(tmp_path / "kb")
+    monkeypatch.chdir(tmp_path)
+    for path in (str(tmp_path / "kb" / "guide.md"), "kb/guide.md", "./kb/../kb/guide.md", "link/guide.md"):
+        report = keyed.ingest([path])
+        assert [(c.source, c.status) for c in report.sources] == [("guide.md", "unchanged")], path
+        assert _rows(keyed) == stored, path  # the same chunks, title, tags and keys
+    assert Registry.open(keyed.settings.data_dir).added == []  # not a second, added source
+    assert [(c.source, c.status) for c in keyed.ingest().sources] == [("guide.md", "unchanged")]
+    assert [(row["source"], row["kind"]) for row in keyed.sources()] == [("guide.md", "file (manifest)")]
+
+
+def test_a_manifest_file_registered_by_an_older_version_is_synced_once_as_the_manifest_source(keyed):
+    registry = Registry.open(keyed.settings.data_dir)
+    registry.add([str(keyed.settings.knowledge_dir / "guide.md")])
+    registry.save()
+    stored = _rows(keyed)
+    for _ in range(2):  # it used to flip between the manifest's chunks and a bare copy's
+        assert [(c.source, c.status) for c in keyed.ingest().sources] == [("guide.md", "unchanged")]
+    assert _rows(keyed) == stored

@@ -15,7 +15,7 @@ from ingest import journal
 
 pytestmark = pytest.mark.slow
 
-START_TIMEOUT = 60  # seconds for `chroma run` to answer its heartbeat
+START_TIMEOUT = 300  # seconds for `chroma run` to answer its heartbeat (a hang limit: busy machines are slow)
 INGEST_TIMEOUT = 300  # seconds for the re-ingest subprocess (it loads torch and the model)
 MAX_QUERIES = 200  # per reader thread
 ROUNDS_AFTER = 2  # queries each reader makes once the re-ingest has finished

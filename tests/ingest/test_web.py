@@ -234,10 +234,10 @@ def test_oversize_body_is_refused(base, path):
 
 
 def test_slow_loris_is_cut_off_at_the_deadline(base):
-    started = time.monotonic()
+    # A byte every 0.2 s for 10 s: no single read waits a second, and the body ends without an
+    # error, so only a deadline on the whole fetch gives this error (no timing needed to tell).
     with pytest.raises(FetchError, match=r"/slow: timed out after 1 s; raise the timeout"):
         fetch(f"{base}/slow", allowed_hosts=ALLOW, timeout=1)
-    assert time.monotonic() - started < 3
 
 
 def test_connection_refused_is_one_line():

@@ -42,7 +42,7 @@ def kb_dir(kb_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 
 
 def _page() -> AppTest:
-    return AppTest.from_file(str(APP), default_timeout=60).run()
+    return AppTest.from_file(str(APP), default_timeout=300).run()  # a hang limit: a busy machine is slow
 
 
 def _ask(app: AppTest, question: str) -> AppTest:

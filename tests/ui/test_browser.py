@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -18,7 +19,10 @@ pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts"
-WAIT_MS = 90_000
+# Every wait is for something on the page; this limit only ends a wait that would never end. It
+# is generous, since a busy 2-core machine (a 21-page test, another job beside the suite) takes
+# minutes where a quiet one takes seconds. Also the default of every action (fill, click).
+WAIT_MS = 300_000
 POISON = """# Zorblax handbook
 
 ## Configuring Zorblax
@@ -59,16 +63,18 @@ def serve() -> Iterator[Server]:
 
 
 @pytest.fixture(scope="module")
-def kb_store(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Path:
-    """The real knowledge base, ingested for this module's server."""
+def kb_store(tmp_path_factory: pytest.TempPathFactory, kb_settings: Settings) -> Path:
+    """The real knowledge base for this module's servers: a copy of the session's store (its
+    caches too, so a server does not embed the declared topics again)."""
     data_dir = tmp_path_factory.mktemp("browser-kb") / "data"
-    Mentor(Settings(data_dir=data_dir), embedder=embedder).ingest()
+    shutil.copytree(kb_settings.data_dir, data_dir)
     return data_dir
 
 
 @pytest.fixture
 def page(browser) -> Iterator[object]:
     context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(WAIT_MS)
     page = context.new_page()
     yield page
     context.close()

@@ -83,6 +83,7 @@ def test_no_vector_runs_a_script_links_one_or_loads_a_foreign_image(
     )
     server, url = servers.streamlit(tmp_path / "page.py", tmp_path / "page.log", cwd=tmp_path)
     context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(WAIT_MS)
     try:
         page = context.new_page()
         dialogs: list[str] = []
