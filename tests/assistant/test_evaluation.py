@@ -8,14 +8,16 @@ import pytest
 from assistant.evaluation import compare, default_splits, evaluate, question_sets, read_cases, regressions
 
 EVAL = Path(__file__).resolve().parents[1] / "eval"
-# Just under the level reached on dev when this gate was set (the closing note of issue 15 gives
-# the test split's figures, which were never tuned on). Key: "split/store".
+# Just under the level reached on dev when this gate was set (the closing notes of issues 15 and
+# 32 give the test splits' figures, which were never tuned on). Key: "split/store". Correct fell
+# from 0.95 to 0.92 on the full store in issue 32, when answers became about 100 words of the
+# lines on the question instead of whole sections: fewer of the expected terms are quoted.
 FLOORS = {
     "dev/full": {
         "hit@1": 0.9,
         "hit@3": 0.98,
         "mrr": 0.93,
-        "correct": 0.93,
+        "correct": 0.9,
         "refusal_recall": 0.97,
         "refusal_precision": 0.95,
     },
@@ -23,11 +25,24 @@ FLOORS = {
         "hit@1": 0.89,  # 0.93 before the eleventh stop's keys per list item, which cost dev 3 and gained on test
         "hit@3": 0.95,
         "mrr": 0.93,
-        "correct": 0.91,
+        "correct": 0.9,
         "refusal_recall": 0.96,
         "refusal_precision": 0.95,
     },
+    # The same files without question keys, roles or boost (a user's own files).
+    "dev/uncurated": {
+        "hit@1": 0.7,
+        "hit@3": 0.82,
+        "mrr": 0.76,
+        "correct": 0.72,
+        "refusal_recall": 0.85,
+        "refusal_precision": 0.9,
+    },
 }
+# At most this share of answerable dev questions refused: 1 in 40 where sections carry question
+# keys; without keys the unkeyed model, fitted to 1 in 40 out of fold on three dev sets, refuses
+# 5 of dev's 192 (1 in 38).
+MAX_REFUSED = {"dev/full": 1 / 40, "dev/guide": 1 / 40, "dev/uncurated": 1 / 35}
 
 
 @pytest.fixture(scope="module")
@@ -42,12 +57,12 @@ def test_quality_stays_above_its_floor(reports, column, metric):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("column", sorted(FLOORS))
-def test_at_most_one_in_scope_question_in_forty_is_refused(reports, column):
+@pytest.mark.parametrize("column", sorted(MAX_REFUSED))
+def test_few_in_scope_questions_are_refused(reports, column):
     in_scope = reports[column].questions - sum(
         1 for m in reports[column].misses if m["problem"] == "answered out of scope"
     )
-    assert reports[column].metrics["false_refusals"] <= max(1, in_scope / 40), reports[column].table()
+    assert reports[column].metrics["false_refusals"] <= max(1, in_scope * MAX_REFUSED[column]), reports[column].table()
 
 
 @pytest.mark.slow
