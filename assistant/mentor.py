@@ -168,6 +168,7 @@ class Mentor:
                 "data_dir": s.data_dir,
                 "prune": prune,
                 "max_bytes": s.max_file_bytes,
+                "max_chars": s.max_text_chars,
                 "dry_run": dry_run,
                 "full": full,
                 "load_url": catalog.url_loader(s),
@@ -203,14 +204,13 @@ class Mentor:
         Raises:
             SourceError: the document is refused (type, size, unreadable); nothing was saved.
         """
-        path = catalog.save_upload(self.settings, name, data)
-        source = f"{catalog.UPLOADS}/{path.name}"
-        covered = any(spec.source == source for spec in read_manifest(self.settings.manifest)[0])
-        report = self.ingest() if covered else self.ingest([str(path)])
-        failed = next((c for c in report.failures if c.source in (source, str(path))), None)
-        if failed:
-            path.unlink(missing_ok=True)
-            raise SourceError(failed.reason)
+        with catalog.saved_upload(self.settings, name, data) as path:  # deleted again if the ingest fails
+            source = f"{catalog.UPLOADS}/{path.name}"
+            covered = any(spec.source == source for spec in read_manifest(self.settings.manifest)[0])
+            report = self.ingest() if covered else self.ingest([str(path)])
+            failed = next((c for c in report.failures if c.source in (source, str(path))), None)
+            if failed:
+                raise SourceError(failed.reason)
         return source, report
 
     def remove(self, source: str) -> IngestReport:
@@ -306,7 +306,7 @@ class Mentor:
             yield reply
             yield Answer(reply, grounded=False, mode="smalltalk", question=question)
             return
-        turns = list(history or [])[-2 * self.settings.history_turns :]
+        turns = conversation.turns(history, self.settings.max_question_chars, 2 * self.settings.history_turns)
         self._require_content()
         query, passages, version, draft, found = self._weigh(question, turns, self._k(k))
         if not policy.answers(bool(draft.cited), found, self.settings.min_confidence):
@@ -430,6 +430,6 @@ class Mentor:
 
     def _k(self, k: int | None) -> int:
         k = self.settings.top_k if k is None else k
-        if not 1 <= k <= MAX_K:
-            raise MentorError(f"k: must be between 1 and {MAX_K}, got {k}")
+        if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_K:
+            raise MentorError(f"k: must be a whole number between 1 and {MAX_K}, got {k!r}")
         return k

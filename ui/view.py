@@ -17,7 +17,7 @@ from safe_markdown import cite, escape, is_web, sanitize_markdown
 
 from assistant import Answer, Citation, IngestReport, Mentor, MentorError, Settings
 from assistant.catalog import UPLOAD_SUFFIXES, UPLOADS
-from assistant.feedback import FeedbackStore
+from assistant.feedback import MAX_COMMENT_CHARS, FeedbackStore
 from assistant.settings import ANSWER_MODES
 
 STARTERS = {
@@ -97,7 +97,7 @@ def ask(mentor: Mentor, question: str, settings: Settings, store: FeedbackStore)
         message = {"id": uuid.uuid4().hex, "role": "assistant", "content": answer.text, "answer": answer}
         messages.extend([{"role": "user", "content": question}, message])
         if answer.mode == "refusal":  # a gap in the guide even if nobody rates it
-            store.record_answer(answer, key=message["id"])
+            _record(store, message)
         box.markdown(answer_markdown(answer.text, answer))
         _answer_details(message, store)
 
@@ -153,19 +153,31 @@ def _feedback(message: dict[str, Any], store: FeedbackStore) -> None:
         if st.session_state.get(f"rating-{key}") is not None:
             with st.popover("Add a comment", type="tertiary"):
                 st.text_input(
-                    "What was missing or wrong?", key=f"comment-{key}", on_change=_save_feedback, args=(message, store)
+                    "What was missing or wrong?",
+                    key=f"comment-{key}",
+                    max_chars=MAX_COMMENT_CHARS,
+                    on_change=_save_feedback,
+                    args=(message, store),
                 )
+    if problem := st.session_state.pop(f"feedback-error-{key}", None):
+        st.error(escape(problem))
 
 
 def _save_feedback(message: dict[str, Any], store: FeedbackStore) -> None:
+    value = st.session_state.get(f"rating-{message['id']}")
+    _record(store, message, rating=None if value is None else (1 if value else -1))
+
+
+def _record(store: FeedbackStore, message: dict[str, Any], rating: int | None = None) -> None:
+    """Store an answer with this session's rating and comment; a refusal (comment too long, store
+    full) is shown under the answer and changes nothing."""
     key = message["id"]
-    value = st.session_state.get(f"rating-{key}")
-    store.record_answer(
-        message["answer"],
-        rating=None if value is None else (1 if value else -1),
-        comment=st.session_state.get(f"comment-{key}") or "",
-        key=key,
-    )
+    try:
+        store.record_answer(
+            message["answer"], rating=rating, comment=st.session_state.get(f"comment-{key}") or "", key=key
+        )
+    except MentorError as exc:
+        st.session_state[f"feedback-error-{key}"] = str(exc)
 
 
 def new_chat() -> None:
