@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import hmac
 import logging
-from functools import lru_cache
+from functools import cache, lru_cache
 from types import SimpleNamespace
 
 import streamlit as st
+from streamlit import runtime
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from assistant import Settings
 from assistant.limits import Lockout, RateLimit
@@ -28,6 +30,34 @@ LOCK_AFTER = 20  # wrong tokens from anywhere within COOL_DOWN seconds lock the 
 COOL_DOWN = 900.0  # ...for this long
 _ADMIN = "admin"
 _log = logging.getLogger("mentor.chat")
+_UPLOADERS: set[str] = set()  # the sessions shown an uploader
+
+
+def uploader_shown() -> None:
+    """Note that this session is shown an uploader: only such sessions may upload files."""
+    if ctx := get_script_run_ctx():
+        _UPLOADERS.add(ctx.session_id)
+
+
+@cache
+def guard_uploads() -> None:
+    """Make Streamlit's upload endpoint refuse files from sessions shown no uploader (once per process).
+
+    Streamlit takes a file from any session and holds it in memory until the session ends.
+    """
+    from starlette.exceptions import HTTPException
+
+    if not runtime.exists():  # no server (Streamlit's AppTest): no upload endpoint either
+        return
+    manager = runtime.get_instance().uploaded_file_mgr
+    add = manager.add_file
+
+    def add_file(session_id: str, file: object) -> None:
+        if session_id not in _UPLOADERS:
+            raise HTTPException(status_code=403, detail="This session has no uploader.")
+        add(session_id, file)
+
+    manager.add_file = add_file
 
 
 def client() -> str:

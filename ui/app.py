@@ -14,6 +14,7 @@ from assistant import MentorError, Settings  # noqa: E402
 from assistant.feedback import FeedbackStore  # noqa: E402
 
 st.set_page_config(page_title="Mentor", page_icon=":material/school:")
+access.guard_uploads()
 try:
     if shared.loaded(Settings.load()):
         mentor = shared.mentor()

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 from urllib.parse import quote
 
+import access
 import streamlit as st
 from safe_markdown import cite, escape, is_web, sanitize_markdown
 
@@ -240,6 +241,7 @@ def ingest_controls(mentor: Mentor) -> None:
     if "ingest_result" in st.session_state:
         ok, text = st.session_state.ingest_result
         (st.success if ok else st.error)(text)
+    access.uploader_shown()
     upload = st.file_uploader(
         "Add a document",
         type=UPLOAD_TYPES,
