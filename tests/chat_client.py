@@ -8,6 +8,7 @@ many sessions, claim to be forwarded from another address. Loopback only.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import ExitStack
 
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ClientState_pb2 import ClientState
@@ -23,7 +24,10 @@ class ChatSession:
 
     def __init__(self, url: str, headers: dict[str, str] | None = None) -> None:
         ws_url = url.replace("http://", "ws://", 1) + "/_stcore/stream"
-        self._ws = connect(ws_url, subprotocols=["streamlit"], additional_headers=headers or {}, max_size=None)
+        self._open = ExitStack()
+        self._ws = self._open.enter_context(
+            connect(ws_url, subprotocols=["streamlit"], additional_headers=headers or {}, max_size=None)
+        )
         self.session_id = ""
         self.elements: list = []  # the elements drawn by the last run
         self.messages: list[ForwardMsg] = []  # every message of the last run
@@ -32,7 +36,7 @@ class ChatSession:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._ws.close()
+        self._open.close()
 
     def run(self, *widgets: WidgetState) -> ChatSession:
         """Run the page with these widget values and read until the run is over."""

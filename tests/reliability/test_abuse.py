@@ -224,7 +224,7 @@ def test_mentor_ui_on_every_address_looks_up_nothing_beyond_this_machine(
         model_cache,
         "--host",
         "0.0.0.0",
-        PYTHONPATH=str(tmp_path / "hook"),
+        PYTHONPATH=os.pathsep.join([str(tmp_path / "hook"), os.environ.get("PYTHONPATH", "")]),
         NETWORK_LOG=str(network_log),
     )
     try:
