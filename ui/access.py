@@ -25,7 +25,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from assistant import Settings
 from assistant.limits import Lockout, RateLimit
 
-MAX_ATTEMPTS = 5  # wrong tokens per client address per minute
+MAX_ATTEMPTS = 5  # admin-token tries per client address per minute
 LOCK_AFTER = 20  # wrong tokens from anywhere within COOL_DOWN seconds lock the token...
 COOL_DOWN = 900.0  # ...for this long
 _ADMIN = "admin"
