@@ -8,10 +8,12 @@ import gzip
 import socket
 import threading
 import tracemalloc
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
+import servers
 from click.testing import CliRunner
 
 from assistant import Mentor, MentorError, Settings
@@ -161,12 +163,9 @@ class _Hostile(BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def hostile():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Hostile)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
+def hostile() -> Iterator[str]:
+    with servers.http_server(_Hostile) as url:
+        yield url
 
 
 def test_a_gzip_bomb_is_refused_without_inflating_it(hostile: str) -> None:
