@@ -431,5 +431,6 @@ class Mentor:
     def _k(self, k: int | None) -> int:
         k = self.settings.top_k if k is None else k
         if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_K:
-            raise MentorError(f"k: must be a whole number between 1 and {MAX_K}, got {k!r}")
+            whole = "" if type(k) is int else "a whole number "
+            raise MentorError(f"k: must be {whole}between 1 and {MAX_K}, got {k!r}")
         return k

@@ -200,22 +200,36 @@ def test_a_forged_widget_value_shows_a_short_error_and_no_traceback(served) -> N
 def test_wrong_admin_tokens_are_limited_per_address_then_lock_the_token_for_everyone(served) -> None:
     url, log = served
 
-    def unlock(address: str, tokens: list[str]) -> list[list[str]]:
-        """Try each token from its own new session, all at once (well within the limit's minute)."""
+    def unlock(address: str, tokens: list[str]) -> list[str]:
+        """Try each token from its own new session, all at once (well within the limit's minute);
+        what each was told."""
         with ExitStack() as stack:
             sessions = [stack.enter_context(ChatSession(url, _from(address))).run() for _ in tokens]
             box, button = sessions[0].widget("text_input", "Admin token"), sessions[0].widget("button", "Unlock")
             with ThreadPoolExecutor(len(tokens)) as pool:
                 runs = pool.map(lambda s, t: s.run(text(box, t), click(button)).texts(), sessions, tokens)
-                return list(runs)
+                return [_told(texts) for texts in runs]
 
-    for n in range(1, 5):
-        shown = unlock(f"10.0.6.{n}", [f"guess-{n}-{k}" for k in range(5)])
-        assert all(any("not the admin token" in t for t in texts) for texts in shown)
-        assert any("Too many attempts" in t for t in unlock(f"10.0.6.{n}", [TOKEN])[0])  # a new session is not free
-    assert any("locked after 20 wrong tries" in t for t in unlock("10.0.6.9", [TOKEN])[0])
+    for n in range(1, 5):  # six sessions from each address: five tries a minute, whichever session
+        told = unlock(f"10.0.6.{n}", [f"guess-{n}-{k}" for k in range(6)])
+        refused = [outcome for outcome in told if outcome != "wrong"]
+        # The last address's sixth try may come after its fifth wrong one has locked the token.
+        assert len(refused) == 1 and refused[0] in ({"too many"} if n < 4 else {"too many", "locked"}), told
+    assert unlock("10.0.6.9", [TOKEN]) == ["locked"]  # twenty wrong tokens lock it for everyone
     written = log.read_text(errors="replace")
-    assert "wrong admin token from 10.0.6.1" in written and "guess-" not in written
+    assert written.count("wrong admin token from 10.0.6.1") == 5 and "guess-" not in written
+
+
+def _told(texts: list[str]) -> str:
+    """What an Unlock press was told: wrong, too many, locked (or unlocked)."""
+    for fragment, outcome in (
+        ("not the admin token", "wrong"),
+        ("Too many attempts", "too many"),
+        ("locked", "locked"),
+    ):
+        if any(fragment in t for t in texts):
+            return outcome
+    return "unlocked"
 
 
 # --- 5. quiet: nothing leaves the machine at start-up -------------------------------------------

@@ -83,6 +83,7 @@ def test_a_slow_answer_does_not_stall_twenty_other_sessions(
         MENTOR_MANIFEST=str(settings.manifest),
         MENTOR_LLM="fake",
         MENTOR_ANSWER_MODE="auto",
+        MENTOR_QUESTIONS_PER_MINUTE="100",  # every session comes from 127.0.0.1: one client's limit
     )
     context = browser.new_context(viewport={"width": 1000, "height": 800})
     try:
