@@ -61,8 +61,10 @@ def guard_uploads() -> None:
 
 
 def client() -> str:
-    """The client's address as the server sees it (``loopback`` on this machine)."""
-    return st.context.ip_address or "loopback"
+    """The client's address as the server sees it (``loopback`` on this machine, and with no
+    server, under Streamlit's AppTest)."""
+    address = st.context.ip_address
+    return address if isinstance(address, str) and address else "loopback"
 
 
 def may_change(settings: Settings) -> bool:

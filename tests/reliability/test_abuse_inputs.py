@@ -211,8 +211,9 @@ def test_every_ipv6_form_of_an_internal_ipv4_address_is_refused_before_connectin
         fetch(f"http://[{host}]/")
 
 
-def test_text_that_is_not_utf8_on_the_command_line_gets_one_line(tmp_path: Path) -> None:
-    result = CliRunner().invoke(main, ["--data-dir", str(tmp_path), "ask", "why \udcff?"])
+def test_text_that_is_not_utf8_on_the_command_line_gets_one_line(small_mentor: Mentor) -> None:
+    # The bytes "why \xff?" as Python hands them over: the byte that is not UTF-8 as a lone surrogate.
+    result = CliRunner().invoke(main, ["--data-dir", str(small_mentor.settings.data_dir), "ask", "why \udcff?"])
     assert result.exit_code == 1 and result.stderr == "mentor: error: argument 4 is not valid UTF-8 text; retype it\n"
 
 
