@@ -36,7 +36,7 @@ _LESS_THAN = re.compile(r"(?<!\\)((?:\\\\)*)\\?<")  # with the backslash escapin
 # linear time.
 MAX_CHARS = 20_000
 MAX_MARKUP = 300
-MAX_TOTAL_MARKUP = 2_000
+MAX_TOTAL_MARKUP = 1_200
 _BLOCKS = re.compile(r"(\n[ \t]*\n)")
 _MARKUP_CHAR = re.compile(r"[*_\[\]!`$|<>&~\\=#\n-]")
 _PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
