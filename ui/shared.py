@@ -3,6 +3,7 @@ client's ``clear_cache`` message empties those for everyone, and must not drop t
 
 from __future__ import annotations
 
+import sys
 import threading
 
 from assistant import Mentor, Settings
@@ -24,6 +25,7 @@ def mentor() -> Mentor:
             built = Mentor(settings)
             built.warm_up()  # the first embedding takes seconds: not on a question
             _held[:] = [built]
+            print(f"Mentor: the chat loaded the knowledge base in {settings.data_dir}", file=sys.stderr, flush=True)
         return _held[0]
 
 
