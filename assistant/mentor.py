@@ -203,6 +203,7 @@ class Mentor:
 
         Raises:
             SourceError: the document is refused (type, size, unreadable); nothing was saved.
+            StoreError: another ingest kept the writer lock for 30 s; nothing was saved.
         """
         with catalog.saved_upload(self.settings, name, data) as path:  # deleted again if the ingest fails
             source = f"{catalog.UPLOADS}/{path.name}"
