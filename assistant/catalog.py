@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from assistant import out_of_scope
 from assistant.settings import Settings
 from ingest import IngestReport, SourceError, SourceSpec, Store, read_manifest
+from ingest.journal import writer_lock
 from ingest.loading import SUFFIXES, Document, load_url, parse_bytes
 from ingest.registry import Prune, Registry, absolute, added_specs, now, synced_specs, unlisted
 from ingest.sources import is_url
@@ -90,17 +93,22 @@ def listing(settings: Settings, store: Store) -> list[dict[str, Any]]:
 _URL = re.compile(r"https?://[^\s)\]>\"']+")
 UPLOADS = "uploads"  # the knowledge folder's sub-folder documents added from the chat go to
 UPLOAD_SUFFIXES = sorted(SUFFIXES - {".text", ".rst"})
+UPLOAD_WAIT_S = 30.0  # an upload waits this long for another upload's or an ingest's writer lock
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
-def save_upload(settings: Settings, name: str, data: bytes) -> Path:
-    """Check an uploaded document and save it to ``uploads/`` under a safe, unused name.
+@contextmanager
+def saved_upload(settings: Settings, name: str, data: bytes) -> Iterator[Path]:
+    """Check an uploaded document and save it to ``uploads/`` under a safe, unused name; yield its path.
 
-    The same content under the same name is the same file (saved again, unchanged); other
-    content never overwrites an upload: it gets the next free name (``notes-2.md``).
+    The same content under the same name is the same file (kept, unchanged); other content never
+    overwrites an upload: it gets the next free name (``notes-2.md``). The name is chosen and the
+    file written under the data dir's writer lock, so two uploads at once never share a name. If
+    the block raises, a file saved here is deleted again.
 
     Raises:
         SourceError: an unsupported type, too large, or not parseable (nothing is saved).
+        StoreError: an ingest holds the writer lock (nothing is saved).
     """
     safe = safe_filename(name)
     suffix = Path(safe).suffix.lower()
@@ -112,17 +120,25 @@ def save_upload(settings: Settings, name: str, data: bytes) -> Path:
         raise SourceError(
             f"{safe}: {len(data) / 1e6:.1f} MB is over the {settings.max_file_bytes / 1e6:.0f} MB limit; split the file"
         )
-    parse_bytes(data, suffix, f"{UPLOADS}/{safe}", label=safe)
+    parse_bytes(data, suffix, f"{UPLOADS}/{safe}", label=safe, max_chars=settings.max_text_chars)
     folder = settings.knowledge_dir / UPLOADS
-    target, n = folder / safe, 1
-    while target.is_file() and target.read_bytes() != data:
-        n += 1
-        target = folder / f"{Path(safe).stem}-{n}{suffix}"
-    folder.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(f".{target.name}.part")
-    partial.write_bytes(data)
-    partial.replace(target)
-    return target
+    with writer_lock(settings.data_dir, wait=UPLOAD_WAIT_S):
+        target, n = folder / safe, 1
+        while target.is_file() and target.read_bytes() != data:
+            n += 1
+            target = folder / f"{Path(safe).stem}-{n}{suffix}"
+        created = not target.is_file()
+        if created:
+            folder.mkdir(parents=True, exist_ok=True)
+            partial = folder / f".{target.name}.{uuid.uuid4().hex}.part"
+            partial.write_bytes(data)
+            partial.replace(target)
+    try:
+        yield target
+    except BaseException:
+        if created:
+            target.unlink(missing_ok=True)
+        raise
 
 
 def delete_upload(settings: Settings, source: str) -> bool:
@@ -144,6 +160,8 @@ def url_loader(settings: Settings) -> Callable[[SourceSpec, dict[str, Any]], Doc
             spec.source,
             previous,
             max_bytes=settings.max_file_bytes,
+            max_chars=settings.max_text_chars,
+            digest=spec.digest,
             timeout=settings.fetch_timeout,
             allowed_hosts=settings.allowed_hosts,
             title=spec.title,

@@ -10,8 +10,8 @@ from typing import Any
 import click
 
 from assistant.paths import DEFAULT_DATA_DIR, IN_CHECKOUT
-from assistant.settings import ANSWER_MODES, ENV_PREFIX
-from assistant.terminal import ProgressBar, indent, print_answer, print_sources, styled
+from assistant.settings import ANSWER_MODES
+from assistant.terminal import ProgressBar, indent, print_answer, print_sources, printable, styled
 from ingest.errors import MentorError
 
 _JSON = click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
@@ -20,13 +20,22 @@ _K = click.option("--k", "k", type=int, default=None, help="Number of passages (
 
 
 class _Group(click.Group):
-    """Turn every MentorError into one line on stderr and exit status 1."""
+    """Turn every MentorError, and text that is not UTF-8, into one line on stderr and exit status 1."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        for n, arg in enumerate(args, 1):
+            try:
+                arg.encode("utf-8")
+            except UnicodeEncodeError:  # bytes that are not UTF-8 arrive as lone surrogates
+                click.echo(f"mentor: error: argument {n} is not valid UTF-8 text; retype it", err=True)
+                ctx.exit(1)
+        return super().parse_args(ctx, args)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except MentorError as exc:
-            click.echo(f"mentor: error: {exc}", err=True)
+            click.echo(f"mentor: error: {printable(exc)}", err=True)
             ctx.exit(1)
 
 
@@ -131,15 +140,15 @@ def ingest_command(
         for change in report.sources:
             if change.status != "unchanged":
                 detail = change.reason or f"+{change.added} -{change.removed} chunks"
-                click.echo(f"  {change.status:<9} {change.source}  ({detail})")
+                click.echo(printable(f"  {change.status:<9} {change.source}  ({detail})"))
         click.echo(("Plan: " if dry_run else "Done: ") + report.summary())
         for note in report.notes:
-            click.echo(f"mentor: warning: {note}", err=True)
+            click.echo(printable(f"mentor: warning: {note}"), err=True)
     if eval_file and not dry_run:
         _eval_after_ingest(mentor, eval_file)
     if report.failures:
         for change in report.failures:
-            click.echo(f"mentor: error: {change.reason}", err=True)
+            click.echo(printable(f"mentor: error: {change.reason}"), err=True)
         ctx.exit(1)
 
 
@@ -154,7 +163,7 @@ def remove(ctx: click.Context, source: str, as_json: bool) -> None:
         click.echo(json.dumps(report.to_dict(), indent=2))
         return
     for change in report.sources:
-        click.echo(f"  {change.status:<9} {change.source}  (-{change.removed} chunks)")
+        click.echo(printable(f"  {change.status:<9} {change.source}  (-{change.removed} chunks)"))
     click.echo(f"Removed {source}: {report.deleted} chunks deleted; {report.total_chunks} in the store")
 
 
@@ -171,7 +180,9 @@ def sources(ctx: click.Context, as_json: bool) -> None:
         when = row["last_ingest"][:16] or "-"
         fetched = f", fetched {row['fetched_at'][:10]}" if row["fetched_at"] else ""
         error = f"\n      last error: {row['last_error']}" if row["last_error"] else ""
-        click.echo(f"{row['source']}  [{row['kind']}]  {row['chunks']} chunks, ingested {when}{fetched}{error}")
+        click.echo(
+            printable(f"{row['source']}  [{row['kind']}]  {row['chunks']} chunks, ingested {when}{fetched}{error}")
+        )
     click.echo(f"{len(rows)} sources")
 
 
@@ -188,8 +199,8 @@ def search(ctx: click.Context, query: str, k: int | None, as_json: bool) -> None
         return
     for n, p in enumerate(passages, 1):
         click.echo(
-            click.style(f"[{n}] {p.title} › {p.section}", bold=True)
-            + f"  ({p.metadata.get('anchor', '')}, relevance {p.score:.2f})"
+            click.style(printable(f"[{n}] {p.title} › {p.section}"), bold=True)
+            + printable(f"  ({p.metadata.get('anchor', '')}, relevance {p.score:.2f})")
         )
         click.echo(indent(p.text) + "\n")
 
@@ -233,7 +244,7 @@ def chat(ctx: click.Context) -> None:
                     click.echo(styled(piece), nl=False)
             click.echo()
         except MentorError as exc:
-            click.echo(f"mentor: error: {exc}", err=True)
+            click.echo(f"mentor: error: {printable(exc)}", err=True)
 
 
 @main.command()
@@ -308,28 +319,24 @@ def ui(ctx: click.Context, host: str, port: int) -> None:
     """Open the chat in the browser (ingests the knowledge base first if needed)."""
     import os
 
-    from assistant.serving import check_port, is_local, streamlit_argv
+    from assistant import serving
 
-    check_port(host, port)  # before the ingest: a port in use would only show once the chat failed to start
+    serving.check_port(host, port)  # before the ingest: a port in use would only show once the chat failed
     mentor = _mentor(ctx)
     report = mentor.ingest()
-    click.echo(f"Knowledge base: {report.summary()}")
+    click.echo(printable(f"Knowledge base: {report.summary()}"))
     for change in report.failures:
-        click.echo(f"mentor: warning: {change.reason}", err=True)
-    if not is_local(host) and not mentor.settings.admin_token:
-        os.environ[f"{ENV_PREFIX}READ_ONLY"] = "true"  # read by the chat's own Settings.load()
+        click.echo(printable(f"mentor: warning: {change.reason}"), err=True)
+    settings = mentor.settings
+    if not serving.is_loopback(host) and not settings.admin_token:
+        settings = settings.replace(read_only=True)
         click.echo(
             "Serving beyond this machine: the chat is read-only (no upload or re-ingest); "
             "set MENTOR_ADMIN_TOKEN to unlock them for admins."
         )
-    # The chat builds its own Settings from the environment: hand it this command's flags.
-    for name, value in ctx.obj["flags"].items():
-        if value is not None:
-            os.environ[f"{ENV_PREFIX}{name.upper()}"] = str(value)
-    if ctx.obj["config"] is not None:
-        os.environ[f"{ENV_PREFIX}CONFIG"] = str(ctx.obj["config"])
+    os.environ.update(serving.environment(settings, ctx.obj["flags"], ctx.obj["config"]))
     click.echo(f"Mentor chat on http://{host}:{port}  (Ctrl-C stops it)")
-    os.execv(sys.executable, streamlit_argv(host, port))
+    os.execv(sys.executable, serving.streamlit_command(settings, host, port))
 
 
 @main.command()
@@ -351,7 +358,7 @@ def gaps(ctx: click.Context) -> None:
     from assistant.settings import Settings
 
     settings = Settings.load(ctx.obj["flags"], config=ctx.obj["config"])
-    click.echo(gaps_report(FeedbackStore.in_dir(settings.data_dir).path))
+    click.echo(printable(gaps_report(FeedbackStore.in_dir(settings.data_dir).path)))
 
 
 @main.command()
@@ -366,7 +373,7 @@ def links(ctx: click.Context, as_json: bool) -> None:
         click.echo(json.dumps([s.__dict__ for s in statuses], indent=2))
     else:
         for status in statuses:
-            click.echo(f"{'ok  ' if status.ok else 'DEAD'} {status.url}  {status.detail}")
+            click.echo(printable(f"{'ok  ' if status.ok else 'DEAD'} {status.url}  {status.detail}"))
         click.echo(f"{len(statuses)} links, {len(dead)} dead")
     if dead:
         ctx.exit(1)
@@ -383,9 +390,9 @@ def _watch(mentor) -> None:
         for changed in changes(folder):
             names = ", ".join(sorted(p.name for p in changed)[:5])
             try:
-                click.echo(f"Changed: {names}. Done: {mentor.ingest().summary()}")
+                click.echo(printable(f"Changed: {names}. Done: {mentor.ingest().summary()}"))
             except MentorError as exc:
-                click.echo(f"mentor: error: {exc}", err=True)
+                click.echo(f"mentor: error: {printable(exc)}", err=True)
     except KeyboardInterrupt:
         click.echo("Stopped watching.")
 

@@ -36,6 +36,7 @@ _REFERS_BACK = re.compile(
     re.IGNORECASE,
 )
 NAMES_NOTHING = 4  # a question this short ("what went wrong?") asks about what came before it
+ANSWER_TIMES = 5  # an earlier answer in the history is cut to this many times a question's length
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _CLAUSE_END = re.compile(r"(?<=[.!?:;])\s+|\n+")
 _OPENERS = (  # the words an English question opens with
@@ -48,18 +49,47 @@ _JOINED = re.compile(rf",\s*(?:(?:and|or)\s+)?(?={_OPENERS})|\s+(?:and|or)\s+(?=
 _NAME = re.compile(r"(?<!^)(?<![.?!]\s)\b([A-Z][\w+.#-]*(?:\s+[A-Z][\w+.#-]*)*)")
 
 
-def clean(text: str, max_chars: int) -> str:
+def clean(text: str, max_chars: int, field: str = "question") -> str:
     """``text`` without control characters or surrounding space.
 
     Raises:
-        MentorError: it is empty, or longer than ``max_chars``.
+        MentorError: it is empty, or longer than ``max_chars`` (named as ``field``).
     """
-    text = _CONTROL.sub(" ", str(text)).strip()
+    if not isinstance(text, str):
+        raise MentorError(f"{field}: must be text, got {type(text).__name__}")
+    if len(text) > 2 * max_chars:  # before any work on it
+        raise MentorError(f"{field}: {len(text)} characters is over the limit of {max_chars}; shorten it")
+    text = _CONTROL.sub(" ", text).strip()
     if not text:
-        raise MentorError("question: is empty; type a question")
+        raise MentorError(f"{field}: is empty; type a question")
     if len(text) > max_chars:
-        raise MentorError(f"question: {len(text)} characters is over the limit of {max_chars}; shorten it")
+        raise MentorError(f"{field}: {len(text)} characters is over the limit of {max_chars}; shorten it")
     return text
+
+
+def turns(history: Sequence[Any] | None, max_chars: int, keep: int) -> list[dict[str, str]]:
+    """The last ``keep`` turns of ``history`` (dicts with role/content, or (role, text) pairs) as
+    role/content dicts: a user's turn checked like a question, an answer cut to ``ANSWER_TIMES``
+    times ``max_chars`` (it only gives a follow-up its context).
+
+    Raises:
+        MentorError: a turn is malformed or a user's turn is too long.
+    """
+    if history is not None and (isinstance(history, str | bytes) or not isinstance(history, Sequence)):
+        raise MentorError(f"history: must be a list of {{'role', 'content'}} turns, got {type(history).__name__}")
+    checked = []
+    for n, turn in enumerate(list(history or ())[-keep:] if keep else [], 1):
+        pair = (turn.get("role"), turn.get("content")) if isinstance(turn, dict) else turn
+        if not isinstance(pair, Sequence) or len(pair) != 2 or not all(isinstance(x, str) for x in pair):
+            raise MentorError(f"history: turn {n} must have a text role and content")
+        role, text = pair
+        text = (
+            clean(text, max_chars, f"history turn {n}")
+            if role == "user" and text.strip()
+            else text[: ANSWER_TIMES * max_chars]
+        )
+        checked.append({"role": role, "content": text})
+    return checked
 
 
 def small_talk(question: str) -> str | None:

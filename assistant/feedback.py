@@ -21,8 +21,11 @@ from pathlib import Path
 from typing import Any
 
 from assistant.answers import Answer
+from ingest.errors import MentorError
 
 FILENAME = "feedback.sqlite3"
+MAX_COMMENT_CHARS = 2000
+DEFAULT_MAX_BYTES = 50_000_000
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS feedback (
     id INTEGER PRIMARY KEY,
@@ -211,13 +214,14 @@ class Feedback:
 class FeedbackStore:
     """Answers and ratings in one SQLite file; safe to share between threads and processes."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
         self.path = Path(path)
+        self.max_bytes = max_bytes
 
     @classmethod
-    def in_dir(cls, data_dir: Path) -> FeedbackStore:
-        """The store in ``data_dir`` (``feedback.sqlite3``)."""
-        return cls(Path(data_dir) / FILENAME)
+    def in_dir(cls, data_dir: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> FeedbackStore:
+        """The store in ``data_dir`` (``feedback.sqlite3``), taking nothing new past ``max_bytes``."""
+        return cls(Path(data_dir) / FILENAME, max_bytes)
 
     def record(
         self,
@@ -239,11 +243,22 @@ class FeedbackStore:
 
         Raises:
             ValueError: ``rating`` is not +1, -1 or None, or ``citations_json`` is not a list.
+            MentorError: the comment is over ``MAX_COMMENT_CHARS``, or the store is full.
         """
         if rating not in (1, -1, None):
             raise ValueError(f"rating: must be +1, -1 or None, got {rating!r}")
         if not isinstance(json.loads(citations_json or "[]"), list):
             raise ValueError("citations_json: must be a JSON list of citations")
+        if len(comment) > MAX_COMMENT_CHARS:
+            raise MentorError(
+                f"comment: {len(comment)} characters is over the limit of {MAX_COMMENT_CHARS}; shorten it"
+            )
+        size = self.path.stat().st_size if self.path.exists() else 0
+        if size >= self.max_bytes:
+            raise MentorError(
+                f"feedback: {self.path} is full ({size / 1e6:.1f} MB, setting max_feedback_mb); "
+                "no feedback is taken until an admin reads it with `mentor gaps` and moves it away"
+            )
         row = (
             key,
             time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

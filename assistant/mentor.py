@@ -168,6 +168,7 @@ class Mentor:
                 "data_dir": s.data_dir,
                 "prune": prune,
                 "max_bytes": s.max_file_bytes,
+                "max_chars": s.max_text_chars,
                 "dry_run": dry_run,
                 "full": full,
                 "load_url": catalog.url_loader(s),
@@ -201,15 +202,15 @@ class Mentor:
 
         Raises:
             SourceError: the document is refused (type, size, unreadable); nothing was saved.
+            StoreError: another ingest kept the writer lock for 30 s; nothing was saved.
         """
-        path = catalog.save_upload(self.settings, name, data)
-        source = f"{catalog.UPLOADS}/{path.name}"
-        covered = any(spec.source == source for spec in read_manifest(self.settings.manifest)[0])
-        report = self.ingest() if covered else self.ingest([str(path)])
-        failed = next((c for c in report.failures if c.source in (source, str(path))), None)
-        if failed:
-            path.unlink(missing_ok=True)
-            raise SourceError(failed.reason)
+        with catalog.saved_upload(self.settings, name, data) as path:  # deleted again if the ingest fails
+            source = f"{catalog.UPLOADS}/{path.name}"
+            covered = any(spec.source == source for spec in read_manifest(self.settings.manifest)[0])
+            report = self.ingest() if covered else self.ingest([str(path)])
+            failed = next((c for c in report.failures if c.source in (source, str(path))), None)
+            if failed:
+                raise SourceError(failed.reason)
         return source, report
 
     def remove(self, source: str) -> IngestReport:
@@ -305,7 +306,7 @@ class Mentor:
             yield reply
             yield Answer(reply, grounded=False, mode="smalltalk", question=question)
             return
-        turns = list(history or [])[-2 * self.settings.history_turns :]
+        turns = conversation.turns(history, self.settings.max_question_chars, 2 * self.settings.history_turns)
         self._require_content()
         weighed = weighing.weigh(self, question, turns, self._k(k))
         query, passages, version, draft, found = (
@@ -403,6 +404,7 @@ class Mentor:
 
     def _k(self, k: int | None) -> int:
         k = self.settings.top_k if k is None else k
-        if not 1 <= k <= MAX_K:
-            raise MentorError(f"k: must be between 1 and {MAX_K}, got {k}")
+        if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_K:
+            whole = "" if type(k) is int else "a whole number "
+            raise MentorError(f"k: must be {whole}between 1 and {MAX_K}, got {k!r}")
         return k

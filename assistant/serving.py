@@ -1,12 +1,20 @@
-"""Serving the chat: whether a port is free for it, and the ``streamlit run`` command that serves it."""
+"""How ``mentor ui`` starts the chat: whether the port is free, Streamlit's flags and environment.
+
+Nothing leaves the machine at start-up (no usage statistics, no look-up of this machine's
+addresses), learners never see a traceback, an upload is no larger than ``max_file_mb`` (and
+there is none when the chat offers no uploader), and a proxy's forwarded address is believed
+only from the ``trusted_proxies``.
+"""
 
 from __future__ import annotations
 
 import ipaddress
+import math
 import socket
 import sys
 
 from assistant.paths import CHAT_PAGE
+from assistant.settings import ENV_PREFIX, Settings
 from ingest.errors import MentorError
 
 
@@ -29,30 +37,44 @@ def check_port(host: str, port: int) -> None:
             ) from None
 
 
-def is_local(host: str) -> bool:
-    """Whether ``host`` serves this machine alone (loopback)."""
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is this machine only (``localhost``, 127.0.0.0/8, ``::1``)."""
     try:
         return host == "localhost" or ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
 
 
-def streamlit_argv(host: str, port: int) -> list[str]:
-    """The command line that serves the chat page on ``host:port``, headless."""
-    return [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        str(CHAT_PAGE),
-        "--server.address",
-        host,
-        "--server.port",
-        str(port),
-        "--server.headless",
-        "true",
-        "--browser.gatherUsageStats",
-        "false",
-        "--client.toolbarMode",
-        "minimal",
+def streamlit_command(settings: Settings, host: str, port: int) -> list[str]:
+    """The ``python -m streamlit run`` command line that serves the chat on ``host:port``."""
+    uploads = not settings.read_only or bool(settings.admin_token)  # whether any session gets an uploader
+    # Streamlit looks up this machine's addresses (a UDP socket toward 8.8.8.8, an HTTP request to
+    # checkip.amazonaws.com) to print them, unless told the address to show.
+    shown = socket.gethostname() if host in ("0.0.0.0", "::", "") else host  # noqa: S104
+    flags = {
+        "server.address": host,
+        "server.port": port,
+        "server.headless": "true",
+        "server.maxUploadSize": math.ceil(settings.max_file_mb) if uploads else 0,
+        "server.fileWatcherType": "none",
+        "browser.serverAddress": shown,
+        "browser.gatherUsageStats": "false",
+        "client.toolbarMode": "minimal",
+        "client.showErrorDetails": "none",
+    }
+    return [sys.executable, "-m", "streamlit", "run", str(CHAT_PAGE)] + [
+        part for name, value in flags.items() for part in (f"--{name}", str(value))
     ]
+
+
+def environment(settings: Settings, flags: dict[str, object], config: object | None) -> dict[str, str]:
+    """What the chat's process needs in its environment: this command's flags (the chat builds
+    its own Settings from it) and the proxies the server may believe (uvicorn's FORWARDED_ALLOW_IPS,
+    which otherwise trusts any process on this machine)."""
+    env = {f"{ENV_PREFIX}{name.upper()}": str(value) for name, value in flags.items() if value is not None}
+    if config is not None:
+        env[f"{ENV_PREFIX}CONFIG"] = str(config)
+    if settings.read_only:
+        env[f"{ENV_PREFIX}READ_ONLY"] = "true"
+    env["FORWARDED_ALLOW_IPS"] = ",".join(settings.trusted_proxies)
+    return env

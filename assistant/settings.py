@@ -12,6 +12,7 @@ from typing import Any
 
 from assistant.paths import BUNDLED_KNOWLEDGE, DEFAULT_DATA_DIR, user_model_cache
 from ingest.errors import SettingsError, one_of
+from ingest.loading import MAX_TEXT_CHARS
 from ingest.models import BACKENDS, PRECISIONS
 
 DEFAULT_CONFIG = "mentor.toml"
@@ -57,6 +58,10 @@ class Settings:
     admin_token: str = field(default="", repr=False)  # unlocks the chat's knowledge controls
     max_file_mb: float = 20.0
     max_question_chars: int = 2000
+    max_text_chars: int = MAX_TEXT_CHARS  # a document whose extracted text is longer is refused
+    max_feedback_mb: float = 50.0  # the feedback store takes no new answers past this size
+    questions_per_minute: int = 20  # per client address, in the chat
+    trusted_proxies: tuple[str, ...] = field(default_factory=tuple)  # whose X-Forwarded-For the chat believes
     fetch_timeout: float = 15.0
     allowed_hosts: tuple[str, ...] = field(default_factory=tuple)
 
@@ -83,6 +88,11 @@ class Settings:
     def max_file_bytes(self) -> int:
         """``max_file_mb`` in bytes."""
         return int(self.max_file_mb * 1_000_000)
+
+    @property
+    def max_feedback_bytes(self) -> int:
+        """``max_feedback_mb`` in bytes."""
+        return int(self.max_feedback_mb * 1_000_000)
 
     @property
     def knowledge_dir(self) -> Path:
@@ -154,7 +164,14 @@ def _checked(settings: Settings) -> Settings:
     one_of("answer_mode", settings.answer_mode, ANSWER_MODES)
     one_of("embed_backend", settings.embed_backend, BACKENDS)
     one_of("passage_precision", settings.passage_precision, PRECISIONS)
-    for name in ("top_k", "candidates", "embed_batch_size", "max_question_chars"):
+    for name in (
+        "top_k",
+        "candidates",
+        "embed_batch_size",
+        "max_question_chars",
+        "max_text_chars",
+        "questions_per_minute",
+    ):
         if getattr(settings, name) < 1:
             raise SettingsError(f"{name}: must be at least 1, got {getattr(settings, name)}")
     if settings.top_k > MAX_K:

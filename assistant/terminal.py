@@ -8,6 +8,14 @@ import sys
 import click
 
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
+# Control characters but tab and newline: an escape sequence in a document or a reader's comment
+# would otherwise drive the terminal (move the cursor, retitle the window, hide text).
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: object) -> str:
+    """``text`` without control characters (tab and newline kept), safe to print to a terminal."""
+    return _CONTROL.sub("", str(text))
 
 
 def print_answer(answer) -> None:
@@ -17,8 +25,9 @@ def print_answer(answer) -> None:
 
 
 def styled(text: str) -> str:
-    """Markdown's **bold** as terminal bold (plain text when output is not a terminal)."""
-    return _BOLD.sub(lambda match: click.style(match.group(1), bold=True), text)
+    """Markdown's **bold** as terminal bold (plain text when output is not a terminal); control
+    characters dropped."""
+    return _BOLD.sub(lambda match: click.style(match.group(1), bold=True), printable(text))
 
 
 def print_sources(answer) -> None:
@@ -29,16 +38,16 @@ def print_sources(answer) -> None:
     for c in answer.citations:
         where = c.url or c.anchor
         fetched = f", fetched {c.fetched_at[:10]}" if c.fetched_at else ""
-        click.echo(f"  [{c.n}] {c.title} › {c.section}  ({where}, relevance {c.score:.2f}{fetched})")
+        click.echo(printable(f"  [{c.n}] {c.title} › {c.section}  ({where}, relevance {c.score:.2f}{fetched})"))
     for note in answer.notes:
-        click.echo(click.style(f"({note})", dim=True))
+        click.echo(click.style(printable(f"({note})"), dim=True))
     if answer.mode == "refusal":
         click.echo(click.style("(not grounded: nothing in the knowledge base answers this)", dim=True))
 
 
 def indent(text: str) -> str:
     """``text`` indented by four spaces."""
-    return "\n".join("    " + line for line in text.splitlines())
+    return "\n".join("    " + line for line in printable(text).splitlines())
 
 
 class ProgressBar:

@@ -18,22 +18,29 @@ JOURNAL_NAME = "ingest-journal.jsonl"
 
 
 @contextmanager
-def writer_lock(data_dir: Path) -> Iterator[None]:
-    """Hold the data directory's writer lock, or fail at once naming the holder's pid.
+def writer_lock(data_dir: Path, wait: float = 0.0) -> Iterator[None]:
+    """Hold the data directory's writer lock, waiting up to ``wait`` seconds for it, or fail
+    naming the holder's pid.
 
     Raises:
-        StoreError: another process holds the lock.
+        StoreError: another writer (process or thread) holds the lock.
     """
     data_dir.mkdir(parents=True, exist_ok=True)
     path = data_dir / LOCK_NAME
     handle = path.open("a+")
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        handle.seek(0)
-        holder = handle.read().strip() or "unknown"
-        handle.close()
-        raise StoreError(f"another ingest is running (pid {holder}) on {data_dir}; wait for it to finish") from None
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            break
+        except BlockingIOError:
+            if time.monotonic() < deadline:
+                time.sleep(0.05)
+                continue
+            handle.seek(0)
+            holder = handle.read().strip() or "unknown"
+            handle.close()
+            raise StoreError(f"another ingest is running (pid {holder}) on {data_dir}; wait for it to finish") from None
     try:
         handle.seek(0)
         handle.truncate()

@@ -7,7 +7,8 @@ import json
 import re
 import subprocess
 import sys
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ingest.cleaning import clean_text, drop_repeated_sentences
@@ -21,6 +22,7 @@ SUFFIXES = MARKDOWN_SUFFIXES | TEXT_SUFFIXES | HTML_SUFFIXES | PDF_SUFFIXES
 # A crafted PDF of a few MB keeps pypdf busy for minutes (and a malformed one may raise any type),
 # so PDFs are parsed in a child process that is stopped after this many seconds.
 PDF_TIMEOUT_S = 30.0
+MAX_TEXT_CHARS = 2_000_000  # the setting max_text_chars's default
 
 _FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n", re.DOTALL)
 _H1 = re.compile(r"^#\s+(.+?)\s*(\{#[^}]*\})?\s*$", re.MULTILINE)
@@ -39,13 +41,11 @@ class Document:
     extra: dict[str, str] = field(default_factory=dict)
 
 
-def load_file(
-    path: Path, source: str, *, max_bytes: int, title: str = "", tags: tuple[str, ...] = (), url: str = ""
-) -> Document:
-    """Load a local file by its suffix.
+def read_file(path: Path, *, max_bytes: int) -> bytes:
+    """The bytes of a local file of a supported type, no more than ``max_bytes`` of them.
 
     Raises:
-        SourceError: the file is missing, too large, empty, binary, undecodable or corrupt.
+        SourceError: the file is missing, a folder, too large, unreadable or of another type.
     """
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
@@ -59,14 +59,35 @@ def load_file(
                 f"{path}: {size / 1e6:.1f} MB is over the {max_bytes / 1e6:.0f} MB "
                 "limit; split the file or raise the setting max_file_mb"
             )
-        data = path.read_bytes()
+        return path.read_bytes()
     except FileNotFoundError:
         raise SourceError(f"{path}: no such file; check the path or knowledge/sources.toml") from None
     except IsADirectoryError:
         raise SourceError(f"{path}: is a folder; name the files in it or use a glob") from None
     except OSError as exc:
         raise SourceError(f"{path}: cannot be read ({exc.strerror})") from None
-    return parse_bytes(data, suffix, source, label=str(path), title=title, tags=tags, url=url)
+
+
+def load_file(
+    path: Path,
+    source: str,
+    *,
+    max_bytes: int,
+    max_chars: int = MAX_TEXT_CHARS,
+    title: str = "",
+    tags: tuple[str, ...] = (),
+    url: str = "",
+) -> Document:
+    """Load a local file by its suffix.
+
+    Raises:
+        SourceError: the file is missing, too large, empty, binary, undecodable or corrupt, or
+            holds more than ``max_chars`` of text.
+    """
+    data = read_file(path, max_bytes=max_bytes)
+    return parse_bytes(
+        data, path.suffix.lower(), source, label=str(path), max_chars=max_chars, title=title, tags=tags, url=url
+    )
 
 
 def parse_bytes(
@@ -75,12 +96,17 @@ def parse_bytes(
     source: str,
     *,
     label: str,
+    max_chars: int = MAX_TEXT_CHARS,
     title: str = "",
     tags: tuple[str, ...] = (),
     url: str = "",
     fetched_at: str = "",
 ) -> Document:
-    """Parse raw bytes of a markdown, text, HTML or PDF source into a :class:`Document`."""
+    """Parse raw bytes of a markdown, text, HTML or PDF source into a :class:`Document`.
+
+    Raises:
+        SourceError: the bytes cannot be parsed, hold no text, or more than ``max_chars`` of it.
+    """
     if suffix in PDF_SUFFIXES:
         text, found_title = _pdf_text(data, label)
     else:
@@ -95,6 +121,11 @@ def parse_bytes(
             found_title = _first_heading(text)
         else:
             text, found_title = raw, ""
+    if len(text) > max_chars:  # a small file can expand (HTML entities, PDF streams): bound the work after it
+        raise SourceError(
+            f"{label}: {len(text):,} characters of text is over the limit of {max_chars:,}; "
+            "split it or raise the setting max_text_chars"
+        )
     text = drop_repeated_sentences(text)
     if not text.strip():
         raise SourceError(f"{label}: has no text to ingest; add content or remove it from the sources")
@@ -135,14 +166,23 @@ def decode(data: bytes, label: str) -> str:
 def _front_matter(raw: str, label: str) -> tuple[dict, str]:
     import yaml
 
+    class _NoAliasLoader(yaml.SafeLoader):
+        """YAML without aliases: a few hundred bytes of nested aliases expand to gigabytes."""
+
+        def compose_node(self, parent, index):
+            if self.check_event(yaml.AliasEvent):
+                raise yaml.composer.ComposerError(None, None, "aliases are not allowed", self.peek_event().start_mark)
+            return super().compose_node(parent, index)
+
     match = _FRONT_MATTER.match(raw)
     if not match:
         return {}, raw
     try:
-        meta = yaml.safe_load(match.group(1)) or {}
+        meta = yaml.load(match.group(1), Loader=_NoAliasLoader) or {}  # noqa: S506 (a SafeLoader)
     except yaml.YAMLError as exc:
+        detail = getattr(exc, "problem", None) or exc.__class__.__name__
         raise SourceError(
-            f"{label}: front matter is not valid YAML ({exc.__class__.__name__}); fix the block between the --- lines"
+            f"{label}: front matter is not valid YAML ({detail}); fix the block between the --- lines"
         ) from None
     if not isinstance(meta, dict):
         raise SourceError(f"{label}: front matter must be key: value pairs")
@@ -225,14 +265,17 @@ def load_url(
     *,
     max_bytes: int,
     timeout: float,
+    max_chars: int = MAX_TEXT_CHARS,
+    digest: Callable[[bytes], str] | None = None,
     allowed_hosts: tuple[str, ...] = (),
     title: str = "",
     tags: tuple[str, ...] = (),
 ) -> Document | None:
-    """Fetch and parse a web source; ``None`` when the server says the stored copy is current.
+    """Fetch and parse a web source; ``None`` when the stored copy is current.
 
-    ``previous`` is the stored metadata of one of the source's chunks (its ETag and
-    Last-Modified make the request conditional).
+    ``previous`` is the stored metadata of one of the source's chunks: its ETag and
+    Last-Modified make the request conditional, and a body whose ``digest`` equals its
+    ``source_hash`` is not parsed again.
     """
     from ingest.web import fetch
 
@@ -244,11 +287,21 @@ def load_url(
         max_bytes=max_bytes,
         allowed_hosts=allowed_hosts,
     )
-    if page.not_modified:
+    hashed = digest(page.content) if digest and not page.not_modified else ""
+    if page.not_modified or (hashed and hashed == previous.get("source_hash")):
         return None
     kind = page.content_type.split(";")[0].strip().lower()
     suffix = {"application/pdf": ".pdf", "text/plain": ".txt", "text/markdown": ".md"}.get(kind, ".html")
     doc = parse_bytes(
-        page.content, suffix, source, label=location, title=title, tags=tags, url=page.url, fetched_at=page.fetched_at
+        page.content,
+        suffix,
+        source,
+        label=location,
+        max_chars=max_chars,
+        title=title,
+        tags=tags,
+        url=page.url,
+        fetched_at=page.fetched_at,
     )
-    return Document(**{**doc.__dict__, "extra": {"etag": page.etag or "", "last_modified": page.last_modified or ""}})
+    validators = {"etag": page.etag or "", "last_modified": page.last_modified or ""}
+    return replace(doc, extra={**validators, **({"source_hash": hashed} if hashed else {})})

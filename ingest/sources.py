@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import glob as globbing
+import hashlib
 import tomllib
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -31,6 +32,10 @@ class SourceSpec:
     def is_url(self) -> bool:
         """Whether the source is fetched over HTTP."""
         return is_url(self.location)
+
+    def digest(self, data: bytes) -> str:
+        """A hash of ``data`` loaded as this source: what its chunks were made from."""
+        return hashlib.sha256(repr(self).encode() + b"\x1f" + data).hexdigest()
 
 
 def read_manifest(manifest: Path) -> tuple[list[SourceSpec], list[SourceError]]:

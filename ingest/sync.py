@@ -7,7 +7,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -15,7 +15,7 @@ from ingest import journal
 from ingest.chunking import Chunk, chunk_document
 from ingest.embedding import Embedder
 from ingest.errors import SourceError
-from ingest.loading import Document, load_file
+from ingest.loading import MAX_TEXT_CHARS, Document, parse_bytes, read_file
 from ingest.question_writer import QuestionWriter
 from ingest.sentences import SentenceVectors
 from ingest.sources import SourceSpec
@@ -96,6 +96,7 @@ def ingest(
     data_dir: Path,
     prune: Callable[[str], bool],
     max_bytes: int,
+    max_chars: int = MAX_TEXT_CHARS,
     dry_run: bool = False,
     full: bool = False,
     load_url: Callable[[SourceSpec, dict[str, Any]], Document | None] | None = None,
@@ -115,6 +116,7 @@ def ingest(
         data_dir: holds the writer lock and the journal.
         prune: which stored sources not in ``specs`` to delete, by source id (a sync: all).
         max_bytes: files larger than this are refused.
+        max_chars: files whose text is longer than this are refused.
         dry_run: plan only; change nothing.
         full: plan as if the store were empty (the caller drops the collection first).
         load_url: loads a web source given its stored metadata (None when unchanged).
@@ -137,8 +139,19 @@ def ingest(
             by_source[str(meta.get("source", ""))][chunk_id] = meta
         plan = _Plan()
         seen_content: set[str] = set()
+        # After a killed ingest a source's chunks may be half written: only a finished store's
+        # hashes say what its chunks were made from.
+        hashes = not journal.unfinished(data_dir)
         for spec in specs:
-            change = _plan_source(spec, by_source.pop(spec.source, {}), plan, seen_content, max_bytes, load_url, writer)
+            change = _plan_source(
+                spec,
+                by_source.pop(spec.source, {}),
+                plan,
+                seen_content,
+                (max_bytes, max_chars, hashes),
+                load_url,
+                writer,
+            )
             report.sources.append(change)
             report.notes += writer.failures if writer else []
         # Only sources missing from ``specs`` are left in ``by_source``; failed ones were popped.
@@ -186,7 +199,7 @@ def _plan_source(
     stored: dict[str, dict[str, Any]],
     plan: _Plan,
     seen_content: set[str],
-    max_bytes: int,
+    limits: tuple[int, int, bool],
     load_url,
     writer: QuestionWriter | None,
 ) -> SourceChange:
@@ -199,7 +212,23 @@ def _plan_source(
             if doc is None:  # the server said it has not changed
                 return SourceChange(spec.source, "unchanged", chunks=len(stored))
         else:
-            doc = load_file(Path(spec.location), spec.source, max_bytes=max_bytes, title=spec.title, tags=spec.tags)
+            path, (max_bytes, max_chars, hashes) = Path(spec.location), limits
+            data = read_file(path, max_bytes=max_bytes)
+            digest = spec.digest(data)
+            if hashes and stored and all(meta.get("source_hash") == digest for meta in stored.values()):
+                # The same bytes loaded the same way: parsing them again would only cost time.
+                seen_content.update(str(meta.get("content_hash")) for meta in stored.values())
+                return SourceChange(spec.source, "unchanged", chunks=len(stored))
+            doc = parse_bytes(
+                data,
+                path.suffix.lower(),
+                spec.source,
+                label=str(path),
+                max_chars=max_chars,
+                title=spec.title,
+                tags=spec.tags,
+            )
+            doc = replace(doc, extra={**doc.extra, "source_hash": digest})
     except SourceError as exc:
         return SourceChange(spec.source, "failed", chunks=len(stored), reason=str(exc))
     chunks = []

@@ -3,6 +3,7 @@
 import ipaddress
 import socket
 import time
+import zlib
 from collections.abc import Collection, Iterable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
@@ -11,9 +12,17 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import httpx
 
+from ingest.deadline import deadline_client, until
 from ingest.errors import FetchError
 
 USER_AGENT = "Mentor/0.1 (+local knowledge base)"
+# Bodies are decompressed here, a piece at a time against max_bytes (httpx would inflate a whole
+# network read at once: a few KB of gzip can become hundreds of MB).
+_DECODERS = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
+_PIECE = 65_536  # most bytes one decompression step may produce
+# Every IPv6 form that carries an IPv4 address reaches that address; judge it by it.
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")  # the well-known prefix: the IPv4 address is its last 32 bits
+_LOCAL_NAT64 = ipaddress.ip_network("64:ff9b:1::/48")  # a network's own translator (Python calls it global)
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _FIX_SOURCE = "fix or remove the URL in knowledge/sources.toml"
 # Order matters: Python also calls loopback, link-local and unspecified addresses "private",
@@ -79,7 +88,8 @@ def fetch(
         max_bytes: Largest body accepted.
         allowed_hosts: Host names exempt from the internal-address check.
         max_redirects: Most redirects followed.
-        client: Client to reuse; one is made and closed when omitted.
+        client: Client to reuse (from :func:`ingest.deadline.deadline_client`, so that the
+            deadline covers connecting and headers too); one is made and closed when omitted.
 
     Returns:
         The page; ``status`` 304 and empty ``content`` when not modified.
@@ -90,8 +100,9 @@ def fetch(
     validators = (("If-None-Match", etag), ("If-Modified-Since", last_modified))
     headers = {name: value for name, value in validators if value}
     deadline = time.monotonic() + timeout
-    owned = httpx.Client(timeout=timeout) if client is None else nullcontext(client)
+    owned = deadline_client(timeout) if client is None else nullcontext(client)
     with (
+        until(deadline),
         owned as http,
         _open(http, "GET", url, headers, allowed_hosts, max_redirects, deadline, timeout) as (response, final_url),
     ):
@@ -121,7 +132,7 @@ def check_links(urls: Iterable[str], *, timeout: float = 10.0, allowed_hosts: Co
     gives ``ok=False`` instead of raising.
     """
     results = []
-    with httpx.Client(timeout=timeout) as http:
+    with deadline_client(timeout) as http:
         for url in urls:
             try:
                 status, reason = _probe(http, url, timeout, allowed_hosts)
@@ -138,7 +149,7 @@ def _probe(http: httpx.Client, url: str, timeout: float, allowed_hosts: Collecti
     """Return the final status code and reason for ``url``, without reading a body."""
     for method in ("HEAD", "GET"):
         deadline = time.monotonic() + timeout
-        with _open(http, method, url, {}, allowed_hosts, 5, deadline, timeout) as (response, _):
+        with until(deadline), _open(http, method, url, {}, allowed_hosts, 5, deadline, timeout) as (response, _):
             status, reason = response.status_code, response.reason_phrase
         # Some servers refuse HEAD (405) or do not implement it (501) yet serve GET.
         if status not in (405, 501):
@@ -170,7 +181,12 @@ def _open(
             with http.stream(
                 method,
                 target,
-                headers={"User-Agent": USER_AGENT, **headers, **pinned.get("headers", {})},
+                headers={
+                    "User-Agent": USER_AGENT,
+                    "Accept-Encoding": ", ".join(_DECODERS),
+                    **headers,
+                    **pinned.get("headers", {}),
+                },
                 extensions=pinned.get("extensions", {}),
                 timeout=httpx.Timeout(remaining),
                 # Never let a caller's client follow a Location we have not checked.
@@ -206,15 +222,19 @@ def _pinned(url: str, address: str | None) -> tuple[str, dict[str, dict[str, str
 
 
 def _read_body(url: str, response: httpx.Response, max_bytes: int, deadline: float, timeout: float) -> bytes:
-    """Read the body, stopping at ``max_bytes`` or at the deadline, whichever comes first."""
+    """Read and decompress the body, stopping at ``max_bytes`` or at the deadline, whichever comes first."""
     too_big = f"{url}: body is larger than max_bytes={max_bytes}; raise it or {_FIX_SOURCE}"
     declared = response.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > max_bytes:
         raise FetchError(too_big)
     body = bytearray()
     # No chunk size: httpx would otherwise wait to fill one, and a trickling server never does.
-    for chunk in response.iter_bytes():
-        body += chunk
+    if response.is_stream_consumed:  # read already by the client's transport (and decoded by httpx)
+        pieces: Iterable[bytes] = [response.content]
+    else:
+        pieces = _decoded(url, response.headers.get("content-encoding", ""), response.iter_raw())
+    for piece in pieces:
+        body += piece
         if len(body) > max_bytes:
             raise FetchError(too_big)
         # Read timeouts only bound the gap between bytes; this bounds the whole download.
@@ -223,9 +243,47 @@ def _read_body(url: str, response: httpx.Response, max_bytes: int, deadline: flo
     return bytes(body)
 
 
+def _decoded(url: str, encoding: str, raw: Iterable[bytes]) -> Iterator[bytes]:
+    """The body's bytes as sent before ``encoding`` (gzip, deflate or none), at most ``_PIECE`` at a time."""
+    encoding = encoding.strip().lower()
+    if encoding in ("", "identity"):
+        yield from raw
+        return
+    if encoding not in _DECODERS:
+        raise FetchError(f"{url}: unsupported Content-Encoding {encoding!r}; {_FIX_SOURCE}")
+    inflate = zlib.decompressobj(_DECODERS[encoding])
+    try:
+        for chunk in raw:
+            while chunk:
+                if inflate.eof:  # a gzip body may hold several members
+                    chunk, inflate = inflate.unused_data + chunk, zlib.decompressobj(_DECODERS[encoding])
+                yield inflate.decompress(chunk, _PIECE)
+                chunk = inflate.unconsumed_tail
+        while not inflate.eof and (piece := inflate.decompress(b"", _PIECE)):
+            yield piece
+    except zlib.error as error:
+        raise FetchError(f"{url}: the {encoding} body is corrupt ({error}); {_FIX_SOURCE}") from None
+
+
 def _timed_out(url: str, timeout: float) -> FetchError:
     """Return the error for a fetch that ran past its deadline."""
     return FetchError(f"{url}: timed out after {timeout:g} s; raise the timeout or {_FIX_SOURCE}")
+
+
+def _embedded_ipv4(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address carries: mapped (::ffff:a.b.c.d), compatible (::a.b.c.d),
+    6to4 (2002:AABB:CCDD::), NAT64 (64:ff9b::a.b.c.d) or Teredo's client; None for any other."""
+    if not isinstance(address, ipaddress.IPv6Address):
+        return None
+    if address.ipv4_mapped or address.sixtofour:
+        return address.ipv4_mapped or address.sixtofour
+    if address.teredo:
+        return address.teredo[1]
+    low = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    if address in _NAT64:
+        return low
+    compatible = int(address) >> 32 == 0 and int(address) > 1  # ::a.b.c.d, not :: or ::1
+    return low if compatible else None
 
 
 def _check_url(url: str, allowed_hosts: Collection[str]) -> str | None:
@@ -253,11 +311,9 @@ def _check_url(url: str, allowed_hosts: Collection[str]) -> str | None:
     for info in infos:
         # Strip an IPv6 zone ("fe80::1%eth0"), which older ipaddress versions reject.
         address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
-        # ::ffff:a.b.c.d reaches a.b.c.d, but Python < 3.13 does not classify it that way.
-        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-            address = address.ipv4_mapped
+        address = _embedded_ipv4(address) or address
         kind = next((kind for test, kind in _FORBIDDEN if getattr(address, test)), None)
-        kind = kind or (None if address.is_global else _NOT_GLOBAL)
+        kind = kind or (None if address.is_global and address not in _LOCAL_NAT64 else _NOT_GLOBAL)
         if kind:
             raise FetchError(f"refused {url}: {address} is {kind} address; allow it with the setting allowed_hosts")
     return str(infos[0][4][0]).split("%")[0]

@@ -6,28 +6,25 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # run as a script: ui/ is not a package
 
 import access  # noqa: E402
+import shared  # noqa: E402
 import streamlit as st  # noqa: E402
 import view  # noqa: E402
 
-from assistant import Mentor, MentorError, Settings  # noqa: E402
+from assistant import MentorError, Settings  # noqa: E402
 from assistant.feedback import FeedbackStore  # noqa: E402
 
-
-@st.cache_resource(show_spinner="Loading the knowledge base…")
-def shared_mentor() -> Mentor:
-    """One Mentor per process, shared by every session (it is thread-safe)."""
-    mentor = Mentor(Settings.load())
-    mentor.warm_up()  # the first embedding takes seconds: not on a question
-    return mentor
-
-
 st.set_page_config(page_title="Mentor", page_icon=":material/school:")
+access.guard_uploads()
 try:
-    mentor = shared_mentor()
+    if shared.loaded(Settings.load()):
+        mentor = shared.mentor()
+    else:
+        with st.spinner("Loading the knowledge base…"):
+            mentor = shared.mentor()
 except MentorError as exc:
     st.error(str(exc))
     st.stop()
-store = FeedbackStore.in_dir(mentor.settings.data_dir)
+store = FeedbackStore.in_dir(mentor.settings.data_dir, max_bytes=mentor.settings.max_feedback_bytes)
 messages = st.session_state.setdefault("messages", [])
 
 with st.sidebar:
@@ -48,7 +45,7 @@ if not messages and not question:
     view.welcome()
 for message in messages:
     view.show_message(message, store)
-if question and access.question_allowed():
+if question and access.question_allowed(mentor.settings):
     view.ask(mentor, question, settings, store)
 with actions:
     view.conversation_actions(messages)

@@ -29,6 +29,17 @@ _MATH = ("math_inline", "math_inline_double", "math_block")  # dollarmath's toke
 # Every "<" of text is written "&lt;": mdformat's "\<" misses the second of "<<", and a reader
 # that ends a bare URL later than GFM does ("https://x\<b>") would swallow the backslash.
 _LESS_THAN = re.compile(r"(?<!\\)((?:\\\\)*)\\?<")  # with the backslash escaping it, if any
+# Parsing grows faster than the text for some markup (thousands of "*a", "[", "$a" or line
+# breaks in a row). So text past MAX_CHARS is cut, and a block between blank lines with more than
+# MAX_MARKUP markup characters and line breaks, or any block once the text's blocks have used
+# MAX_TOTAL_MARKUP, is shown as one line of text, every punctuation mark escaped: that parses in
+# linear time.
+MAX_CHARS = 20_000
+MAX_MARKUP = 300
+MAX_TOTAL_MARKUP = 1_200
+_BLOCKS = re.compile(r"(\n[ \t]*\n)")
+_MARKUP_CHAR = re.compile(r"[*_\[\]!`$|<>&~\\=#\n-]")
+_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
 
 
 def sanitize_markdown(text: str, allowed_urls: Iterable[str] = ()) -> str:
@@ -41,8 +52,22 @@ def sanitize_markdown(text: str, allowed_urls: Iterable[str] = ()) -> str:
     """
     parser = _parser()
     allowed = {parser.normalizeLink(url) for url in allowed_urls if is_web(url)}
-    tokens = [safe for token in parser.parse(text) for safe in _safe_block(token, allowed)]
+    tokens = [safe for token in parser.parse(_bounded(text)) for safe in _safe_block(token, allowed)]
     return parser.renderer.render(tokens, parser.options, {}).rstrip("\n")
+
+
+def _bounded(text: str) -> str:
+    """``text`` cut to ``MAX_CHARS``, its markup-dense blocks escaped (see ``MAX_MARKUP``)."""
+    text = text if len(text) <= MAX_CHARS else text[:MAX_CHARS] + " …"
+    blocks, used = _BLOCKS.split(text), 0
+    for n, block in enumerate(blocks[::2]):  # the odd items are the blank lines between blocks
+        n *= 2
+        markup = len(_MARKUP_CHAR.findall(block))
+        if markup > MAX_MARKUP or used + markup > MAX_TOTAL_MARKUP:
+            blocks[n] = _PUNCTUATION.sub(r"\\\1", " ".join(block.split()))
+        else:
+            used += markup
+    return "".join(blocks)
 
 
 def is_web(url: str) -> bool:

@@ -12,12 +12,13 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 from urllib.parse import quote
 
+import access
 import streamlit as st
 from safe_markdown import cite, escape, is_web, sanitize_markdown
 
 from assistant import Answer, Citation, IngestReport, Mentor, MentorError, Settings
 from assistant.catalog import UPLOAD_SUFFIXES, UPLOADS
-from assistant.feedback import FeedbackStore
+from assistant.feedback import MAX_COMMENT_CHARS, FeedbackStore
 from assistant.settings import ANSWER_MODES
 
 STARTERS = {
@@ -97,7 +98,7 @@ def ask(mentor: Mentor, question: str, settings: Settings, store: FeedbackStore)
         message = {"id": uuid.uuid4().hex, "role": "assistant", "content": answer.text, "answer": answer}
         messages.extend([{"role": "user", "content": question}, message])
         if answer.mode == "refusal":  # a gap in the guide even if nobody rates it
-            store.record_answer(answer, key=message["id"])
+            _record(store, message)
         box.markdown(answer_markdown(answer.text, answer))
         _answer_details(message, store)
 
@@ -153,19 +154,31 @@ def _feedback(message: dict[str, Any], store: FeedbackStore) -> None:
         if st.session_state.get(f"rating-{key}") is not None:
             with st.popover("Add a comment", type="tertiary"):
                 st.text_input(
-                    "What was missing or wrong?", key=f"comment-{key}", on_change=_save_feedback, args=(message, store)
+                    "What was missing or wrong?",
+                    key=f"comment-{key}",
+                    max_chars=MAX_COMMENT_CHARS,
+                    on_change=_save_feedback,
+                    args=(message, store),
                 )
+    if problem := st.session_state.pop(f"feedback-error-{key}", None):
+        st.error(escape(problem))
 
 
 def _save_feedback(message: dict[str, Any], store: FeedbackStore) -> None:
+    value = st.session_state.get(f"rating-{message['id']}")
+    _record(store, message, rating=None if value is None else (1 if value else -1))
+
+
+def _record(store: FeedbackStore, message: dict[str, Any], rating: int | None = None) -> None:
+    """Store an answer with this session's rating and comment; a refusal (comment too long, store
+    full) is shown under the answer and changes nothing."""
     key = message["id"]
-    value = st.session_state.get(f"rating-{key}")
-    store.record_answer(
-        message["answer"],
-        rating=None if value is None else (1 if value else -1),
-        comment=st.session_state.get(f"comment-{key}") or "",
-        key=key,
-    )
+    try:
+        store.record_answer(
+            message["answer"], rating=rating, comment=st.session_state.get(f"comment-{key}") or "", key=key
+        )
+    except MentorError as exc:
+        st.session_state[f"feedback-error-{key}"] = str(exc)
 
 
 def new_chat() -> None:
@@ -228,6 +241,7 @@ def ingest_controls(mentor: Mentor) -> None:
     if "ingest_result" in st.session_state:
         ok, text = st.session_state.ingest_result
         (st.success if ok else st.error)(text)
+    access.uploader_shown()
     upload = st.file_uploader(
         "Add a document",
         type=UPLOAD_TYPES,

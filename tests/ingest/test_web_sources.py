@@ -1,9 +1,9 @@
 """Web sources in the manifest: fetched, skipped by ETag when unchanged, failures keep data."""
 
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
+import servers
 
 from assistant import Mentor, Settings
 
@@ -46,11 +46,8 @@ def _html(tip: str) -> str:
 
 @pytest.fixture
 def site():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with servers.http_server(_Handler) as url:
+        yield url
 
 
 def _mentor(tmp_path, embedder, urls, allowed=("127.0.0.1",)):

@@ -86,6 +86,7 @@ def test_a_slow_answer_does_not_stall_twenty_other_sessions(
         # The slow answer ends when the test opens its gate, never by the clock: the others may
         # take minutes on a busy machine, and an answer over budget is replaced by an extractive one.
         MENTOR_LLM_BUDGET="3600",
+        MENTOR_QUESTIONS_PER_MINUTE="100",  # every session comes from 127.0.0.1: one client's limit
     )
     context = browser.new_context(viewport={"width": 1000, "height": 800})
     context.set_default_timeout(WAIT_MS)  # each wait below is for an event; the limit ends a hang
