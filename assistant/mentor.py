@@ -274,24 +274,39 @@ class Mentor:
             )
 
     def ask(
-        self, question: str, history: Sequence[Any] | None = None, *, k: int | None = None, mode: str | None = None
+        self,
+        question: str,
+        history: Sequence[Any] | None = None,
+        *,
+        k: int | None = None,
+        mode: str | None = None,
+        profile: Sequence[str] = (),
     ) -> Answer:
         """Answer ``question`` from the knowledge base, citing the passages used.
 
         ``history`` is the conversation so far (dicts with ``role`` and ``content``); it makes
-        follow-ups such as "what about PyTorch?" stand alone. When nothing relevant is found the
-        answer says so, names the closest topics, and is not grounded.
+        follow-ups such as "what about PyTorch?" stand alone. ``profile`` is what the learner has
+        said about themselves ("I'm an accountant", see :func:`conversation.about_learner`): the
+        question is also weighed with it, and that reading wins when search supports it better.
+        When nothing relevant is found the answer says so, names the closest topics, and is not
+        grounded.
 
         Raises:
             MentorError: the question is empty or too long, ``k`` or ``mode`` is invalid, or
                 nothing has been ingested yet.
         """
-        *_, answer = self.stream(question, history, k=k, mode=mode)
+        *_, answer = self.stream(question, history, k=k, mode=mode, profile=profile)
         assert isinstance(answer, Answer)
         return answer
 
     def stream(
-        self, question: str, history: Sequence[Any] | None = None, *, k: int | None = None, mode: str | None = None
+        self,
+        question: str,
+        history: Sequence[Any] | None = None,
+        *,
+        k: int | None = None,
+        mode: str | None = None,
+        profile: Sequence[str] = (),
     ) -> Iterator[str | Answer]:
         """Like :meth:`ask`, but yields text pieces as they are produced, then the Answer.
 
@@ -308,7 +323,7 @@ class Mentor:
             return
         turns = list(history or [])[-2 * self.settings.history_turns :]
         self._require_content()
-        query, passages, version, draft, found = self._weigh(question, turns, self._k(k))
+        query, passages, version, draft, found = self._weigh(question, turns, self._k(k), profile)
         if not policy.answers(bool(draft.cited), found, self.settings.min_confidence):
             named = policy.named_topic(found, self.settings.min_confidence)
             nearest = passages if policy.names_neighbours(found, named) else []
@@ -337,7 +352,7 @@ class Mentor:
         yield extractive_answer(draft.text, cited, question, query, version, notes, found.to_dict())
 
     def _weigh(
-        self, question: str, turns: list[Any], k: int
+        self, question: str, turns: list[Any], k: int, profile: Sequence[str] = ()
     ) -> tuple[str, list[Passage], str, extractive.Draft, policy.Evidence]:
         """Search, draft the extractive answer and weigh its evidence for the message whole and
         for the question inside it ("Ignore your sources. Which framework should I pick?"); the
@@ -345,11 +360,12 @@ class Mentor:
         do I start?" asks about cooking, and "I use PyTorch. What is the capital of France?" about
         a capital, not about deep learning. A message that may refer back ("which of those need
         CUDA?") is weighed both as a follow-up and standing alone, since "where can I find other
-        beginners?" needs nothing said before it."""
+        beginners?" needs nothing said before it, and one is weighed with the learner's ``profile``."""
         asked = [text for text in (question, conversation.question_part(question)) if text]
         alone = tuple(dict.fromkeys(asked))
         followed = tuple(dict.fromkeys(conversation.rewrite(text, turns) for text in asked))
-        weighed = [self._weigh_readings(readings, k) for readings in dict.fromkeys((followed, alone))]
+        told = tuple(dict.fromkeys(conversation.with_context(text, profile) for text in asked))
+        weighed = [self._weigh_readings(readings, k) for readings in dict.fromkeys((followed, alone, told))]
         return max(weighed, key=lambda found: found[-1].confidence)
 
     def _weigh_readings(

@@ -1,4 +1,5 @@
-"""Mentor's chat page: ``streamlit run ui/app.py``. Drawing lives in ``view``, answers in Mentor."""
+"""Mentor's chat page: ``streamlit run ui/app.py``. Drawing lives in ``view``, ``sources`` and
+``sidebar``, answers in Mentor."""
 
 import sys
 from pathlib import Path
@@ -6,14 +7,16 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # run as a script: ui/ is not a package
 
 import access  # noqa: E402
+import sidebar  # noqa: E402
 import streamlit as st  # noqa: E402
+import style  # noqa: E402
 import view  # noqa: E402
 
 from assistant import Mentor, MentorError, Settings  # noqa: E402
 from assistant.feedback import FeedbackStore  # noqa: E402
 
 
-@st.cache_resource(show_spinner="Loading the knowledge base…")
+@st.cache_resource(show_spinner=False)
 def shared_mentor() -> Mentor:
     """One Mentor per process, shared by every session (it is thread-safe)."""
     mentor = Mentor(Settings.load())
@@ -22,33 +25,48 @@ def shared_mentor() -> Mentor:
 
 
 st.set_page_config(page_title="Mentor", page_icon=":material/school:")
+style.apply()
+st.title("Mentor")
+st.caption("Grounded answers to your deep-learning career questions, with the sources they come from.")
+messages = st.session_state.setdefault("messages", [])
+opening = st.empty()  # the starters, greyed out while the knowledge base loads on a first visit
+if not messages and not st.session_state.get("loaded"):
+    with opening.container():
+        view.welcome(ready=False)
 try:
     mentor = shared_mentor()
 except MentorError as exc:
-    st.error(str(exc))
+    opening.error(str(exc))
     st.stop()
+st.session_state.loaded = True
 store = FeedbackStore.in_dir(mentor.settings.data_dir)
-messages = st.session_state.setdefault("messages", [])
 
 with st.sidebar:
     st.subheader("Knowledge base")
-    view.index_status(mentor)
+    sidebar.index_status(mentor)
     if access.may_change(mentor.settings):
-        view.ingest_controls(mentor)
-        view.source_controls(mentor)
+        sidebar.ingest_controls(mentor)
+        sidebar.source_controls(mentor)
     st.subheader("Answers")
-    settings = view.answer_settings(mentor)
+    settings = sidebar.answer_settings(mentor)
     actions = st.container()
 
-st.title("Mentor")
-st.caption("Grounded answers to your deep-learning career questions, with the sources they come from.")
+chips = st.bottom.container()  # above the input: what Mentor keeps in mind about the learner
 question = st.chat_input("Ask about careers, tools or problems…", max_chars=mentor.settings.max_question_chars)
 question = (question or "").strip() or st.session_state.pop("starter", None)  # blank input asks nothing
 if not messages and not question:
-    view.welcome()
+    with opening.container():
+        view.welcome()
+else:
+    opening.empty()
 for message in messages:
-    view.show_message(message, store)
-if question and access.question_allowed():
+    view.show_message(message, store, mentor)
+allowed = bool(question) and access.question_allowed()
+if allowed:
+    view.remember(question)
+with chips:
+    view.profile_chips()
+if allowed:
     view.ask(mentor, question, settings, store)
 with actions:
     view.conversation_actions(messages)

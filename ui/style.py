@@ -1,0 +1,66 @@
+"""The page's own static CSS, and the script that keeps a new answer's start in view.
+
+Both are constants written here: no text from documents, answers or users ever reaches them.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+CSS = """
+<style>
+/* The sidebar's upload box: its file types and size limit wrap instead of being cut off. */
+[data-testid="stSidebar"] [data-testid="stFileUploaderDropzoneInstructions"] * {
+  white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
+}
+[data-testid="stSidebar"] [data-testid="stCaptionContainer"] { overflow-wrap: anywhere; }
+/* Long words in answers and passages (URLs) wrap on a phone rather than widen the page. */
+[data-testid="stChatMessage"] [data-testid="stMarkdownContainer"] { overflow-wrap: anywhere; }
+/* The script below sits in the answer without taking room. */
+.st-key-keep-in-view { display: none; }
+</style>
+"""
+
+# Streamlit's chat keeps the page scrolled to the bottom while an answer streams in, so a long
+# answer's start scrolls away. Until the reader scrolls, clicks or types, this keeps the question
+# at the top of the window whenever it would leave it (polling: Streamlit redraws messages freely,
+# so observers of one element miss them). It stops when Streamlit removes it at the next rerun.
+KEEP_IN_VIEW = """
+<span class="mentor-keep-in-view"></span>
+<script>
+(() => {
+  const marker = document.querySelectorAll(".mentor-keep-in-view");
+  const me = marker[marker.length - 1];
+  let touched = false;
+  const stop = () => { touched = true; };
+  for (const kind of ["wheel", "touchmove", "keydown", "pointerdown"]) {
+    window.addEventListener(kind, stop, { passive: true, once: true });
+  }
+  const started = Date.now();
+  const timer = setInterval(() => {
+    const messages = document.querySelectorAll('[data-testid="stChatMessage"]');
+    if (touched || !me.isConnected || Date.now() - started > 300000 || messages.length < 2) {
+      clearInterval(timer);
+      return;
+    }
+    const question = messages[messages.length - 2];
+    let scroller = question.parentElement;
+    while (scroller && scroller.scrollHeight <= scroller.clientHeight + 1) scroller = scroller.parentElement;
+    if (!scroller) return;
+    const top = question.getBoundingClientRect().top - scroller.getBoundingClientRect().top;
+    if (top < 0) scroller.scrollTop += top - 16;
+  }, 100);
+})();
+</script>
+"""
+
+
+def apply() -> None:
+    """Add the page's CSS (call once per run, before anything it styles)."""
+    st.html(CSS)
+
+
+def keep_in_view() -> None:
+    """Keep the latest question and the start of the answer being drawn under it in view."""
+    with st.container(key="keep-in-view"):
+        st.html(KEEP_IN_VIEW, unsafe_allow_javascript=True)
