@@ -29,16 +29,17 @@ style.apply()
 st.title("Mentor")
 st.caption("Grounded answers to your deep-learning career questions, with the sources they come from.")
 messages = st.session_state.setdefault("messages", [])
-opening = st.empty()  # the starters, greyed out while the knowledge base loads on a first visit
-if not messages and not st.session_state.get("loaded"):
-    with opening.container():
-        view.welcome(ready=False)
+loading = not st.session_state.get("loaded")
+if loading:  # a first visit: the page and its starters (greyed out) while the knowledge base loads
+    view.welcome(ready=False)
 try:
     mentor = shared_mentor()
 except MentorError as exc:
-    opening.error(str(exc))
+    st.error(str(exc))
     st.stop()
-st.session_state.loaded = True
+if loading:
+    st.session_state.loaded = True
+    st.rerun()  # draw the page afresh, ready
 store = FeedbackStore.in_dir(mentor.settings.data_dir)
 
 with st.sidebar:
@@ -47,18 +48,15 @@ with st.sidebar:
     if access.may_change(mentor.settings):
         sidebar.ingest_controls(mentor)
         sidebar.source_controls(mentor)
-    st.subheader("Answers")
-    settings = sidebar.answer_settings(mentor)
+    with st.expander("Answer settings", icon=":material/tune:"):
+        settings = sidebar.answer_settings(mentor)
     actions = st.container()
 
 chips = st.bottom.container()  # above the input: what Mentor keeps in mind about the learner
 question = st.chat_input("Ask about careers, tools or problems…", max_chars=mentor.settings.max_question_chars)
 question = (question or "").strip() or st.session_state.pop("starter", None)  # blank input asks nothing
 if not messages and not question:
-    with opening.container():
-        view.welcome()
-else:
-    opening.empty()
+    view.welcome()
 for message in messages:
     view.show_message(message, store, mentor)
 allowed = bool(question) and access.question_allowed()

@@ -23,6 +23,7 @@ _UNIT = re.compile(r"[^\n]+?(?:[.!?](?=\s)|$)", re.MULTILINE)  # a sentence, nev
 _LEAD = re.compile(r"^\s*(?:[-*+]\s+|\d+[.)]\s+|#+\s+|>\s*)*")  # list marker, heading, quote
 _BRACKET = re.compile(r"(?<!\\)[\[\]]")
 MIN_QUOTE_CHARS = 12  # shorter pieces ("Solutions") match too much to say they are quoted
+MIN_PART_WORDS = 5  # a part of a sentence this long is quoted from it; "Google Colab" is a name
 MAX_LABEL_CHARS = 32
 
 
@@ -50,12 +51,18 @@ def highlighted(passage: str, quotes: list[str], urls: list[str]) -> str:
     for unit in _UNIT.finditer(passage):
         start = unit.start() + len(_LEAD.match(unit.group()).group())
         words = normalized(passage[start : unit.end()])
-        if len(words) >= MIN_QUOTE_CHARS and any(words in q or q in words for q in quotes):
+        if len(words) >= MIN_QUOTE_CHARS and any(_quotes(q, words) for q in quotes):
             content = passage[start : unit.end()].rstrip()
             marked += [passage[last:start], _OPEN, content, _CLOSE]
             last = start + len(content)
     safe = sanitize_markdown("".join([*marked, passage[last:]]), urls)
     return "\n".join(_highlight_line(line) for line in safe.split("\n"))
+
+
+def _quotes(piece: str, unit: str) -> bool:
+    """Whether an answer's ``piece`` quotes the passage's ``unit`` (both normalized): holds it
+    whole, or is a long enough part of it (a list item the answer shortened)."""
+    return unit in piece or (len(piece.split()) >= MIN_PART_WORDS and piece in unit)
 
 
 def _highlight_line(line: str) -> str:

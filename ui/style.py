@@ -23,8 +23,9 @@ CSS = """
 
 # Streamlit's chat keeps the page scrolled to the bottom while an answer streams in, so a long
 # answer's start scrolls away. Until the reader scrolls, clicks or types, this keeps the question
-# at the top of the window whenever it would leave it (polling: Streamlit redraws messages freely,
-# so observers of one element miss them). It stops when Streamlit removes it at the next rerun.
+# at the top of the window, under Streamlit's header, and the answer's start below it (polling:
+# Streamlit redraws messages freely, so observers of one element miss them). It stops when
+# Streamlit removes it at the next rerun.
 KEEP_IN_VIEW = """
 <span class="mentor-keep-in-view"></span>
 <script>
@@ -47,8 +48,10 @@ KEEP_IN_VIEW = """
     let scroller = question.parentElement;
     while (scroller && scroller.scrollHeight <= scroller.clientHeight + 1) scroller = scroller.parentElement;
     if (!scroller) return;
-    const top = question.getBoundingClientRect().top - scroller.getBoundingClientRect().top;
-    if (top < 0) scroller.scrollTop += top - 16;
+    const header = document.querySelector('[data-testid="stHeader"]');
+    const below = Math.max(scroller.getBoundingClientRect().top, header ? header.getBoundingClientRect().bottom : 0);
+    const off = question.getBoundingClientRect().top - below - 8;
+    if (Math.abs(off) > 2) scroller.scrollTop += off;
   }, 100);
 })();
 </script>

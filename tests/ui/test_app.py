@@ -20,6 +20,7 @@ REPO = Path(__file__).resolve().parents[2]
 APP = REPO / "ui" / "app.py"
 sys.path.insert(0, str(REPO / "ui"))  # ui/ is a folder of scripts, as under `streamlit run`
 import view  # noqa: E402
+from safe_markdown import escape  # noqa: E402
 
 FREE_GPU = "How can I get a free GPU?"
 
@@ -51,9 +52,15 @@ def _ask(app: AppTest, question: str) -> AppTest:
     return app
 
 
+def _sources(app: AppTest):
+    """The "Sources (n)" expander under the latest answer, if any."""
+    return next((e for e in app.chat_message[-1].expander if e.label.startswith("Sources (")), None)
+
+
 def _cards(app: AppTest) -> list[str]:
-    """The header lines of the source cards under the latest answer."""
-    return [m.value for m in app.chat_message[-1].markdown if m.value.startswith(":blue-badge[")]
+    """The header lines of the source cards under the latest answer (behind "Sources (n)")."""
+    sources = _sources(app)
+    return [m.value for m in sources.markdown if m.value.startswith(":blue-badge[")] if sources else []
 
 
 def _chunks(data_dir: Path, embedder: Embedder) -> int:
@@ -83,9 +90,11 @@ def test_a_starter_question_is_answered_with_source_cards(kb_dir: Path) -> None:
     question, answer = app.chat_message
     assert question.markdown[0].value == FREE_GPU
     assert ":blue-badge[1]" in answer.markdown[0].value  # the [1] marker, shown as a badge
+    cited = app.session_state["messages"][-1]["answer"].citations
     assert any("Google Colab" in card for card in _cards(app))
-    assert [e.label for e in answer.expander][0] == "Passage"
-    assert any(c.value.startswith("relevance 0.") for c in answer.caption)
+    assert _sources(app).label == f"Sources ({len(cited)})"  # one control for all the cards
+    assert any(":orange-background[" in m.value for m in _sources(app).markdown)  # the quoted sentence
+    assert any(c.value.startswith("relevance 0.") for c in answer.caption)  # in each card's Details
     assert not any("Pick a question" in m.value for m in app.markdown)  # welcome is gone
 
 
@@ -110,6 +119,39 @@ def test_an_out_of_scope_question_says_the_knowledge_base_does_not_cover_it(kb_d
     assert _cards(app) == []
     (logged,) = FeedbackStore.in_dir(kb_dir).all()  # a gap for the guide's authors
     assert logged.mode == "refusal" and logged.rating is None
+
+
+@pytest.mark.slow
+def test_a_refusal_offers_its_nearest_topics_as_questions(kb_dir: Path) -> None:
+    app = _ask(_page(), "how much does an ml engineer earn in berlin")
+    refused = app.session_state["messages"][-1]["answer"]
+    topics = [b for b in app.chat_message[-1].button if b.key and b.key.startswith("topic-")]
+
+    assert refused.mode == "refusal" and refused.related
+    assert "doesn't cover pay" in app.chat_message[-1].markdown[0].value
+    assert [b.label for b in topics] == [escape(t) for t in refused.related]
+    assert "closest topics" not in app.chat_message[-1].markdown[0].value  # said once, as buttons
+
+    topics[0].click().run()
+
+    asked = app.session_state["messages"][-2]["content"]
+    assert asked == f"Tell me about {refused.related[0]}"
+    assert app.session_state["messages"][-1]["answer"].grounded
+
+
+@pytest.mark.slow
+def test_what_the_learner_says_about_themselves_is_kept_as_chips_until_removed(kb_dir: Path) -> None:
+    app = _ask(_page(), "I have no GPU at home. Where can I train for free?")
+    chips = [b for b in app.button if b.key and b.key.startswith("chip-")]
+    assert [b.label for b in chips] == ["I have no GPU at home"]
+
+    _ask(app, "what should I learn first?")
+    assert app.session_state["profile"] == ["I have no GPU at home"]  # carried to the next question
+
+    chips = [b for b in app.button if b.key and b.key.startswith("chip-")]
+    chips[0].click().run()
+    assert not [b for b in app.button if b.key and b.key.startswith("chip-")]
+    assert app.session_state["profile"] == []
 
 
 @pytest.mark.slow
