@@ -113,7 +113,7 @@ def card(citation: Citation, answer: Answer, key: str, mentor: Mentor, details: 
     st.markdown(highlighted(citation.text, quoted(answer, citation.n), [citation.url]))
     with st.container(horizontal=True, gap="small", vertical_alignment="center"):
         if st.button("Read it in Mentor", icon=":material/article:", type="tertiary", key=f"read-{key}-{citation.n}"):
-            _reader(citation, mentor)
+            _reader(citation, quoted(answer, citation.n), mentor)
         if is_web(citation.url):
             url = quote(citation.url, safe=":/?#@!$&'*+,;=%")
             st.markdown(f"[{escape(urlsplit(citation.url).netloc or citation.url)} ↗]({url})")
@@ -130,12 +130,14 @@ def _details(citation: Citation) -> None:
             st.caption(f"fetched {citation.fetched_at[:10]}")
 
 
-def _reader(citation: Citation, mentor: Mentor) -> None:
-    """Open the whole source in a dialog, the cited section first."""
-    st.dialog(escape(citation.title) or "Source", width="large", icon=":material/article:")(_read)(citation, mentor)
+def _reader(citation: Citation, quotes: list[str], mentor: Mentor) -> None:
+    """Open the source in a dialog: the cited section, what the answer ``quotes`` highlighted,
+    then the whole source."""
+    dialog = st.dialog(escape(citation.title) or "Source", width="large", icon=":material/article:")
+    dialog(_read)(citation, quotes, mentor)
 
 
-def _read(citation: Citation, mentor: Mentor) -> None:
+def _read(citation: Citation, quotes: list[str], mentor: Mentor) -> None:
     try:
         text = catalog.source_text(mentor.store, citation.source)
     except MentorError as exc:
@@ -147,8 +149,10 @@ def _read(citation: Citation, mentor: Mentor) -> None:
     sections = text.split("\n## ")
     cited = citation.section_path.removeprefix(f"{citation.title} > ") or citation.section
     first = next((s for s in sections[1:] if s.split("\n", 1)[0].strip() == cited), None)
-    if first is not None:
-        st.subheader(escape(cited))
-        st.markdown(highlighted(first.split("\n", 1)[-1], [normalized(citation.text)], [citation.url]))
-        st.divider()
-    st.markdown(sanitize_markdown(text, [citation.url]))
+    if first is None:
+        st.markdown(sanitize_markdown(text, [citation.url]))
+        return
+    st.subheader(escape(cited))
+    st.markdown(highlighted(first.split("\n", 1)[-1], quotes, [citation.url]))
+    with st.expander("The whole source", icon=":material/description:"):
+        st.markdown(sanitize_markdown(text, [citation.url]))

@@ -17,21 +17,22 @@ CSS = """
 /* Long words in answers and passages (URLs) wrap on a phone rather than widen the page. */
 [data-testid="stChatMessage"] [data-testid="stMarkdownContainer"] { overflow-wrap: anywhere; }
 /* The script below sits in the answer without taking room. */
-.st-key-keep-in-view { display: none; }
+[class*="st-key-keep-in-view"] { display: none; }
 </style>
 """
 
 # Streamlit's chat keeps the page scrolled to the bottom while an answer streams in, so a long
-# answer's start scrolls away. Until the reader scrolls, clicks or types, this keeps the question
-# at the top of the window, under Streamlit's header, and the answer's start below it (polling:
+# answer's start scrolls away, and on a phone the title scrolls away behind the starters. Until
+# the reader scrolls, clicks or types, this keeps the question (or the title) at the top of the
+# window, under Streamlit's header, and the answer's start below it (polling:
 # Streamlit redraws messages freely, so observers of one element miss them). It stops when
 # Streamlit removes it at the next rerun.
 KEEP_IN_VIEW = """
-<span class="mentor-keep-in-view"></span>
+<span class="mentor-keep-in-view" data-keep="KEEP"></span>
 <script>
 (() => {
-  const marker = document.querySelectorAll(".mentor-keep-in-view");
-  const me = marker[marker.length - 1];
+  const mine = '.mentor-keep-in-view[data-keep="KEEP"]';  // Streamlit may redraw the marker itself
+  const title = "KEEP" === "title";
   let touched = false;
   const stop = () => { touched = true; };
   for (const kind of ["wheel", "touchmove", "keydown", "pointerdown"]) {
@@ -40,11 +41,12 @@ KEEP_IN_VIEW = """
   const started = Date.now();
   const timer = setInterval(() => {
     const messages = document.querySelectorAll('[data-testid="stChatMessage"]');
-    if (touched || !me.isConnected || Date.now() - started > 300000 || messages.length < 2) {
+    if (touched || !document.querySelector(mine) || Date.now() - started > 300000 || (!title && messages.length < 2)) {
       clearInterval(timer);
       return;
     }
-    const question = messages[messages.length - 2];
+    const question = title ? document.querySelector("h1") : messages[messages.length - 2];
+    if (!question) return;
     let scroller = question.parentElement;
     while (scroller && scroller.scrollHeight <= scroller.clientHeight + 1) scroller = scroller.parentElement;
     if (!scroller) return;
@@ -63,7 +65,8 @@ def apply() -> None:
     st.html(CSS)
 
 
-def keep_in_view() -> None:
-    """Keep the latest question and the start of the answer being drawn under it in view."""
-    with st.container(key="keep-in-view"):
-        st.html(KEEP_IN_VIEW, unsafe_allow_javascript=True)
+def keep_in_view(what: str = "question") -> None:
+    """Keep the latest question and the start of the answer being drawn under it in view; with
+    ``what="title"``, the page's title (the starters below it on a phone)."""
+    with st.container(key=f"keep-in-view-{what}"):
+        st.html(KEEP_IN_VIEW.replace("KEEP", "title" if what == "title" else "question"), unsafe_allow_javascript=True)

@@ -54,6 +54,7 @@ def answer_markdown(text: str, answer: Answer | None = None) -> str:
 
 def welcome(ready: bool = True) -> None:
     """Starter questions in three groups; one click asks. Greyed out until Mentor is ``ready``."""
+    style.keep_in_view("title")
     st.markdown("##### Not sure where to start? Pick a question:")
     if not ready:
         st.caption("Loading the knowledge base… the questions below work in a moment.")
@@ -214,7 +215,9 @@ def profile_chips() -> None:
     if not said:
         return
     with st.container(horizontal=True, gap="small", vertical_alignment="center", key="profile"):
-        st.caption("Mentor keeps in mind:", help="What you said about yourself; it stays in this chat.")
+        st.caption(
+            "Mentor keeps in mind:", help="What you said about yourself; it stays in this chat.", width="content"
+        )
         for n, statement in enumerate(said):
             st.button(
                 escape(statement),

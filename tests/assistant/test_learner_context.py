@@ -30,3 +30,10 @@ def test_a_question_carries_what_it_does_not_already_say() -> None:
     assert with_context("How do I start?", said) == "How do I start? (I'm an accountant; I have no GPU)"
     assert with_context("I have no GPU, what now?", said) == "I have no GPU, what now? (I'm an accountant)"
     assert with_context("How do I start?", []) == "How do I start?"
+
+
+def test_what_the_learner_said_steers_a_question_that_says_little(mentor) -> None:
+    answer = mentor.ask("where can I train a model?", profile=["I have no GPU at home"])
+
+    assert answer.query == "where can I train a model? (I have no GPU at home)"  # the better-supported reading
+    assert answer.citations[0].title == "Google Colab"
