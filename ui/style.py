@@ -48,7 +48,8 @@ KEEP_IN_VIEW = """
     const question = title ? document.querySelector("h1") : messages[messages.length - 2];
     if (!question) return;
     let scroller = question.parentElement;
-    while (scroller && scroller.scrollHeight <= scroller.clientHeight + 1) scroller = scroller.parentElement;
+    const scrolls = (e) => e.scrollHeight > e.clientHeight + 1 && /auto|scroll/.test(getComputedStyle(e).overflowY);
+    while (scroller && !scrolls(scroller)) scroller = scroller.parentElement;
     if (!scroller) return;
     const header = document.querySelector('[data-testid="stHeader"]');
     const below = Math.max(scroller.getBoundingClientRect().top, header ? header.getBoundingClientRect().bottom : 0);
