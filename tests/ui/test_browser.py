@@ -250,14 +250,13 @@ def test_a_newcomer_reads_the_answer_first_and_opens_sources_on_demand(browser, 
     ARTIFACTS.mkdir(exist_ok=True)
     _open(page, kb_url)
     page.get_by_role("button", name="How can I get a free GPU?").wait_for(timeout=WAIT_MS)
-    page.wait_for_function(TITLE_IN_VIEW, timeout=WAIT_MS)  # a phone's starters leave it in view
+    _wait_steady(page, TITLE_IN_VIEW)  # a phone's starters leave it in view
     _fits(page)
     page.screenshot(path=ARTIFACTS / f"empty-{screen}.png")
 
     answer = _ask_to_the_end(page, "I have no GPU at home. How can I train for free?", turn=0)
     handle = answer.element_handle()
-    page.wait_for_function(FIRST_LINE_IN_VIEW, arg=handle, timeout=WAIT_MS)
-    assert page.evaluate(FIRST_LINE_IN_VIEW, handle)
+    _wait_steady(page, FIRST_LINE_IN_VIEW, handle)
     assert not DEVELOPER_DETAILS.search(answer.inner_text())  # no file path or score until asked
     expect(page.get_by_role("button", name="I have no GPU at home")).to_be_visible()  # kept in mind
     _fits(page)
@@ -292,10 +291,23 @@ def test_a_newcomer_reads_the_answer_first_and_opens_sources_on_demand(browser, 
     expect(refusal).to_contain_text("doesn't cover pay")
     topics = refusal.get_by_test_id("stButton")
     assert topics.count() >= 1  # the nearest topics, to ask about
-    page.wait_for_function(FIRST_LINE_IN_VIEW, arg=refusal.element_handle(), timeout=WAIT_MS)
+    _wait_steady(page, FIRST_LINE_IN_VIEW, refusal.element_handle())
     _fits(page)
     page.screenshot(path=ARTIFACTS / f"refusal-{screen}.png")
     context.close()
+
+
+def _wait_steady(page, condition: str, arg: object = None) -> None:
+    """Wait until the JavaScript ``condition`` holds at ten polls in a row (the page has stopped
+    scrolling: Streamlit's scroll to the bottom and the page's own script settle)."""
+    page.evaluate("window.steady = 0")
+    page.wait_for_function(
+        f"(arg) => {{ const ok = ({condition})(arg); window.steady = ok ? (window.steady || 0) + 1 : 0; "
+        "return window.steady >= 10; }",
+        arg=arg,
+        polling=100,
+        timeout=WAIT_MS,
+    )
 
 
 def _ask_to_the_end(page, question: str, turn: int) -> object:
