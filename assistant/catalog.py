@@ -213,3 +213,22 @@ def stats(settings: Settings, store: Store, model: str) -> dict[str, Any]:
         "last_ingest": info.get("ingested_at", ""),
         "index_version": info.get("ingest_id", ""),
     }
+
+
+def source_text(store: Store, source: str) -> str | None:
+    """One stored source as markdown, its chunks in reading order under their section headings
+    (``None``: no such source)."""
+    rows = store.of_source(source)
+    if not rows:
+        return None
+    rows.sort(key=lambda row: int(row.metadata.get("position", 0)))
+    title = str(rows[0].metadata.get("title", "")) or source
+    parts = [f"# {title}"]
+    section = title
+    for row in rows:
+        path = str(row.metadata.get("section_path", "")).removeprefix(f"{title} > ")
+        if path != section:  # a heading wherever the section changes
+            section = path
+            parts.append(f"## {path}")
+        parts.append(row.text)
+    return "\n\n".join(parts) + "\n"

@@ -46,6 +46,9 @@ _OPENERS = (  # the words an English question opens with
 )
 _ASKING = re.compile(rf"^{_OPENERS}", re.IGNORECASE)
 _JOINED = re.compile(rf",\s*(?:(?:and|or)\s+)?(?={_OPENERS})|\s+(?:and|or)\s+(?={_OPENERS})", re.IGNORECASE)
+_FIRST_PERSON = re.compile(r"^(?:i|i'm|im|i've|ive|i'd|my|we|we're|we've|our)\b", re.IGNORECASE)
+_ASKS_INSIDE = re.compile(r"\b(?:how|what|which|where|when|why|whether|if)\b", re.IGNORECASE)
+MAX_STATEMENT_WORDS = 15  # a longer clause is a story, not a fact to carry
 _NAME = re.compile(r"(?<!^)(?<![.?!]\s)\b([A-Z][\w+.#-]*(?:\s+[A-Z][\w+.#-]*)*)")
 
 
@@ -133,6 +136,30 @@ def asks(message: str) -> list[str]:
     parts = _sentences(message)
     clauses = [c.strip(" ,") for part in parts for c in _JOINED.split(part) if c.strip(" ,")]
     return [c for c in clauses if (c.endswith("?") or _ASKING.match(c)) and len(c.split()) > NAMES_NOTHING]
+
+
+def about_learner(message: str) -> list[str]:
+    """What the learner says about themselves or what they have in ``message``: its clauses in
+    the first person that ask nothing, as typed with a capital first letter. "i dont have a gpu,
+    where can i train for free?" says "I dont have a gpu"; "I want to know how CNNs work" asks
+    (it holds a question word) and says nothing to carry."""
+    clauses = [c.strip(" ,.!;:") for part in _sentences(message) for c in _JOINED.split(part)]
+    said = [
+        c[0].upper() + c[1:]
+        for c in clauses
+        if _FIRST_PERSON.match(c)
+        and not c.endswith("?")
+        and not _ASKS_INSIDE.search(c)
+        and 1 < len(c.split()) <= MAX_STATEMENT_WORDS
+    ]
+    return list(dict.fromkeys(said))
+
+
+def with_context(question: str, statements: Sequence[str]) -> str:
+    """``question`` with what the learner said before that it does not repeat, in parentheses
+    as a follow-up carries its question; ``question`` itself when there is none."""
+    new = [s for s in statements if s.lower() not in question.lower()]
+    return f"{question} ({'; '.join(new)})" if new else question
 
 
 def _sentences(message: str) -> list[str]:

@@ -15,6 +15,7 @@ from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError
 from mcp.shared.uri_template import UriTemplate
 from mcp_types import Resource
 
+from assistant import catalog
 from assistant.mentor import Mentor
 from assistant.search import Passage
 from ingest.errors import MentorError, one_of
@@ -102,7 +103,7 @@ def build_server(mentor: Mentor) -> MCPServer:
         security=ResourceSecurity(exempt_params={"source"}),
     )
     def read_source(source: str) -> str:
-        text = _source_text(mentor, source)
+        text = catalog.source_text(mentor.store, source)
         if text is None:
             raise ResourceNotFoundError(
                 f"{source}: no such source in the knowledge base; list the resources to see what is stored"
@@ -165,23 +166,6 @@ def _source_resources(mentor: Mentor) -> list[Resource]:
         for source, rows in sorted(_chunks_by_source(mentor).items())
         if source
     ]
-
-
-def _source_text(mentor: Mentor, source: str) -> str | None:
-    rows = mentor.store.of_source(source)
-    if not rows:
-        return None
-    rows.sort(key=lambda row: int(row.metadata.get("position", 0)))
-    title = str(rows[0].metadata.get("title", "")) or source
-    parts = [f"# {title}"]
-    section = title
-    for row in rows:
-        path = str(row.metadata.get("section_path", "")).removeprefix(f"{title} > ")
-        if path != section:  # a heading wherever the section changes
-            section = path
-            parts.append(f"## {path}")
-        parts.append(row.text)
-    return "\n\n".join(parts) + "\n"
 
 
 def main() -> None:

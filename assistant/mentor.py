@@ -274,24 +274,39 @@ class Mentor:
             )
 
     def ask(
-        self, question: str, history: Sequence[Any] | None = None, *, k: int | None = None, mode: str | None = None
+        self,
+        question: str,
+        history: Sequence[Any] | None = None,
+        *,
+        k: int | None = None,
+        mode: str | None = None,
+        profile: Sequence[str] = (),
     ) -> Answer:
         """Answer ``question`` from the knowledge base, citing the passages used.
 
         ``history`` is the conversation so far (dicts with ``role`` and ``content``); it makes
-        follow-ups such as "what about PyTorch?" stand alone. When nothing relevant is found the
-        answer says so, names the closest topics, and is not grounded.
+        follow-ups such as "what about PyTorch?" stand alone. ``profile`` is what the learner has
+        said about themselves ("I'm an accountant", see :func:`conversation.about_learner`): the
+        question is also weighed with it, and that reading wins when search supports it better.
+        When nothing relevant is found the answer says so, names the closest topics, and is not
+        grounded.
 
         Raises:
             MentorError: the question is empty or too long, ``k`` or ``mode`` is invalid, or
                 nothing has been ingested yet.
         """
-        *_, answer = self.stream(question, history, k=k, mode=mode)
+        *_, answer = self.stream(question, history, k=k, mode=mode, profile=profile)
         assert isinstance(answer, Answer)
         return answer
 
     def stream(
-        self, question: str, history: Sequence[Any] | None = None, *, k: int | None = None, mode: str | None = None
+        self,
+        question: str,
+        history: Sequence[Any] | None = None,
+        *,
+        k: int | None = None,
+        mode: str | None = None,
+        profile: Sequence[str] = (),
     ) -> Iterator[str | Answer]:
         """Like :meth:`ask`, but yields text pieces as they are produced, then the Answer.
 
@@ -308,7 +323,7 @@ class Mentor:
             return
         turns = conversation.turns(history, self.settings.max_question_chars, 2 * self.settings.history_turns)
         self._require_content()
-        weighed = weighing.weigh(self, question, turns, self._k(k))
+        weighed = weighing.weigh(self, question, turns, self._k(k), profile)
         query, passages, version, draft, found = (
             weighed.query,
             weighed.passages,

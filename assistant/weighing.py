@@ -36,16 +36,17 @@ class Weighed:
         return policy.answers(bool(self.draft.cited), self.found, min_confidence)
 
 
-def weigh(mentor: Mentor, question: str, turns: Sequence[Any], k: int) -> Weighed:
-    """The best-supported reading of ``question`` after ``turns``; for a message that asks more
-    than one thing, with the asks it leaves uncovered, or, when the message as a whole is not
-    answered, the best-supported of its asks that is."""
-    whole = _weigh(mentor, question, turns, k)
+def weigh(mentor: Mentor, question: str, turns: Sequence[Any], k: int, profile: Sequence[str] = ()) -> Weighed:
+    """The best-supported reading of ``question`` after ``turns`` (and with what the learner said
+    of themselves, ``profile``); for a message that asks more than one thing, with the asks it
+    leaves uncovered, or, when the message as a whole is not answered, the best-supported of its
+    asks that is."""
+    whole = _weigh(mentor, question, turns, k, profile)
     asks = conversation.asks(question)
     if len(asks) < 2:
         return whole
     bar = mentor.settings.min_confidence
-    each = [_weigh(mentor, ask, turns, k) for ask in asks]
+    each = [_weigh(mentor, ask, turns, k, profile) for ask in asks]
     uncovered = tuple(ask for ask, found in zip(asks, each, strict=True) if not found.answers(bar))
     if len(uncovered) == len(asks):
         return whole
@@ -59,17 +60,19 @@ def _with(found: Weighed, uncovered: tuple[str, ...]) -> Weighed:
     return Weighed(found.query, found.passages, found.version, found.draft, found.found, uncovered)
 
 
-def _weigh(mentor: Mentor, question: str, turns: Sequence[Any], k: int) -> Weighed:
+def _weigh(mentor: Mentor, question: str, turns: Sequence[Any], k: int, profile: Sequence[str]) -> Weighed:
     """Search, draft the extractive answer and weigh its evidence for the message whole and
     for the question inside it; the better-supported search wins. Coverage is of both readings:
     "I want to become a chef. How do I start?" asks about cooking, and "I use PyTorch. What is
     the capital of France?" about a capital, not about deep learning. A message that may refer
     back ("which of those need CUDA?") is weighed both as a follow-up and standing alone, since
-    "where can I find other beginners?" needs nothing said before it."""
+    "where can I find other beginners?" needs nothing said before it; and with the learner's
+    ``profile`` ("I have no GPU" makes "where can I train a model?" a question about free GPUs)."""
     asked = [text for text in (question, conversation.question_part(question)) if text]
     alone = tuple(dict.fromkeys(asked))
     followed = tuple(dict.fromkeys(conversation.rewrite(text, turns) for text in asked))
-    weighed = [_readings(mentor, readings, k) for readings in dict.fromkeys((followed, alone))]
+    told = tuple(dict.fromkeys(conversation.with_context(text, profile) for text in asked))
+    weighed = [_readings(mentor, readings, k) for readings in dict.fromkeys((followed, alone, told))]
     return max(weighed, key=lambda found: found.found.confidence)
 
 

@@ -70,8 +70,9 @@ class IngestReport:
             f"{self.count(s)} {s}" for s in ("added", "updated", "unchanged", "removed", "failed") if self.count(s)
         )
         return (
-            f"{len(self.sources) - self.count('removed')} sources ({counts or 'none'}); {verb} {self.embedded} chunks, "
-            f"reused {self.reused}, deleted {self.deleted}; {self.total_chunks} chunks in the "
+            f"{_plural(len(self.sources) - self.count('removed'), 'source')} ({counts or 'none'}); {verb} "
+            f"{_plural(self.embedded, 'chunk')}, reused {self.reused}, deleted {self.deleted}; "
+            f"{_plural(self.total_chunks, 'chunk')} in the "
             f"store; {self.seconds:.1f}s"
             + (f" (embedding {self.tokens / self.embed_seconds:,.0f} tokens/s)" if self.embed_seconds else "")
         )
@@ -79,6 +80,11 @@ class IngestReport:
     def to_dict(self) -> dict[str, Any]:
         """The report as plain data for ``--json``."""
         return asdict(self)
+
+
+def _plural(count: int, noun: str) -> str:
+    """``count`` and ``noun``, in the plural unless it is one: "1 chunk", "2 chunks"."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 @dataclass

@@ -1,4 +1,5 @@
-"""What the chat page draws: messages, source cards, sidebar panels, the transcript.
+"""What the chat page draws for the conversation: starters, messages, refusals, the learner's
+chips, feedback and the transcript.
 
 Nothing here is passed to Streamlit as HTML. Text from documents, answers and users goes
 through :func:`safe_markdown.sanitize_markdown`, which keeps only web links and the cited
@@ -7,19 +8,19 @@ sources' images.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterable, Iterator
 from typing import Any
-from urllib.parse import quote
 
-import access
+import sources
 import streamlit as st
-from safe_markdown import cite, escape, is_web, sanitize_markdown
+import style
+from safe_markdown import cite, escape, sanitize_markdown
 
-from assistant import Answer, Citation, IngestReport, Mentor, MentorError, Settings
-from assistant.catalog import UPLOAD_SUFFIXES, UPLOADS
+from assistant import Answer, Mentor, MentorError, Settings
+from assistant.conversation import about_learner
 from assistant.feedback import MAX_COMMENT_CHARS, FeedbackStore
-from assistant.settings import ANSWER_MODES
 
 STARTERS = {
     "Career": (
@@ -38,8 +39,8 @@ STARTERS = {
         "I don't have enough data",
     ),
 }
-UPLOAD_TYPES = [suffix.lstrip(".") for suffix in UPLOAD_SUFFIXES]
-MAX_PASSAGES = 10
+MAX_CHIPS = 6  # what the learner said about themselves, newest kept
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
 def answer_markdown(text: str, answer: Answer | None = None) -> str:
@@ -51,45 +52,58 @@ def answer_markdown(text: str, answer: Answer | None = None) -> str:
 # --- conversation ------------------------------------------------------------------------------
 
 
-def welcome() -> None:
-    """Starter questions in three groups; one click asks."""
+def welcome(ready: bool = True) -> None:
+    """Starter questions in three groups; one click asks. Greyed out until Mentor is ``ready``."""
+    style.keep_in_view("title")
     st.markdown("##### Not sure where to start? Pick a question:")
+    if not ready:
+        st.caption("Loading the knowledge base… the questions below work in a moment.")
     for column, (group, questions) in zip(st.columns(3), STARTERS.items(), strict=True):
         column.markdown(f"**{group}**")
         for question in questions:
             column.button(
-                question, key=f"starter-{question}", on_click=_start, args=(question,), width="stretch", wrap=True
+                question,
+                key=f"starter-{question}" if ready else f"loading-{question}",
+                on_click=ask_next,
+                args=(question,),
+                width="stretch",
+                wrap=True,
+                disabled=not ready,
             )
 
 
-def _start(question: str) -> None:
+def ask_next(question: str) -> None:
+    """Ask ``question`` on the next run, as if typed (starters, a refusal's topics)."""
     st.session_state.starter = question
 
 
-def show_message(message: dict[str, Any], store: FeedbackStore) -> None:
+def show_message(message: dict[str, Any], store: FeedbackStore, mentor: Mentor) -> None:
     """Draw one turn of the history: the question, or the answer with its sources."""
     with st.chat_message(message["role"]):
         answer = message.get("answer")
         if answer is None:
             st.markdown(sanitize_markdown(message["content"]))
         else:
-            st.markdown(answer_markdown(message["content"], answer))
-            _answer_details(message, store)
+            _answer_body(message)
+            _answer_details(message, store, mentor)
 
 
 def ask(mentor: Mentor, question: str, settings: Settings, store: FeedbackStore) -> None:
     """Stream the answer to ``question`` under the history, then its sources and feedback.
 
-    ``settings`` carries this session's answer mode and number of passages.
+    ``settings`` carries this session's answer mode and number of passages; what the learner
+    said about themselves before (:func:`profile`) is handed to Mentor with the question.
     """
     messages = st.session_state.messages
     history = [{"role": m["role"], "content": m["content"]} for m in messages]
-    show_message({"role": "user", "content": question}, store)
+    said = list(profile())
+    show_message({"role": "user", "content": question}, store, mentor)
     with st.chat_message("assistant"):
+        style.keep_in_view()
         box, final = st.empty(), []
         try:
             with box:
-                pieces = mentor.stream(question, history, k=settings.top_k, mode=settings.answer_mode)
+                pieces = mentor.stream(question, history, k=settings.top_k, mode=settings.answer_mode, profile=said)
                 st.write_stream(_display_pieces(pieces, final))
         except MentorError as exc:
             box.error(str(exc))
@@ -99,8 +113,9 @@ def ask(mentor: Mentor, question: str, settings: Settings, store: FeedbackStore)
         messages.extend([{"role": "user", "content": question}, message])
         if answer.mode == "refusal":  # a gap in the guide even if nobody rates it
             _record(store, message)
-        box.markdown(answer_markdown(answer.text, answer))
-        _answer_details(message, store)
+        with box.container():
+            _answer_body(message)
+        _answer_details(message, store, mentor)
 
 
 def _display_pieces(stream: Iterable[str | Answer], final: list[Answer]) -> Iterator[str]:
@@ -119,7 +134,27 @@ def _display_pieces(stream: Iterable[str | Answer], final: list[Answer]) -> Iter
         yield answer_markdown(buffer)
 
 
-def _answer_details(message: dict[str, Any], store: FeedbackStore) -> None:
+def _answer_body(message: dict[str, Any]) -> None:
+    """The answer's text; a refusal's nearest topics become buttons that ask about them."""
+    answer: Answer = message["answer"]
+    if answer.mode != "refusal" or not answer.related:
+        st.markdown(answer_markdown(answer.text, answer))
+        return
+    said = [s for s in _SENTENCE_END.split(answer.text) if not all(topic in s for topic in answer.related)]
+    st.markdown(answer_markdown(" ".join(said)))
+    st.caption("It does cover these nearby topics. Ask about one:")
+    with st.container(horizontal=True, gap="small"):
+        for n, topic in enumerate(answer.related):
+            st.button(
+                escape(topic),
+                key=f"topic-{message['id']}-{n}",
+                icon=":material/arrow_forward:",
+                on_click=ask_next,
+                args=(f"Tell me about {topic}",),
+            )
+
+
+def _answer_details(message: dict[str, Any], store: FeedbackStore, mentor: Mentor) -> None:
     answer: Answer = message["answer"]
     if answer.mode == "smalltalk":
         return
@@ -127,24 +162,9 @@ def _answer_details(message: dict[str, Any], store: FeedbackStore) -> None:
         st.caption(escape(note))
     if not answer.grounded and answer.mode != "refusal":  # a refusal already says so, and why
         st.info("This answer stands on no passage of the knowledge base: check it before you rely on it.", icon="📚")
-    for citation in answer.citations:
-        source_card(citation)
+    if answer.citations:
+        sources.citations_row(answer, message["id"], mentor)
     _feedback(message, store)
-
-
-def source_card(citation: Citation) -> None:
-    """Number, title, section, relevance, a link to the section and the passage (collapsed)."""
-    with st.container(border=True):
-        title = escape(citation.title)
-        url = quote(citation.url, safe=":/?#@!$&'*+,;=%")
-        link = f"[{title}]({url})" if is_web(url) else f"**{title}**"
-        section = "" if citation.section in ("", citation.title) else f" · {escape(citation.section)}"
-        st.markdown(f":blue-badge[{citation.n}] {link}{section}")
-        where = citation.anchor.replace("`", "")
-        fetched = f" · fetched {citation.fetched_at[:10]}" if citation.fetched_at else ""
-        st.caption(f"relevance {citation.score:.2f}" + (f" · `{where}`" if where else "") + fetched)
-        with st.expander("Passage"):
-            st.markdown(sanitize_markdown(citation.text, [citation.url]))
 
 
 def _feedback(message: dict[str, Any], store: FeedbackStore) -> None:
@@ -181,9 +201,61 @@ def _record(store: FeedbackStore, message: dict[str, Any], rating: int | None = 
         st.session_state[f"feedback-error-{key}"] = str(exc)
 
 
+# --- what the learner said about themselves ----------------------------------------------------
+
+
+def profile() -> list[str]:
+    """What the learner has said about themselves in this session ("I have no GPU"), oldest first.
+
+    Kept in the session only; removing a chip forgets it.
+    """
+    return st.session_state.setdefault("profile", [])
+
+
+def remember(question: str) -> None:
+    """Add the first-person statements of ``question`` to :func:`profile` (the newest kept)."""
+    said = profile()
+    for statement in about_learner(question):
+        if statement.lower() not in (s.lower() for s in said):
+            said.append(statement)
+    del said[:-MAX_CHIPS]
+
+
+def profile_chips() -> None:
+    """The learner's statements as chips; a click on one forgets it."""
+    said = profile()
+    if not said:
+        return
+    with st.container(horizontal=True, gap="small", vertical_alignment="center", key="profile"):
+        st.caption(
+            "Mentor keeps in mind:", help="What you said about yourself; it stays in this chat.", width="content"
+        )
+        for n, statement in enumerate(said):
+            st.button(
+                escape(statement),
+                key=f"chip-{n}-{statement}",
+                icon=":material/close:",
+                icon_position="right",
+                type="secondary",
+                help="Forget this",
+                on_click=_forget,
+                args=(statement,),
+            )
+
+
+def _forget(statement: str) -> None:
+    said = profile()
+    if statement in said:
+        said.remove(statement)
+
+
+# --- the conversation as a whole ---------------------------------------------------------------
+
+
 def new_chat() -> None:
-    """Forget the conversation (the feedback already given stays stored)."""
+    """Forget the conversation and what the learner said (the feedback already given stays stored)."""
     st.session_state.messages = []
+    st.session_state.profile = []
 
 
 def conversation_markdown(messages: list[dict[str, Any]]) -> str:
@@ -203,128 +275,6 @@ def conversation_markdown(messages: list[dict[str, Any]]) -> str:
             ]
             lines.append("")
     return "\n".join(lines).rstrip() + "\n"
-
-
-# --- sidebar -----------------------------------------------------------------------------------
-
-
-def index_status(mentor: Mentor) -> None:
-    """What the store holds: sources, chunks, model and the last ingest."""
-    try:
-        stats = mentor.stats()
-    except MentorError as exc:
-        st.error(str(exc))
-        return
-    sources, chunks = st.columns(2)
-    sources.metric("Sources", stats["sources"])
-    chunks.metric("Chunks", stats["chunks"])
-    last = str(stats["last_ingest"]).replace("T", " ").replace("Z", " UTC") or "never"
-    st.caption(f"Model `{stats['model']}` · last ingest {last}")
-    if not stats["chunks"]:
-        st.warning("The knowledge base is empty: press **Re-ingest knowledge**.")
-
-
-def ingest_controls(mentor: Mentor) -> None:
-    """Re-ingest the manifest with a progress bar, and add an uploaded document."""
-    if st.button("Re-ingest knowledge", icon=":material/sync:", width="stretch"):
-        bar = st.progress(0.0, text="Reading sources…")
-        try:
-            report = mentor.ingest(
-                progress=lambda done, total, label: bar.progress(
-                    done / total if total else 1.0, text=f"{label.capitalize()} {done}/{total} chunks"
-                )
-            )
-            st.session_state.ingest_result = (True, report_markdown(report))
-        except MentorError as exc:
-            st.session_state.ingest_result = (False, str(exc))
-        st.rerun()  # redraw the index status with the new counts
-    if "ingest_result" in st.session_state:
-        ok, text = st.session_state.ingest_result
-        (st.success if ok else st.error)(text)
-    access.uploader_shown()
-    upload = st.file_uploader(
-        "Add a document",
-        type=UPLOAD_TYPES,
-        max_upload_size=max(1, round(mentor.settings.max_file_mb)),
-        help="Checked, saved to the knowledge folder's uploads/ and ingested right away.",
-    )
-    if upload is not None:
-        results = st.session_state.setdefault("uploads", {})
-        if upload.file_id not in results:
-            results[upload.file_id] = add_upload(mentor, upload.name, upload.getvalue())
-            st.rerun()
-        ok, text = results[upload.file_id]
-        (st.success if ok else st.error)(text)
-
-
-def source_controls(mentor: Mentor) -> None:
-    """The sources in the store; those added by hand or uploaded can be removed here."""
-    with st.expander("Sources", icon=":material/folder_open:"):
-        try:
-            rows = mentor.sources()
-        except MentorError as exc:
-            st.error(str(exc))
-            return
-        for n, row in enumerate(rows):
-            line = f"`{escape(row['source'])}` · {row['chunks']} chunks"
-            if row["last_error"]:
-                line += f" · :red[{escape(row['last_error'])}]"
-            removable = "(added)" in row["kind"] or row["source"].startswith(f"{UPLOADS}/")
-            text, button = st.columns([4, 1]) if removable else (st.container(), None)
-            text.markdown(line)
-            if button and button.button(
-                "", icon=":material/delete:", key=f"remove-{n}", help=f"Remove {row['source']} and its chunks"
-            ):
-                try:
-                    st.session_state.ingest_result = (True, report_markdown(mentor.remove(row["source"])))
-                except MentorError as exc:
-                    st.session_state.ingest_result = (False, str(exc))
-                st.rerun()
-
-
-def report_markdown(report: IngestReport) -> str:
-    """An ingest report for people: the one-line summary, then every source that changed."""
-    lines = [report.summary()]
-    for change in report.sources:
-        if change.status != "unchanged":
-            reason = f": {escape(change.reason)}" if change.reason else ""
-            lines.append(f"- **{change.status}** {escape(change.source)}{reason}")
-    return "\n".join(lines)
-
-
-def add_upload(mentor: Mentor, name: str, data: bytes) -> tuple[bool, str]:
-    """Add an uploaded document to the knowledge base; ``(ok, message)``. A refused one changes nothing."""
-    try:
-        source, report = mentor.add_document(name, data)
-    except MentorError as exc:
-        return False, escape(str(exc))
-    return True, f"Added {escape(source.removeprefix(UPLOADS + '/'))}. {report.summary()}"
-
-
-def answer_settings(mentor: Mentor) -> Settings:
-    """Answer mode and number of passages, applied to a copy of the shared settings."""
-    settings = mentor.settings
-    mode = st.selectbox(
-        "Answer mode",
-        ANSWER_MODES,
-        index=ANSWER_MODES.index(settings.answer_mode),
-        help="auto picks the best available; extractive quotes the sources; "
-        "llm writes with a chat model when one is configured.",
-    )
-    k = st.slider(
-        "Passages per answer",
-        1,
-        MAX_PASSAGES,
-        min(settings.top_k, MAX_PASSAGES),
-        help="How many passages search hands the answer. An offline answer quotes the best two or "
-        "three of them; a chat model reads them all.",
-    )
-    if mode == "llm" and not (settings.llm or mentor.chat_model):
-        st.caption(
-            "No chat model is configured: start Mentor with `--llm` or MENTOR_LLM (for example "
-            "`ollama:llama3.2`, or `smollm2` after `make local-llm`) to have one write the answers."
-        )
-    return settings.replace(answer_mode=mode, top_k=k)
 
 
 def conversation_actions(messages: list[dict[str, Any]]) -> None:

@@ -21,14 +21,16 @@ PAGE = """
 import json, sys
 sys.path[:0] = {paths!r}
 import streamlit as st
-import view
+import sources, view
 from assistant import Answer, Citation
 
 st.title("XSS vectors")
 for n, text in enumerate(json.load(open({vectors!r})), 1):
     citation = Citation(n=n, id=str(n), source="vectors.md", title=f"Vector {{n}}", section="",
                         anchor="", url={allowed!r}, score=0.5, text=text)
-    view.source_card(citation)  # the passage, as a source card shows it
+    quoting = Answer(f"{{text}} [{{n}}]", grounded=True, citations=[citation])  # quotes it: highlighted
+    with st.expander(f"Vector {{n}}"):  # the passage, as a source card shows it
+        st.markdown(sources.highlighted(text, sources.quoted(quoting, n), [citation.url]))
     st.markdown(view.answer_markdown(text, Answer(text, grounded=True, citations=[citation])))
     st.markdown(view.sanitize_markdown(text))  # as a question is shown
 st.caption("all vectors drawn")
