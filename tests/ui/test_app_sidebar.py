@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from test_app import _ask, _chunks, _one_mentor_per_test, _page, kb_dir  # noqa: F401 - fixtures used here
+from test_app import _ask, _chunks, _page, kb_dir  # noqa: F401 - a fixture used here
 
 from assistant import Mentor, Settings, catalog
 from ingest import Embedder
