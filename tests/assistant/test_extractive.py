@@ -1,14 +1,22 @@
-"""Extractive answers: the best section leads with its list whole, every line is cited."""
+"""Extractive answers: the lead's line nearest the question opens, the lines that add to it follow, each cited."""
 
+import re
 from dataclasses import replace
 
-from assistant.extractive import compose, weighed
+import pytest
+
+from assistant.answers import MAX_TITLE_CHARS
+from assistant.extractive import MAX_WORDS, POINTER_RATIO, SAME, SECOND_RATIO, compose, weighed
 from assistant.search import Passage
 from ingest.sentences import SentenceVectors
 
+# The shipped guide's title: too long to name a topic, so its lines are quoted without it.
+GUIDE = "Launch Your Deep Learning Career: The Ultimate Beginner's Guide"
+_MARKER = re.compile(r" \[(\d+)\]$")
+
 
 def _passage(
-    i: int, text: str, section: str, score: float = 0.6, *, title: str = "Guide", role: str = "", asked: float = 0.0
+    i: int, text: str, section: str, score: float = 0.6, *, title: str = GUIDE, role: str = "", asked: float = 0.0
 ) -> Passage:
     metadata = {
         "title": title,
@@ -26,112 +34,229 @@ def _compose(tmp_path, embedder, question, passages):
     return compose(question, passages, SentenceVectors(tmp_path / "s.sqlite3", embedder))
 
 
-def test_the_lead_section_gives_its_best_sentence_then_its_list_whole(tmp_path, embedder):
-    skills = _passage(
-        0,
-        "Employers look for a handful of skills:\n\n- Strong Python\n- Machine learning "
-        "algorithms\n- Data preprocessing\n- Cloud platforms for deployment",
-        "Skills",
+def _similarity(embedder, a: str, b: str) -> float:
+    vectors = embedder.embed([a, b])
+    return float(vectors[0] @ vectors[1])
+
+
+def _items(text: str) -> list[str]:
+    """The answer's list rows, indentation kept, citation markers dropped."""
+    return [_MARKER.sub("", line) for line in text.split("\n") if line.lstrip().startswith("- ")]
+
+
+def _words(text: str) -> int:
+    return len(re.sub(r"\s*\[\d+\]", "", text).split())
+
+
+def test_the_opening_is_the_leads_line_nearest_the_question_wherever_it_stands(tmp_path, embedder):
+    text = (
+        "Bananas are rich in potassium. Google Colab gives you a free GPU for a few hours. "
+        "Our office is closed on public holidays."
     )
-    draft = _compose(tmp_path, embedder, "what skills do employers want", [skills])
-    lines = draft.text.split("\n")
-    assert lines[0] == "Employers look for a handful of skills: [1]"
-    assert [line for line in lines if line.startswith("- ")] == [
-        "- Strong Python [1]",
-        "- Machine learning algorithms [1]",
-        "- Data preprocessing [1]",
-        "- Cloud platforms for deployment [1]",
-    ]
-    assert draft.cited == [0]
+    draft = _compose(tmp_path, embedder, "where can I get a free GPU", [_passage(0, text, "Free GPUs")])
+    assert draft.text.startswith("Google Colab gives you a free GPU for a few hours. [1]")
+    assert "Bananas" not in draft.text and "office" not in draft.text
+    assert draft.cited == [0] and draft.best_unit > 0.5
 
 
-def test_a_lead_list_of_unrelated_items_opens_with_the_item_on_the_question_alone(tmp_path, embedder):
+def test_a_sentence_that_only_introduces_a_list_never_opens(tmp_path, embedder):
+    lead_in = "Here is where beginners find a free GPU:"
+    text = (
+        f"Training on a laptop CPU is slow. {lead_in}\n\n"
+        "- **Colab:** Google Colab gives free GPU time in the browser.\n"
+        "- **Data:** Clean your data before you train."
+    )
+    question = "where can I find a free GPU"
+    # The lead-in is the line nearest the question; it says nothing on its own.
+    assert _similarity(embedder, question, lead_in) > _similarity(embedder, question, "Google Colab gives free GPU")
+    draft = _compose(tmp_path, embedder, question, [_passage(0, text, "Compute")])
+    first = draft.text.split("\n")[0]
+    assert lead_in not in first and not first.endswith(": [1]")
+    assert first.startswith("**Colab:** Google Colab gives free GPU time in the browser.")
+
+
+def test_a_list_of_unrelated_items_gives_only_the_item_on_the_question(tmp_path, embedder):
     challenges = (
+        "Beginners face a few common challenges:\n\n"
         "- **Data quality:** Clean and augment your data.\n"
         "- **Compute:** Google Colab gives free GPU access for experiments.\n"
         "- **Interpretability:** Use SHAP or LIME to explain predictions.\n"
         "- **Keep learning:** Read journals and attend workshops."
     )
-    # The section won on a question key; its text as a whole is far from the question.
-    far = _passage(0, challenges, "Overcoming Challenges", 0.1, asked=0.9)
-    draft = _compose(tmp_path, embedder, "where can I get a free GPU", [far])
-    assert draft.text == "**Compute:** Google Colab gives free GPU access for experiments. [1]"
-    # The same list, when the section as a whole is on the question, is quoted whole.
-    near = _passage(0, challenges, "Overcoming Challenges", 0.5, asked=0.9)
-    draft = _compose(tmp_path, embedder, "where can I get a free GPU", [near])
-    assert draft.text.startswith("**Guide · Overcoming Challenges** [1]\n\n- **Data quality:**")
-    assert len([line for line in draft.text.split("\n") if line.startswith("- ")]) == 4
-
-
-def test_a_lead_list_quoted_whole_opens_with_its_sentence_nearest_the_question(tmp_path, embedder):
-    text = (
-        "Beginners run into the same few problems again and again:\n\n"
-        "- **Too little data:** models trained on a few hundred images memorise them.\n"
-        "- **No GPU:** training on a laptop CPU is slow.\n"
-        "- **Overfitting:** great on training data, poor on new data."
+    # The section won on a question key; its other items are about other things.
+    draft = _compose(
+        tmp_path, embedder, "where can I get a free GPU", [_passage(0, challenges, "Challenges", 0.5, asked=0.9)]
     )
-    question = "is it a common problem that my model is great on training data but poor on new data"
-    draft = _compose(tmp_path, embedder, question, [_passage(0, text, "Challenges", 0.6)])
-    lines = draft.text.split("\n")
-    assert lines[0] == "Beginners run into the same few problems again and again: [1]"
-    assert len([line for line in lines if line.startswith("- ")]) == 3
+    assert "Google Colab gives free GPU access for experiments. [1]" in draft.text
+    for other in ("Data quality", "Interpretability", "Keep learning", "common challenges"):
+        assert other not in draft.text
 
 
-def test_an_item_that_introduces_a_nested_list_keeps_it_in_a_second_section(tmp_path, embedder):
-    lead = _passage(0, "Colab gives you a free GPU in the browser.", "Colab", 0.9)
-    ideas = _passage(
-        1,
+def test_a_list_all_on_the_question_is_quoted_whole(tmp_path, embedder):
+    skills = [
+        "**Programming:** Strong Python skills and some CUDA programming.",
+        "**Machine learning:** A grasp of machine learning algorithms and the maths behind them.",
+        "**Data skills:** Data preprocessing and feature engineering skills.",
+        "**Cloud skills:** Deploying models on cloud platforms such as AWS.",
+    ]
+    text = "To get hired in deep learning you need a handful of skills:\n\n" + "\n".join(f"- {s}" for s in skills)
+    draft = _compose(
+        tmp_path, embedder, "what skills do I need to get a deep learning job", [_passage(0, text, "Skills", 0.7)]
+    )
+    for skill in skills:
+        assert draft.text.count(skill) == 1, draft.text
+    opening = draft.text.split("\n\n")[0]
+    assert _items(draft.text) == [f"- {s}" for s in skills if s not in opening]  # the rest, in reading order
+
+
+def test_an_item_that_introduces_a_nested_list_keeps_it_nested_under_it(tmp_path, embedder):
+    text = (
+        "Projects teach you more than any course.\n\n"
         "- **Pick a framework:** Start with PyTorch or TensorFlow.\n"
         "- **Project ideas:** Engage in projects such as:\n  - Image classification\n  - Text sentiment\n"
-        "- **Datasets:** Learn which datasets exist.",
-        "Foundation",
-        0.85,
+        "- **Datasets:** Learn which datasets exist."
     )
-    draft = _compose(tmp_path, embedder, "what project ideas can I try on a free GPU", [lead, ideas])
-    second = draft.text.split("**Guide · Foundation**")[1]
-    nested = (
-        "- **Project ideas:** Engage in projects such as: [2]\n  - Image classification [2]\n  - Text sentiment [2]"
-    )
-    assert nested in second
+    draft = _compose(tmp_path, embedder, "what project ideas can I try", [_passage(0, text, "Foundation", 0.7)])
+    rows = _items(draft.text)
+    start = rows.index("- **Project ideas:** Engage in projects such as:")
+    # "Text sentiment" is far from the question; it comes with the item that introduces it.
+    assert rows[start + 1 : start + 3] == ["  - Image classification", "  - Text sentiment"]
+    assert all(not row.startswith(" ") for i, row in enumerate(rows) if not start < i <= start + 2)
 
 
-def test_a_nested_list_stays_nested_under_its_item(tmp_path, embedder):
-    text = (
-        "- **Pick a framework:** Start with PyTorch or TensorFlow.\n"
-        "- **Project ideas:** Engage in projects such as:\n  - Image classification\n  - Text sentiment"
-    )
-    draft = _compose(tmp_path, embedder, "what project ideas can I try", [_passage(0, text, "Foundation", 0.6)])
-    assert draft.text.split("\n\n")[1].split("\n") == [
-        "- **Pick a framework:** Start with PyTorch or TensorFlow. [1]",
-        "- **Project ideas:** Engage in projects such as: [1]",
-        "  - Image classification [1]",
-        "  - Text sentiment [1]",
-    ]
-
-
-def test_sentences_far_from_the_question_are_left_out(tmp_path, embedder):
+def test_lines_of_another_passage_that_answer_better_are_added_far_ones_left_out(tmp_path, embedder):
     passages = [
         _passage(
-            0, "Colab gives you a free GPU for a few hours. Bananas are rich in potassium and taste sweet.", "Free GPUs"
-        )
+            0, "Overfitting is common when your training data is scarce. Bananas are rich in potassium.", "A", 0.7
+        ),
+        _passage(1, "Use dropout and regularization to stop overfitting. Our office shuts on holidays.", "B", 0.68),
+        _passage(2, "Pack an umbrella when rain is forecast for the weekend.", "C", 0.66),
     ]
+    draft = _compose(tmp_path, embedder, "how do I stop overfitting", passages)
+    assert draft.text.startswith("Overfitting is common when your training data is scarce. [1]")  # from the lead
+    assert "Use dropout and regularization to stop overfitting. [2]" in draft.text
+    assert draft.cited == [0, 1]
+    for far in ("Bananas", "office", "umbrella"):
+        assert far not in draft.text
+
+
+def test_an_answer_stops_near_its_word_budget(tmp_path, embedder):
+    sentences = [
+        "Google Colab gives you a free GPU in the browser for a few hours at a time.",
+        "Kaggle notebooks come with a free weekly quota of GPU hours for your experiments.",
+        "Cloud providers such as AWS and Google Cloud give new accounts free credits to rent a GPU.",
+        "Universities often let students use a shared GPU cluster at no cost.",
+        "Paperspace Gradient has a free tier with GPU notebooks for small experiments.",
+        "Some research labs lend GPU time to open source projects for free.",
+        "Lightning AI studios include free GPU hours each month for learners.",
+        "Hackathons frequently provide participants with free GPU access during the event.",
+        "A free GPU on Colab disconnects when idle, so save your work often.",
+        "Student programs from GitHub include free cloud credits you can spend on GPUs.",
+        "Free GPU quotas are limited, so train small models first and scale up later.",
+        "Community clouds sometimes donate spare GPU capacity to beginners for free.",
+    ]
+    assert sum(len(s.split()) for s in sentences) > 1.5 * MAX_WORDS
+    # The lead's only line is a weak opening, so every line of the long passage is close enough
+    # to it: the word budget, not the lines' scores, is what ends the answer.
+    lead = _passage(0, "Training deep networks on a laptop CPU is slow.", "Compute", 0.8)
+    draft = _compose(
+        tmp_path, embedder, "where can I get a free GPU", [lead, _passage(1, " ".join(sentences), "GPUs", 0.8)]
+    )
+    assert MAX_WORDS <= _words(draft.text) < MAX_WORDS + max(len(s.split()) for s in sentences)
+    assert sum(s in draft.text for s in sentences) < len(sentences)
+
+
+def test_a_line_that_repeats_one_already_chosen_is_left_out(tmp_path, embedder):
+    same = [
+        "Google Colab gives you a free GPU in your browser.",
+        "Google Colab gives you a free GPU in the browser.",
+        "Colab offers a free GPU right in your web browser.",
+    ]
+    new = "Kaggle notebooks also give you a free GPU for your experiments."
+    assert all(_similarity(embedder, same[0], s) >= SAME for s in same[1:])
+    assert _similarity(embedder, same[0], new) < SAME
+    passages = [_passage(i, text, f"Part {i}", 0.8 if i == 0 else 0.78) for i, text in enumerate([*same, new])]
     draft = _compose(tmp_path, embedder, "where can I get a free GPU", passages)
-    assert "free GPU for a few hours. [1]" in draft.text
-    assert "Bananas" not in draft.text
-    assert draft.best_unit > 0.5
+    assert draft.text.count("free GPU in") == 1 and "web browser" not in draft.text
+    assert new in draft.text  # a line saying something new is not mistaken for a repeat
 
 
-def test_an_overview_section_leads_only_when_no_advice_comes_close(tmp_path, embedder):
+@pytest.mark.xfail(strict=True, reason="the lead's own sentences and items are not checked for repeats")
+def test_a_sentence_of_the_lead_that_repeats_its_opening_is_left_out(tmp_path, embedder):
+    text = "Google Colab gives you a free GPU in your browser. Bananas are yellow. Google Colab gives you a free GPU."
+    draft = _compose(tmp_path, embedder, "where can I get a free GPU", [_passage(0, text, "Free GPUs", 0.8)])
+    assert draft.text.count("Google Colab gives you a free GPU") == 1, draft.text
+
+
+def test_a_message_asking_two_things_gets_a_line_for_its_second_ask(tmp_path, embedder):
+    passages = [
+        _passage(
+            0,
+            "Coursera hosts specializations such as the Deep Learning Specialization. "
+            "Its courses are taught by Andrew Ng.",
+            "What it is",
+            0.7,
+            title="Coursera",
+        ),
+        _passage(1, "- Join communities such as Reddit\n- Explore online courses on Coursera and edX", "Next", 0.65),
+        _passage(2, "- Audit the course material for free\n- Ask for financial aid if cost is a problem", "Start", 0.6),
+    ]
+    free = "Audit the course material for free"
+    one = _compose(tmp_path, embedder, "Is the deep learning specialization on Coursera worth taking?", passages)
+    assert one.text.startswith("Coursera hosts specializations") and free not in one.text
+    two = _compose(
+        tmp_path, embedder, "Is the deep learning specialization worth taking, and can I take it for free?", passages
+    )
+    assert two.text.startswith("Coursera hosts specializations")
+    assert f"- {free} [2]" in two.text and two.cited[:2] == [0, 2]
+
+
+def test_a_passage_of_another_short_titled_source_says_where_to_start(tmp_path, embedder):
+    keras = "Keras has Dropout layers you add between Dense layers."
+    passages = [
+        _passage(0, "Use dropout and regularization to fight overfitting.", "Solutions", 0.7),
+        _passage(1, "Cross-validation shows whether a model overfits.", "Challenges", 0.62),
+        _passage(2, keras, "How to start", POINTER_RATIO * 0.7 + 0.05, title="Keras"),
+    ]
+    draft = _compose(tmp_path, embedder, "how do I stop overfitting", passages)
+    assert draft.text.startswith("Use dropout and regularization to fight overfitting. [1]")
+    assert draft.text.endswith(f"\n\n**Where to start:** Keras — {keras} [{len(draft.cited)}]")
+    assert draft.cited[-1] == 2
+    # Not from a source whose title is a headline, nor from one ranked far below the best.
+    headline = "Ten Things Nobody Tells You About Overfitting in Deep Learning"
+    assert len(headline) > MAX_TITLE_CHARS
+    other = replace(passages[2], metadata={**passages[2].metadata, "title": headline})
+    draft = _compose(tmp_path, embedder, "how do I stop overfitting", [*passages[:2], other])
+    assert "Where to start" not in draft.text and 2 not in draft.cited
+    far = replace(passages[2], score=POINTER_RATIO * 0.7 - 0.05)
+    draft = _compose(tmp_path, embedder, "how do I stop overfitting", [*passages[:2], far])
+    assert "Where to start" not in draft.text and 2 not in draft.cited
+
+
+def test_an_opening_from_a_short_titled_source_that_does_not_name_it_is_prefixed_with_its_title(tmp_path, embedder):
+    unnamed = "Use it when you have no GPU at home; it gives free GPU time in the browser."
+    colab = _passage(0, unnamed, "Free GPU", 0.8, title="Google Colab")
+    draft = _compose(tmp_path, embedder, "where can I get a free GPU", [colab])
+    assert draft.text == f"**Google Colab:** {unnamed} [1]"
+    named = replace(colab, text="Google Colab gives free GPU time in the browser.")
+    assert _compose(tmp_path, embedder, "where can I get a free GPU", [named]).text == f"{named.text} [1]"
+    guide = _passage(0, unnamed, "Free GPU", 0.8)
+    assert _compose(tmp_path, embedder, "where can I get a free GPU", [guide]).text == f"{unnamed} [1]"
+
+
+def test_an_overview_passage_leads_only_when_no_advice_comes_close(tmp_path, embedder):
     # The introduction wins on a question key about starting out; the advice is close behind.
     text = "This guide walks you through starting a deep learning career."
     intro = _passage(0, text, "Introduction", 0.6, role="overview", asked=0.8)
-    steps = _passage(1, "Start a small image classification project with PyTorch.", "Next Steps", score=0.75)
+    steps = _passage(
+        1, "Start a small image classification project with PyTorch.", "Next Steps", SECOND_RATIO * 0.8 + 0.05
+    )
     draft = _compose(tmp_path, embedder, "how do I start a deep learning career", [intro, steps])
     assert draft.cited == [1] and "image classification" in draft.text and "walks you" not in draft.text
-    asked = _passage(0, intro.text, "Introduction", score=0.7, role="overview", asked=0.9)
-    far = _passage(1, steps.text, "Next Steps", score=0.6)
-    draft = _compose(tmp_path, embedder, "what is this guide about", [asked, far])
-    assert draft.cited[0] == 0
+    # Asked about the guide itself, with the advice far behind, the introduction leads.
+    far = replace(steps, score=SECOND_RATIO * 0.8 - 0.05)
+    draft = _compose(tmp_path, embedder, "what is this guide about", [intro, far])
+    assert draft.cited[0] == 0 and draft.text.startswith(text)
 
 
 def test_the_advice_that_leads_after_an_overview_is_the_first_in_search_order(tmp_path, embedder):
@@ -146,62 +271,24 @@ def test_the_advice_that_leads_after_an_overview_is_the_first_in_search_order(tm
     assert draft.cited[0] == 1
 
 
-def test_a_second_section_and_a_place_to_start_from_another_source(tmp_path, embedder):
+def test_every_line_cites_a_cited_passage_numbered_in_order_of_use(tmp_path, embedder):
     passages = [
-        _passage(0, "Use dropout and regularization to fight overfitting.", "Solutions", 0.7),
-        _passage(1, "Cross-validation shows whether a model overfits.", "Challenges", 0.62),
-        _passage(2, "Keras has Dropout layers you add between Dense layers.", "How to start", 0.5, title="Keras"),
+        _passage(0, "Overfitting is common when your training data is scarce.", "Challenges", 0.7),
+        _passage(1, "Pack an umbrella when rain is forecast.", "Weather", 0.69),
+        _passage(2, "- Use dropout to stop overfitting\n- Add regularization to stop overfitting", "Fixes", 0.68),
+        _passage(3, "Keras has Dropout layers you add between Dense layers.", "How to start", 0.6, title="Keras"),
     ]
     draft = _compose(tmp_path, embedder, "how do I stop overfitting", passages)
-    assert draft.cited == [0, 1, 2]
-    assert draft.text.startswith("Use dropout and regularization to fight overfitting. [1]")
-    assert "**Guide · Challenges**" in draft.text
-    assert draft.text.endswith("**Where to start:** Keras — Keras has Dropout layers you add between Dense layers. [3]")
-
-
-def test_a_second_section_gives_its_best_items_even_when_it_answers_better_than_the_lead(tmp_path, embedder):
-    challenges = _passage(
-        0,
-        "Common hurdles:\n\n- Too little data\n- No GPU at home\n- Models that do well in training but badly later",
-        "Challenges",
-        0.75,
-    )
-    solutions = _passage(
-        1,
-        "- Clean and augment your data\n- Use cloud GPUs\n- Use cross-validation to stop overfitting\n"
-        "- Add regularization and dropout",
-        "Solutions",
-        0.62,
-    )
-    draft = _compose(tmp_path, embedder, "how do I stop my model overfitting", [challenges, solutions])
-    assert draft.cited == [0, 1]
-    second = draft.text.split("**Guide · Solutions**")[1]
-    assert [line for line in second.split("\n") if line.startswith("- ")] == [
-        "- Clean and augment your data [2]",
-        "- Use cross-validation to stop overfitting [2]",
-        "- Add regularization and dropout [2]",
-    ]  # not "Use cloud GPUs": filler to an overfitting question
-
-
-def test_a_second_section_that_only_adds_to_the_lead_gives_its_best_items(tmp_path, embedder):
-    colab = _passage(0, "- Colab gives you a free GPU in the browser\n- Share notebooks with a link", "Colab", 0.9)
-    tips = _passage(
-        1,
-        "- Clean your data first\n- Use cloud GPUs when your laptop has none\n- Try SHAP to explain models",
-        "Tips",
-        0.8,
-    )
-    draft = _compose(tmp_path, embedder, "I have no GPU, where can I train for free?", [colab, tips])
-    second = draft.text.split("**Guide · Tips**")[1]
-    assert "Use cloud GPUs when your laptop has none [2]" in second
-    assert "SHAP" not in second
-
-
-def test_a_section_whose_text_matches_better_than_the_leads_is_added_though_it_scores_lower(tmp_path, embedder):
-    problems = _passage(0, "- Overfitting\n- Too little data", "Challenges", 0.3, asked=0.8)
-    fixes = _passage(1, "- Add dropout and regularization to prevent overfitting", "Solutions", 0.5)
-    draft = _compose(tmp_path, embedder, "what techniques prevent overfitting", [problems, fixes])
-    assert draft.cited == [0, 1] and "dropout and regularization to prevent overfitting [2]" in draft.text
+    assert 1 not in draft.cited and len(draft.cited) >= 3  # the list and the pointer are quoted, the weather not
+    numbers: list[int] = []
+    for paragraph in draft.text.split("\n\n"):
+        rows = paragraph.split("\n") if paragraph.lstrip().startswith("- ") else [paragraph]
+        for row in rows:
+            assert _MARKER.search(row), row  # every sentence, item and pointer ends with its citation
+            numbers += [int(n) for n in re.findall(r"\[(\d+)\]", row)]
+    assert sorted(set(numbers)) == list(range(1, len(draft.cited) + 1))
+    assert list(dict.fromkeys(numbers)) == sorted(set(numbers))  # [1] first, then [2], ...
+    assert "Dropout layers" in draft.text.split("\n\n")[-1] and draft.cited[-1] == 3
 
 
 def test_the_policy_weighs_the_best_passages_by_relevance_not_by_a_sources_boost(tmp_path, embedder):
@@ -214,51 +301,3 @@ def test_the_policy_weighs_the_best_passages_by_relevance_not_by_a_sources_boost
     assert weighed(passages) == [note, *guide[:2]]
     draft = _compose(tmp_path, embedder, "where can i get a free gpu", passages)
     assert draft.best_unit > 0.5  # the note's sentence is weighed, though three boosted passages come first
-
-
-def test_a_message_asking_two_things_gets_a_second_section_on_what_the_lead_leaves_out(tmp_path, embedder):
-    passages = [
-        _passage(0, "Coursera hosts specializations such as the Deep Learning Specialization.", "What it is", 0.7),
-        _passage(
-            1, "- Join communities such as Reddit\n- Explore online courses on Coursera and edX", "Next Steps", 0.65
-        ),
-        _passage(2, "- Audit the course material for free\n- Ask for financial aid if cost is a problem", "Start", 0.6),
-    ]
-    one = _compose(tmp_path, embedder, "Is the deep learning specialization on Coursera worth taking?", passages)
-    assert one.cited[:2] == [0, 1]  # one question: the section scoring close to the lead
-    two_questions = "Is the deep learning specialization worth taking, and can I take it for free?"
-    two = _compose(tmp_path, embedder, two_questions, passages)
-    assert two.cited[:2] == [0, 2] and "- Audit the course material for free [2]" in two.text
-    # A passage far from the message (under POINTER_RATIO of the lead) answers neither question,
-    # though one of its lines shares words with the second.
-    far = [*passages[:2], replace(passages[2], score=0.3)]
-    assert _compose(tmp_path, embedder, two_questions, far).cited[:2] == [0, 1]
-
-
-def test_a_subsection_of_the_lead_continues_it_before_a_section_elsewhere(tmp_path, embedder):
-    paths = _passage(0, "- Data scientist\n- Machine learning engineer", "Career Paths", 0.3, asked=0.7)
-    portfolio = _passage(1, "Show your projects on GitHub to get hired.", "Portfolio", 0.6)
-    skills = _passage(2, "- Strong Python\n- Cloud platforms", "Skills Required", 0.5)
-    skills.metadata["section_path"] = "Guide > Career Paths > Skills Required"
-    draft = _compose(tmp_path, embedder, "what jobs are there in deep learning", [paths, portfolio, skills])
-    assert draft.cited == [0, 2] and "**Guide · Skills Required**" in draft.text
-    # Not when the subsection scores far below the lead.
-    draft = _compose(
-        tmp_path, embedder, "what jobs are there in deep learning", [paths, portfolio, replace(skills, score=0.4)]
-    )
-    assert draft.cited == [0, 1]
-
-
-def test_a_subsection_that_continues_a_lead_quoted_whole_is_quoted_whole_too(tmp_path, embedder):
-    portfolio = _passage(0, "A portfolio shows employers your deep learning projects.", "Portfolio", 0.9)
-    practices = _passage(
-        1,
-        "- Tailor your portfolio to each job\n- Put your deep learning projects on GitHub\n"
-        "- Write about your work on a blog\n- Drink enough water while coding",
-        "Best Practices",
-        0.7,
-    )
-    practices.metadata["section_path"] = "Guide > Portfolio > Best Practices"
-    draft = _compose(tmp_path, embedder, "what goes in a deep learning portfolio", [portfolio, practices])
-    assert draft.cited == [0, 1]
-    assert "- Drink enough water while coding [2]" in draft.text  # the list whole, as the lead's would be
