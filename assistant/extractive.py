@@ -149,10 +149,12 @@ def _choose(lines: dict[int, list[_Line]], lead: int, asks: np.ndarray) -> list[
     them up to :data:`MAX_WORDS`, the best line for each ask left unanswered."""
     candidates = sorted((line for group in lines.values() for line in group), key=lambda u: -u.score)
     own = [u for u in candidates if u.passage == lead]
-    opening = next((u for u in own if not u.introduces), own[0])
-    prose = [u for u in own if not u.is_item and not u.introduces and u is not opening]
-    chosen = [opening, *[u for u in prose if u.score >= LEAD_RATIO * opening.score][:MAX_PROSE]]
-    chosen += _list_of(lines[lead], chosen)
+    opening = next((u for u in own if u.is_item or not u.introduces), own[0])  # an item keeps its nested list
+    chosen = [opening]
+    prose = [u for u in own if not u.is_item and not u.introduces and u.score >= LEAD_RATIO * opening.score]
+    for line in [*prose[:MAX_PROSE], *_list_of(lines[lead], chosen)]:
+        if not _repeats(line, chosen):
+            chosen.append(line)
     words = sum(u.words for u in chosen)
     for line in candidates:
         if line.score < KEEP_RATIO * opening.score or words >= MAX_WORDS:
@@ -264,7 +266,7 @@ def _list(items: list[_Line], number: dict[int, int]) -> str:
     depth = 0
     for u in items:
         follows = previous is not None and previous.passage == u.passage and u.order == previous.order + 1
-        depth = min(u.depth, depth + 1) if follows else 0
+        depth = max(0, depth + u.depth - previous.depth) if follows and previous is not None else 0
         previous = u
         rows.append(f"{'  ' * depth}- {u.text} [{number[u.passage]}]")
     return "\n".join(rows)

@@ -48,12 +48,13 @@ def weigh(mentor: Mentor, question: str, turns: Sequence[Any], k: int, profile: 
     bar = mentor.settings.min_confidence
     each = [_weigh(mentor, ask, turns, k, profile) for ask in asks]
     uncovered = tuple(ask for ask, found in zip(asks, each, strict=True) if not found.answers(bar))
-    if len(uncovered) == len(asks):
+    covered = [found for found in each if found.answers(bar)]
+    if not covered:
         return whole
-    if whole.answers(bar):
+    if whole.answers(bar) and (not uncovered or len(covered) > 1):
         return _with(whole, uncovered)
-    best = max((found for found in each if found.answers(bar)), key=lambda found: found.found.confidence)
-    return _with(best, uncovered)
+    # One ask answered: its own search and draft, not the message's, which would open on the rest.
+    return _with(max(covered, key=lambda found: found.found.confidence), uncovered)
 
 
 def _with(found: Weighed, uncovered: tuple[str, ...]) -> Weighed:

@@ -74,11 +74,14 @@ def test_the_guide_alone_refuses_no_more_answerable_questions_than_the_full_stor
 def test_questions_near_a_declared_uncovered_topic_are_rarely_declined(mentor):
     # tests/eval/borderline*.jsonl: answered by the knowledge base, close to knowledge/out-of-scope.toml;
     # 2 of 144 (full) and 3 of 54 (guide) were refused when this gate was set; borderline3.jsonl
-    # (30 money questions, none refused) joined it with the declared topic on prices.
+    # (30 money questions, none refused) joined it with the declared topic on prices. Without
+    # question keys no gate declines; the unkeyed model weighs the topic and refused 6 of 174
+    # (1 in 29) when it was fitted, so that store has its own, looser bound.
     names = ("borderline", "borderline2", "borderline3")
     cases = [case for name in names for case in read_cases(EVAL / f"{name}.jsonl")]
     for column, report in compare(mentor, {"borderline": cases}).items():
-        assert report.metrics["false_refusals"] <= 4, f"{column}\n{report.table()}"
+        limit = 6 if column.endswith("/uncurated") else 4
+        assert report.metrics["false_refusals"] <= limit, f"{column}\n{report.table()}"
 
 
 @pytest.mark.slow

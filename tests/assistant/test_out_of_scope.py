@@ -71,15 +71,17 @@ def test_a_missing_topics_file_is_an_error_naming_it(small_kb):
         read(topics_file(manifest))
 
 
-def test_a_question_nearer_a_declared_topic_is_declined_by_name(small_kb, tmp_path, embedder):
-    manifest = _declare(small_kb)
-    mentor = Mentor(Settings(data_dir=tmp_path / "data", manifest=manifest), embedder=embedder)
+def test_without_question_keys_a_declared_topic_weighs_against_a_question_near_it(small_kb, tmp_path, embedder):
+    # small_kb's passages carry no question keys: no gate declines, the unkeyed model weighs the
+    # topic (a gate of question against statement declined what users' own notes answer).
+    question = "how much money does a deep learning engineer make?"
+    mentor = Mentor(Settings(data_dir=tmp_path / "data", manifest=_declare(small_kb)), embedder=embedder)
     mentor.ingest()
-    answer = mentor.ask("how much money does a deep learning engineer make?")
-    assert answer.mode == "refusal" and not answer.grounded
-    assert answer.text.startswith("The knowledge base doesn't cover pay and salaries, so I won't guess.")
-    assert answer.related and "The closest topics it does cover: " in answer.text
-    assert answer.evidence["declined"] > answer.evidence["question_match"]
+    declared = mentor.ask(question).evidence
+    _declare(small_kb, "")
+    bare = mentor.ask(question).evidence
+    assert declared["declined"] > bare["declined"] == 0.0
+    assert declared["confidence"] < bare["confidence"]
     assert mentor.ask("How can I get a free GPU on Colab?").grounded  # what the sources answer stands
 
 
