@@ -3,8 +3,6 @@
 import re
 from dataclasses import replace
 
-import pytest
-
 from assistant.answers import MAX_TITLE_CHARS
 from assistant.extractive import MAX_WORDS, POINTER_RATIO, SAME, SECOND_RATIO, compose, weighed
 from assistant.search import Passage
