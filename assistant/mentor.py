@@ -9,8 +9,8 @@ from dataclasses import replace
 from functools import cached_property
 from typing import Any
 
-from assistant import catalog, conversation, policy, weighing
-from assistant.answers import Answer, extractive_answer, refusal, uncovered
+from assistant import catalog, conversation, weighing
+from assistant.answers import Answer, extractive_answer, uncovered
 from assistant.llm import checked_answer
 from assistant.out_of_scope import DeclaredTopics
 from assistant.search import HybridSearch, Passage
@@ -324,17 +324,9 @@ class Mentor:
         turns = conversation.turns(history, self.settings.max_question_chars, 2 * self.settings.history_turns)
         self._require_content()
         weighed = weighing.weigh(self, question, turns, self._k(k), profile)
-        query, passages, version, draft, found = (
-            weighed.query,
-            weighed.passages,
-            weighed.version,
-            weighed.draft,
-            weighed.found,
-        )
+        query, passages, version, found = weighed.query, weighed.passages, weighed.version, weighed.found
         if not weighed.answers(self.settings.min_confidence):
-            named = policy.named_topic(found, self.settings.min_confidence)
-            nearest = passages if policy.names_neighbours(found, named) else []
-            answer = refusal(question, query, nearest, version, found.to_dict(), named)
+            answer = weighed.refusal(question, self.settings.min_confidence)
             yield answer.text
             yield answer
             return
@@ -357,9 +349,9 @@ class Mentor:
                     return
                 notes = [f"answered extractively: {failure}"]
                 yield f"\n\n---\n\n*{notes[0].capitalize()}.*\n\n"
-        text = draft.text + not_covered
+        text = weighed.draft.text + not_covered
         yield text
-        cited = [passages[i] for i in draft.cited]
+        cited = [passages[i] for i in weighed.draft.cited]
         yield extractive_answer(text, cited, question, query, version, notes, found.to_dict())
 
     def _question_writer(self) -> QuestionWriter | None:

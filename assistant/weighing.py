@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from assistant import conversation, extractive, policy
+from assistant.answers import Answer, refusal
 
 if TYPE_CHECKING:
     from assistant.mentor import Mentor
@@ -34,6 +35,13 @@ class Weighed:
     def answers(self, min_confidence: float) -> bool:
         """Whether the policy answers this reading."""
         return policy.answers(bool(self.draft.cited), self.found, min_confidence)
+
+    def refusal(self, question: str, min_confidence: float) -> Answer:
+        """The refusal of ``question``: the declared topic it is near, if any, and the nearest
+        sections, unless it is far from them all."""
+        named = policy.named_topic(self.found, min_confidence)
+        nearest = self.passages if policy.names_neighbours(self.found, named) else []
+        return refusal(question, self.query, nearest, self.version, self.found.to_dict(), named)
 
 
 def weigh(mentor: Mentor, question: str, turns: Sequence[Any], k: int, profile: Sequence[str] = ()) -> Weighed:
