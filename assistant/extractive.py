@@ -102,8 +102,9 @@ def compose(
 
     if not passages:
         return Draft("", [], 0.0)
-    asks = conversation.asks(question)
-    asked = sentences.embedder.embed([question, *asks])
+    asks = [ask for ask in conversation.asks(question) if ask != question]
+    # One text a call: the embedder keeps recent ones, and search has just embedded the question.
+    asked = np.stack([sentences.embedder.embed([text])[0] for text in [question, *asks]])
     found = sentences.units([p.text for p in passages])
     similarity = [(vectors @ asked.T).max(axis=1) if len(units) else np.zeros(0) for units, vectors in found]
     chosen_weighed = _weighed(passages)
