@@ -147,7 +147,7 @@ def evaluate(mentor: Any, cases: list[Case], *, answers: bool = True) -> EvalRep
         refused_in += refused
         query = answer.query if answer and answer.query else case.question
         passages = mentor.search(query, k=5)
-        hits = [_relevant(p.metadata, case.sections) for p in passages]
+        hits = [relevant(p.metadata, case.sections) for p in passages]
         rank = hits.index(True) + 1 if True in hits else None
         ranks.append(rank)
         ideal = sum(1 / math.log2(i + 2) for i in range(min(5, max(1, sum(hits)))))
@@ -158,7 +158,7 @@ def evaluate(mentor: Any, cases: list[Case], *, answers: bool = True) -> EvalRep
         if answer is not None:
             text = answer.text.lower()
             ok = all(term.lower() in text for term in case.must_contain)
-            cites = any(_relevant({"section_path": c.section_path}, case.sections) for c in answer.citations)
+            cites = any(relevant({"section_path": c.section_path}, case.sections) for c in answer.citations)
             contains.append(ok)
             correct.append(ok and cites and not refused)
             if refused:
@@ -199,7 +199,8 @@ def regressions(current: dict[str, float], previous: dict[str, float]) -> list[s
     return worse
 
 
-def _relevant(metadata: dict[str, Any], sections: tuple[str, ...]) -> bool:
+def relevant(metadata: dict[str, Any], sections: tuple[str, ...]) -> bool:
+    """Whether a passage (its metadata) sits under one of the expected ``sections``."""
     path = str(metadata.get("section_path", "")).split(" > ")
     return any(heading in path for heading in sections)
 
