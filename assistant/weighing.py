@@ -10,7 +10,7 @@ answers and says which it does not.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from assistant import conversation, extractive, policy
@@ -60,13 +60,9 @@ def weigh(mentor: Mentor, question: str, turns: Sequence[Any], k: int, profile: 
     if not covered:
         return whole
     if whole.answers(bar) and (not uncovered or len(covered) > 1):
-        return _with(whole, uncovered)
+        return replace(whole, uncovered=uncovered)
     # One ask answered: its own search and draft, not the message's, which would open on the rest.
-    return _with(max(covered, key=lambda found: found.found.confidence), uncovered)
-
-
-def _with(found: Weighed, uncovered: tuple[str, ...]) -> Weighed:
-    return Weighed(found.query, found.passages, found.version, found.draft, found.found, uncovered)
+    return replace(max(covered, key=lambda found: found.found.confidence), uncovered=uncovered)
 
 
 def _weigh(mentor: Mentor, question: str, turns: Sequence[Any], k: int, profile: Sequence[str]) -> Weighed:
