@@ -213,15 +213,17 @@ def _plan_source(
         if spec.is_url:
             if load_url is None:
                 raise SourceError(f"{spec.location}: web sources are not enabled here")
-            previous = next(iter(stored.values()), {})
+            previous = next(iter(stored.values()), {}) if _intact(stored, seen_content) else {}
             doc = load_url(spec, previous)
             if doc is None:  # the server said it has not changed
+                seen_content.update(str(meta.get("content_hash")) for meta in stored.values())
                 return SourceChange(spec.source, "unchanged", chunks=len(stored))
         else:
             path, (max_bytes, max_chars, hashes) = Path(spec.location), limits
             data = read_file(path, max_bytes=max_bytes)
             digest = spec.digest(data)
-            if hashes and stored and all(meta.get("source_hash") == digest for meta in stored.values()):
+            same = all(meta.get("source_hash") == digest for meta in stored.values())
+            if hashes and stored and same and _intact(stored, seen_content):
                 # The same bytes loaded the same way: parsing them again would only cost time.
                 seen_content.update(str(meta.get("content_hash")) for meta in stored.values())
                 return SourceChange(spec.source, "unchanged", chunks=len(stored))
@@ -237,10 +239,11 @@ def _plan_source(
             doc = replace(doc, extra={**doc.extra, "source_hash": digest})
     except SourceError as exc:
         return SourceChange(spec.source, "failed", chunks=len(stored), reason=str(exc))
-    chunks = []
-    for chunk in chunk_document(doc, skip_sections=spec.skip_sections, keys=spec.keys):
+    chunks, made = [], chunk_document(doc, skip_sections=spec.skip_sections, keys=spec.keys)
+    for chunk in made:
         if chunk.content_hash not in seen_content:  # an identical passage is stored once
             seen_content.add(chunk.content_hash)
+            chunk.metadata["source_passages"] = len(made)
             chunks.append(chunk)
     if spec.boost:
         for chunk in chunks:
@@ -259,6 +262,14 @@ def _plan_source(
     plan.delete.extend(removed)
     status: Status = "added" if not stored else ("updated" if added or removed or retag else "unchanged")
     return SourceChange(spec.source, status, chunks=len(chunks), added=len(added), removed=len(removed))
+
+
+def _intact(stored: dict[str, dict[str, Any]], seen_content: set[str]) -> bool:
+    """Whether a source's stored passages are still all it should hold: none is now claimed by
+    a source listed before it, and none of its own was left out as a repeat of another's."""
+    hashes = {str(meta.get("content_hash")) for meta in stored.values()}
+    whole = all(meta.get("source_passages") == len(stored) for meta in stored.values())
+    return whole and not hashes & seen_content
 
 
 def rebuild(

@@ -48,6 +48,22 @@ def test_editing_one_paragraph_embeds_only_its_chunk(kb):
     assert any("analyse complex data" in text for _, text in _state(mentor))
 
 
+def test_a_passage_copied_into_an_earlier_file_moves_there_and_back_when_removed(kb):
+    mentor, root = kb
+    note, copied = root / "notes" / "careers.md", "## Free GPU\n\nColab gives free GPU access for experiments.\n"
+    original = note.read_text()
+
+    def owners():
+        return [r.metadata["source"] for r in mentor.store.rows() if "free GPU access" in r.text]
+
+    note.write_text(original + "\n" + copied)  # careers.md is listed before colab.md
+    mentor.ingest()
+    assert owners() == ["notes/careers.md"]
+    note.write_text(original)
+    mentor.ingest()
+    assert owners() == ["notes/colab.md"]
+
+
 def test_deleting_a_file_removes_its_chunks_and_answers(kb):
     mentor, root = kb
     (root / "notes" / "colab.md").unlink()

@@ -141,7 +141,7 @@ def test_random_edits_renames_deletes_and_restarts_keep_the_store_exact(tmp_path
     SyncMachine.root = tmp_path
     SyncMachine.embedder = embedder
     run_state_machine_as_test(
-        SyncMachine, settings=settings(max_examples=8, stateful_step_count=6, deadline=None, database=None)
+        SyncMachine, settings=settings(max_examples=25, stateful_step_count=8, deadline=None, database=None)
     )
 
 
