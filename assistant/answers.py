@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from assistant.conversation import ASK_ME
+from assistant.conversation import ASK_ME, question_part
 from assistant.search import Passage
 
 
@@ -69,6 +69,7 @@ class Answer:
         return {"answer": data.pop("text"), **data}
 
 
+MAX_QUOTED_WORDS = 14  # a refusal quotes at most this many words of what was asked
 MAX_TITLE_CHARS = 40  # a longer source title (a blog post's headline) is left out of topic names
 
 
@@ -108,18 +109,25 @@ def uncovered(asks: tuple[str, ...]) -> str:
     answer ("" for none), quoting them as data: an ask is the learner's text."""
     if not asks:
         return ""
-    quoted = "; ".join(f"“{ask.strip(' ?.!')}”" for ask in asks)
-    return f"\n\nThe knowledge base doesn't cover {quoted}, so I won't guess there."
+    return f"\n\nThe knowledge base doesn't cover {'; '.join(map(quoted, asks))}, so I won't guess there."
+
+
+def quoted(asked: str) -> str:
+    """What the learner asked, in quotes, cut to :data:`MAX_QUOTED_WORDS` words: their text as data."""
+    words = asked.strip(" ?.!").split()
+    cut = " ".join(words[:MAX_QUOTED_WORDS]) + ("…" if len(words) > MAX_QUOTED_WORDS else "")
+    return f"“{cut}”"
 
 
 def refusal(
     question: str, query: str, passages: list[Passage], version: str, evidence: dict[str, float], declined: str = ""
 ) -> Answer:
     """Say plainly that the knowledge base does not cover the question (the ``declined`` topic,
-    when it is one the knowledge base declares it does not cover), and what it does cover: the
-    topics of ``passages`` (the nearest sections), or, with none, what Mentor is for."""
+    when it is one the knowledge base declares it does not cover, else the question asked), and
+    what it does cover: the topics of ``passages`` (the nearest sections), or, with none, what
+    Mentor is for."""
     related = list(dict.fromkeys(topic(p) for p in passages))[:3]
-    text = f"The knowledge base doesn't cover {declined or 'that'}, so I won't guess."
+    text = f"The knowledge base doesn't cover {declined or quoted(question_part(question) or question)}, so I won't guess."
     if related:
         text += " The closest topics it does cover: " + "; ".join(related) + "."
     else:

@@ -19,7 +19,7 @@ much better to be quoted.
 - For a message that asks more than one thing, the line that best answers each ask the chosen
   lines answer least is added.
 - Sentences come first as a paragraph, then the items as one list, in the order their passages
-  were first used; a passage of another source that ranks close closes with where to start.
+  were first used.
 Sections whose role is ``overview`` (they describe the document rather than advise) are quoted
 only when no advising section scores close to them. The constants marked "fitted on dev" come
 from ``python -m benchmarks.composer_grid`` (the dev and long-post dev sets, full and uncurated).
@@ -27,7 +27,7 @@ from ``python -m benchmarks.composer_grid`` (the dev and long-post dev sets, ful
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -46,12 +46,11 @@ MAX_LIST = 8  # a list up to this long is quoted whole when all of it is on the 
 WORD_WEIGHT = 0.2  # a line's score gains this times the share of the question's telling words it uses (fitted on dev)
 PASSAGE_WEIGHT = 1.0  # a line's score falls by this times its passage's distance below the best (fitted on dev)
 KEEP_RATIO = 0.85  # a line of another passage scoring below this share of the opening's is left out (fitted on dev)
-LEAD_RATIO = 0.4  # ...and one of the lead's own sentences below this share (fitted on dev)
+LEAD_RATIO = 0.85  # ...and one of the lead's own sentences below this share (fitted on dev)
 MAX_PROSE = 2  # the lead's sentences quoted after its opening, at most
-ITEM_RATIO = 0.45  # an item of the lead's list scoring below this share of its best is left out (fitted on dev)
+ITEM_RATIO = 0.7  # an item of the lead's list scoring below this share of its best is left out (fitted on dev)
 WHOLE_RATIO = 0.4  # ...and a list is whole when its weakest item scores this share of its best (fitted on dev)
 SECOND_RATIO = 0.8  # an overview leads only when no advising passage scores this share of it
-POINTER_RATIO = 0.7  # a "where to start" passage must score at least this share of the best
 SAME = 0.9  # a line this similar to one already chosen says nothing new
 OVERVIEW = "overview"
 
@@ -71,6 +70,7 @@ class _Line:
     text: str
     is_item: bool
     score: float
+    shares: bool  # a telling word of the question is in it or its section's heading (not the title: every line of a note on PyTorch is about PyTorch)
     passage: int
     order: int
     depth: int
@@ -87,7 +87,11 @@ class _Line:
 
 
 def compose(
-    question: str, passages: list[Passage], sentences: SentenceVectors, rarity: Callable[[str], float] | None = None
+    question: str,
+    passages: list[Passage],
+    sentences: SentenceVectors,
+    rarity: Callable[[str], float] | None = None,
+    unanswered: Sequence[str] = (),
 ) -> Draft:
     """Compose a cited answer to ``question`` from ``passages`` (best first).
 
@@ -98,12 +102,13 @@ def compose(
     (a user's own file). Line vectors come from ``sentences``; only the question (and each
     question in it, when it asks more than one) is embedded here. ``rarity`` weighs the
     question's words (the corpus's inverse document frequency; every word alike without it).
+    Asks of the question in ``unanswered`` (those the knowledge base does not answer) get no line.
     """
     import numpy as np
 
     if not passages:
         return Draft("", [], 0.0)
-    asks = [ask for ask in conversation.asks(question) if ask != question]
+    asks = [ask for ask in conversation.asks(question) if ask != question and ask not in unanswered]
     # One text a call: the embedder keeps recent ones, and search has just embedded the question.
     asked = np.stack([sentences.embedder.embed([text])[0] for text in [question, *asks]])
     found = sentences.units([p.text for p in passages])
@@ -117,20 +122,25 @@ def compose(
     top = max(passages[i].score for i in usable)
     weigh = rarity or (lambda word: 1.0)
 
+    def words(i: int, text: str) -> float:
+        return coverage(question, [f"{passages[i].metadata.get('section_path', '')}\n{text}"], weigh)
+
     def score(i: int, text: str, similar: float) -> float:
-        words = coverage(question, [f"{passages[i].metadata.get('section_path', '')}\n{text}"], weigh)
-        return similar + WORD_WEIGHT * words - PASSAGE_WEIGHT * (top - passages[i].score)
+        return similar + WORD_WEIGHT * words(i, text) - PASSAGE_WEIGHT * (top - passages[i].score)
+
+    def shares(i: int, text: str) -> bool:
+        return coverage(question, [f"{passages[i].section}\n{text}"], weigh) > 0
 
     lines = {
         i: [
-            _Line(u.text, u.is_item, score(i, u.text, float(s)), i, order, u.depth, v)
+            _Line(u.text, u.is_item, score(i, u.text, float(s)), shares(i, u.text), i, order, u.depth, v)
             for order, (u, s, v) in enumerate(zip(found[i][0], similarity[i], found[i][1], strict=True))
         ]
         for i in usable
     }
-    chosen = _choose(lines, usable[0], asked[1:])
-    pointer = _pointer(passages, lines, chosen, top)
-    text, cited = _write(passages, lines, chosen, pointer)
+    named = coverage(question, [passages[usable[0]].section], weigh) > 0  # "what skills?": "Skills Required"
+    chosen = _choose(lines, usable[0], asked[1:], named)
+    text, cited = _write(passages, chosen)
     return Draft(text, cited, best_unit, unkeyed)
 
 
@@ -145,16 +155,17 @@ def _usable(passages: list[Passage], order: list[int]) -> list[int]:
     return order
 
 
-def _choose(lines: dict[int, list[_Line]], lead: int, asks: np.ndarray) -> list[_Line]:
+def _choose(lines: dict[int, list[_Line]], lead: int, asks: np.ndarray, named: bool) -> list[_Line]:
     """The lines to quote, best first: the opening (from the ``lead`` passage), the lead's list
-    (whole when all of it is on the question, else its items on it), then the lines that add to
-    them up to :data:`MAX_WORDS`, the best line for each ask left unanswered."""
+    (whole when all of it is on the question or its section is ``named`` in it, else its items
+    on it), then the lines that add to them up to :data:`MAX_WORDS`, the best line for each ask
+    left unanswered."""
     candidates = sorted((line for group in lines.values() for line in group), key=lambda u: -u.score)
     own = [u for u in candidates if u.passage == lead]
     opening = next((u for u in own if u.is_item or not u.introduces), own[0])  # an item keeps its nested list
     chosen = [opening]
     prose = [u for u in own if not u.is_item and not u.introduces and u.score >= LEAD_RATIO * opening.score]
-    for line in [*prose[:MAX_PROSE], *_list_of(lines[lead], chosen)]:
+    for line in [*prose[:MAX_PROSE], *_list_of(lines[lead], chosen, named)]:
         if not _repeats(line, chosen):
             chosen.append(line)
     words = sum(u.words for u in chosen)
@@ -169,16 +180,19 @@ def _choose(lines: dict[int, list[_Line]], lead: int, asks: np.ndarray) -> list[
     return _with_sublists(lines, chosen)
 
 
-def _list_of(lines: list[_Line], chosen: list[_Line]) -> list[_Line]:
-    """The lead's top-level items after its ``opening``: all of them when short and every one
-    scores close to the best (the skills asked for), else those scoring close to the best (one
-    challenge of four answers "where can I get a free GPU?")."""
+def _list_of(lines: list[_Line], chosen: list[_Line], named: bool) -> list[_Line]:
+    """The lead's top-level items after its ``opening``: when the list is short and its section
+    is ``named`` in the question ("what skills?": "Skills Required") or every item scores close
+    to the best, those that share a word with the question; and those scoring close to the best
+    (one challenge of four answers "where can I get a free GPU?"). An item on the question by
+    meaning alone must score close; one sharing its words may ride with a list that is all on
+    the question ("I have little data" is not answered by a list of remedies for every problem)."""
     items = [u for u in lines if u.is_item and u.depth == 0]
     if not items:
         return []
     best = max(u.score for u in items)
-    whole = len(items) <= MAX_LIST and min(u.score for u in items) >= WHOLE_RATIO * best
-    return [u for u in items if u not in chosen and (whole or u.score >= ITEM_RATIO * best)]
+    whole = len(items) <= MAX_LIST and (named or min(u.score for u in items) >= WHOLE_RATIO * best)
+    return [u for u in items if u not in chosen and ((whole and u.shares) or u.score >= ITEM_RATIO * best)]
 
 
 def _for_each_ask(candidates: list[_Line], chosen: list[_Line], asks: np.ndarray) -> list[_Line]:
@@ -192,7 +206,7 @@ def _for_each_ask(candidates: list[_Line], chosen: list[_Line], asks: np.ndarray
     more: list[_Line] = []
     for a, ask in enumerate(asks):
         best = max(candidates, key=lambda u: float(u.vector @ ask))
-        if float(best.vector @ ask) > said[:, a].max() and best not in chosen and best not in more:
+        if float(best.vector @ ask) > said[:, a].max() and best not in chosen + more:
             more.append(best)
     return more
 
@@ -215,28 +229,10 @@ def _with_sublists(lines: dict[int, list[_Line]], chosen: list[_Line]) -> list[_
     return result
 
 
-def _pointer(passages: list[Passage], lines: dict[int, list[_Line]], chosen: list[_Line], top: float) -> _Line | None:
-    """The best line of a passage of a source not quoted yet that ranks close to the best:
-    where to start (a note on the tool the answer points to)."""
-    used = {passages[u.passage].source for u in chosen}
-    others = [
-        u
-        for i, group in lines.items()
-        if passages[i].source not in used
-        and len(passages[i].title) <= MAX_TITLE_CHARS  # a name to start from, not a long headline
-        and passages[i].score >= POINTER_RATIO * top
-        for u in group
-        if not u.introduces
-    ]
-    return max(others, key=lambda u: u.score, default=None)
-
-
-def _write(
-    passages: list[Passage], lines: dict[int, list[_Line]], chosen: list[_Line], pointer: _Line | None
-) -> tuple[str, list[int]]:
+def _write(passages: list[Passage], chosen: list[_Line]) -> tuple[str, list[int]]:
     """The answer's text and the passages it cites: the opening and the other sentences as a
     paragraph, then the items as a list (by passage in order of first use, each in reading
-    order, nesting kept), then where to start."""
+    order, nesting kept)."""
     cited = list(dict.fromkeys(u.passage for u in chosen))
     number = {i: n for n, i in enumerate(cited, 1)}
     opening, rest = chosen[0], chosen[1:]
@@ -245,9 +241,6 @@ def _write(
     paragraph = " ".join(f"{text} [{number[u.passage]}]" for text, u in zip(prose, prose_lines, strict=True))
     items = sorted((u for u in rest if u.is_item), key=lambda u: (cited.index(u.passage), u.order))
     blocks = [paragraph, _list(items, number)]
-    if pointer is not None:
-        cited.append(pointer.passage)
-        blocks.append(f"**Where to start:** {passages[pointer.passage].title} — {pointer.text} [{len(cited)}]")
     return "\n\n".join(block for block in blocks if block), cited
 
 

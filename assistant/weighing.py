@@ -10,13 +10,14 @@ answers and says which it does not.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from assistant import conversation, extractive, policy
-from assistant.answers import Answer, refusal
+from assistant.answers import Answer, refusal, topic
 
 if TYPE_CHECKING:
+    from assistant.lexical import LexicalIndex
     from assistant.mentor import Mentor
     from assistant.search import Passage
 
@@ -30,18 +31,34 @@ class Weighed:
     version: str
     draft: extractive.Draft
     found: policy.Evidence
+    words: LexicalIndex = field(compare=False, repr=False)  # the store's word statistics, as searched
     uncovered: tuple[str, ...] = ()  # asks of the message the knowledge base does not answer
 
     def answers(self, min_confidence: float) -> bool:
         """Whether the policy answers this reading."""
         return policy.answers(bool(self.draft.cited), self.found, min_confidence)
 
+    def redrafted(self, mentor: Mentor, unanswered: Sequence[str]) -> extractive.Draft:
+        """The draft again, with no line for the ``unanswered`` asks: the answer names them as
+        not covered, so a line on them would contradict it."""
+        if not unanswered:
+            return self.draft
+        words = self.words
+        spelt = [words.correct(ask) for ask in unanswered]
+        return extractive.compose(words.correct(self.query), self.passages, mentor.sentences, words.rarity, spelt)
+
     def refusal(self, question: str, min_confidence: float) -> Answer:
         """The refusal of ``question``: the declared topic it is near, if any, and the nearest
-        sections, unless it is far from them all."""
+        sections whose names share a word with it, unless it is far from them all (a question on
+        what to wear to an interview is offered no "Value Proposition")."""
         named = policy.named_topic(self.found, min_confidence)
-        nearest = self.passages if policy.names_neighbours(self.found, named) else []
+        neighbours = policy.names_neighbours(self.found, named)
+        nearest = [p for p in self.passages if neighbours and policy.coverage(question, [topic(p)], _alike) > 0]
         return refusal(question, self.query, nearest, self.version, self.found.to_dict(), named)
+
+
+def _alike(word: str) -> float:
+    return 1.0
 
 
 def weigh(mentor: Mentor, question: str, turns: Sequence[Any], k: int, profile: Sequence[str] = ()) -> Weighed:
@@ -60,7 +77,7 @@ def weigh(mentor: Mentor, question: str, turns: Sequence[Any], k: int, profile: 
     if not covered:
         return whole
     if whole.answers(bar) and (not uncovered or len(covered) > 1):
-        return replace(whole, uncovered=uncovered)
+        return replace(whole, uncovered=uncovered, draft=whole.redrafted(mentor, uncovered))
     # One ask answered: its own search and draft, not the message's, which would open on the rest.
     return replace(max(covered, key=lambda found: found.found.confidence), uncovered=uncovered)
 
@@ -96,6 +113,6 @@ def _readings(mentor: Mentor, readings: tuple[str, ...], k: int) -> Weighed:
             spelt, extractive.weighed(passages), draft.best_unit, words.rarity, declined, draft.unkeyed_unit
         )
         if best is None or found.confidence > best.found.confidence:
-            best = Weighed(query, passages, version, draft, found)
+            best = Weighed(query, passages, version, draft, found, words)
     assert best is not None
     return best

@@ -3,14 +3,16 @@
 Each dev question (``dev.jsonl`` and ``longpost-dev.jsonl``, answerable ones) is searched once on
 the full and the uncurated store; then every combination of ``GRID`` composes its answer from the
 same passages. For each it prints the share of answers that are correct (every expected term, an
-expected section cited), whose first citation is an expected section, the median length in words
-and the share over 130 words. The constants in ``assistant/extractive.py`` are the combination
+expected section cited), whose first citation is an expected section, the share of an answer's
+lines that cite an expected section ("on"), the median length in words and the share over 130
+words. The constants in ``assistant/extractive.py`` are the combination
 that kept correct answers highest at a median length near 80-100 words. The test sets are never read.
 """
 
 from __future__ import annotations
 
 import itertools
+import re
 import statistics
 import tempfile
 from pathlib import Path
@@ -21,13 +23,13 @@ from assistant.evaluation import EVAL_DIR, UNCURATED, answerable_in, eval_store,
 
 SETS = (EVAL_DIR / "dev.jsonl", EVAL_DIR / "longpost-dev.jsonl")
 GRID: dict[str, tuple[Any, ...]] = {
-    "ITEM_RATIO": (0.45, 0.6, 0.7, 0.85),
-    "KEEP_RATIO": (0.7, 0.85),
-    "MAX_WORDS": (100, 140),
-    "WORD_WEIGHT": (0.2, 0.4),
-    "PASSAGE_WEIGHT": (0.5, 1.0, 2.0),
+    "LEAD_RATIO": (0.4, 0.85),
+    "ITEM_RATIO": (0.45, 0.7, 0.85),
+    "WHOLE_RATIO": (0.4, 0.85),
+    "KEEP_RATIO": (0.85, 0.9),
 }
 LONG = 130
+MARKER = re.compile(r"\[(\d+)\]")
 
 
 def searched(mentor: Mentor) -> list[tuple[Any, ...]]:
@@ -48,7 +50,7 @@ def searched(mentor: Mentor) -> list[tuple[Any, ...]]:
 
 def score(rows: list[tuple[Any, ...]]) -> dict[str, dict[str, float]]:
     """The composer's figures per ``store/set`` with the constants as they are set now."""
-    results: dict[str, list[tuple[bool, bool, int]]] = {}
+    results: dict[str, list[tuple[bool, bool, int, float]]] = {}
     for store, name, case, found, sentences, words in rows:
         draft = extractive.compose(words.correct(found.query), found.passages, sentences, words.rarity)
         cited = [found.passages[i] for i in draft.cited]
@@ -57,13 +59,16 @@ def score(rows: list[tuple[Any, ...]]) -> dict[str, dict[str, float]]:
             relevant(p.metadata, case.sections) for p in cited
         )
         first = bool(cited) and relevant(cited[0].metadata, case.sections)
-        results.setdefault(f"{store}/{name}", []).append((correct, first, len(draft.text.split())))
+        lines = [relevant(cited[int(n) - 1].metadata, case.sections) for n in MARKER.findall(draft.text)]
+        on = sum(lines) / max(1, len(lines))
+        results.setdefault(f"{store}/{name}", []).append((correct, first, len(draft.text.split()), on))
     return {
         key: {
             "correct": sum(r[0] for r in rs) / len(rs),
             "first": sum(r[1] for r in rs) / len(rs),
             "median_words": statistics.median(r[2] for r in rs),
             "over_130": sum(r[2] > LONG for r in rs) / len(rs),
+            "on_section": sum(r[3] for r in rs) / len(rs),
         }
         for key, rs in sorted(results.items())
     }
@@ -79,8 +84,8 @@ def main() -> None:
                 setattr(extractive, name, value)
             figures = score(rows)
             cells = " | ".join(
-                f"{key} correct {f['correct']:.3f} first {f['first']:.3f} words {f['median_words']:.0f} "
-                f">{LONG} {f['over_130']:.2f}"
+                f"{key} correct {f['correct']:.3f} first {f['first']:.3f} on {f['on_section']:.3f} "
+                f"words {f['median_words']:.0f} >{LONG} {f['over_130']:.2f}"
                 for key, f in figures.items()
             )
             print(dict(zip(GRID, combination, strict=True)), cells, flush=True)

@@ -105,7 +105,7 @@ def test_an_out_of_scope_question_says_the_knowledge_base_does_not_cover_it(kb_d
 
     said = app.chat_message[-1].markdown[0].value
     # Far from every section, so none is offered as close: what Mentor is for instead.
-    assert "doesn't cover that" in said and ASK_ME in said and "closest topics" not in said
+    assert "doesn't cover “What is the capital of France”" in said and ASK_ME in said and "closest topics" not in said
     assert not app.chat_message[-1].info  # said once, not again in a box
     assert _cards(app) == []
     (logged,) = FeedbackStore.in_dir(kb_dir).all()  # a gap for the guide's authors
