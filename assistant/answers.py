@@ -127,7 +127,8 @@ def refusal(
     what it does cover: the topics of ``passages`` (the nearest sections), or, with none, what
     Mentor is for."""
     related = list(dict.fromkeys(topic(p) for p in passages))[:3]
-    text = f"The knowledge base doesn't cover {declined or quoted(question_part(question) or question)}, so I won't guess."
+    what = declined or quoted(question_part(question) or question)
+    text = f"The knowledge base doesn't cover {what}, so I won't guess."
     if related:
         text += " The closest topics it does cover: " + "; ".join(related) + "."
     else:

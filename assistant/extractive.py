@@ -70,7 +70,8 @@ class _Line:
     text: str
     is_item: bool
     score: float
-    shares: bool  # a telling word of the question is in it or its section's heading (not the title: every line of a note on PyTorch is about PyTorch)
+    shares: bool  # a telling word of the question is in it or its section's heading (not the title:
+    # every line of a note on PyTorch is about PyTorch)
     passage: int
     order: int
     depth: int

@@ -3,7 +3,6 @@
 import re
 from dataclasses import replace
 
-from assistant.answers import MAX_TITLE_CHARS
 from assistant.extractive import MAX_WORDS, SAME, SECOND_RATIO, compose, weighed
 from assistant.search import Passage
 from ingest.sentences import SentenceVectors
