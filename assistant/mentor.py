@@ -9,12 +9,13 @@ from dataclasses import replace
 from functools import cached_property
 from typing import Any
 
-from assistant import catalog, conversation, weighing
-from assistant.answers import Answer, extractive_answer, uncovered
-from assistant.llm import checked_answer
-from assistant.out_of_scope import DeclaredTopics
-from assistant.search import HybridSearch, Passage
+from assistant.answering import conversation, weighing
+from assistant.answering.answers import Answer, extractive_answer, uncovered
+from assistant.answering.llm import checked_answer
+from assistant.retrieval.out_of_scope import DeclaredTopics
+from assistant.retrieval.search import HybridSearch, Passage
 from assistant.settings import ANSWER_MODES, MAX_K, Settings
+from assistant.store import catalog
 from ingest import Embedder, IngestReport, MentorError, SourceError, Store, ingest, open_client, read_manifest
 from ingest.lease import server_lease
 from ingest.question_writer import QuestionWriter
@@ -371,7 +372,7 @@ class Mentor:
             return None, []
         with self._model_lock:
             if self.chat_model is None:
-                from assistant.llm import load_chat_model
+                from assistant.answering.llm import load_chat_model
 
                 try:
                     self.chat_model = load_chat_model(self.settings.llm, timeout=self.settings.llm_timeout)
@@ -397,7 +398,7 @@ class Mentor:
 
     def as_retriever(self, k: int | None = None):
         """A LangChain ``BaseRetriever`` over this knowledge base."""
-        from assistant.langchain_retriever import MentorRetriever
+        from assistant.retrieval.langchain_retriever import MentorRetriever
 
         return MentorRetriever(mentor=self, k=self._k(k))
 

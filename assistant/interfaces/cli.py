@@ -9,9 +9,9 @@ from typing import Any
 
 import click
 
+from assistant.interfaces.terminal import ProgressBar, indent, print_answer, print_sources, printable, styled
 from assistant.paths import DEFAULT_DATA_DIR, IN_CHECKOUT
 from assistant.settings import ANSWER_MODES
-from assistant.terminal import ProgressBar, indent, print_answer, print_sources, printable, styled
 from ingest.errors import MentorError
 
 _JSON = click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
@@ -223,7 +223,7 @@ def ask(ctx: click.Context, question: str, k: int | None, as_json: bool) -> None
 @click.pass_context
 def chat(ctx: click.Context) -> None:
     """Chat in the terminal; follow-up questions use the conversation so far."""
-    from assistant.answers import Answer
+    from assistant.answering.answers import Answer
 
     mentor = _mentor(ctx)
     history: list[dict[str, str]] = []
@@ -280,7 +280,7 @@ def eval_command(
 
     QUESTIONS default to the dev and test sets of the checkout's tests/eval/sets.toml.
     """
-    from assistant.evaluation import compare, comparison_table, default_splits, read_cases
+    from assistant.quality.evaluation import compare, comparison_table, default_splits, read_cases
 
     files = questions or default_splits()
     splits = {path.stem: read_cases(path) for path in files}
@@ -301,7 +301,7 @@ def eval_command(
 @click.pass_context
 def mcp(ctx: click.Context, use_http: bool, port: int) -> None:
     """Serve the knowledge base to MCP clients (tools search_knowledge and ask_mentor)."""
-    from assistant.mcp_server import serve
+    from assistant.interfaces.mcp_server import serve
 
     serve(_mentor(ctx), "streamable-http" if use_http else "stdio", port=port)
 
@@ -319,7 +319,7 @@ def ui(ctx: click.Context, host: str, port: int) -> None:
     """Open the chat in the browser (ingests the knowledge base first if needed)."""
     import os
 
-    from assistant import serving
+    from assistant.interfaces import serving
 
     serving.check_port(host, port)  # before the ingest: a port in use would only show once the chat failed
     mentor = _mentor(ctx)
@@ -354,7 +354,7 @@ def prepare(ctx: click.Context) -> None:
 @click.pass_context
 def gaps(ctx: click.Context) -> None:
     """Report what the knowledge base could not answer and what users rated unhelpful."""
-    from assistant.feedback import FeedbackStore, gaps_report
+    from assistant.quality.feedback import FeedbackStore, gaps_report
     from assistant.settings import Settings
 
     settings = Settings.load(ctx.obj["flags"], config=ctx.obj["config"])
@@ -399,7 +399,7 @@ def _watch(mentor) -> None:
 
 def _eval_after_ingest(mentor, eval_file: Path) -> None:
     """Score retrieval, compare with the previous run kept in the data dir, warn on regressions."""
-    from assistant.evaluation import score_after_ingest
+    from assistant.quality.evaluation import score_after_ingest
 
     metrics, fell = score_after_ingest(mentor, eval_file)
     click.echo("Eval: " + ", ".join(f"{k} {v:.3f}" for k, v in metrics.items()))

@@ -41,10 +41,10 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from assistant.lexical import APOSTROPHES, stem
+from assistant.retrieval.lexical import APOSTROPHES, stem
 
 if TYPE_CHECKING:
-    from assistant.search import Passage
+    from assistant.retrieval.search import Passage
 
 # Fitted on the dev sets (see the module docstring); P(covered) = logistic(w · x + b).
 SCOPE_WEIGHTS = {"question_match": 10.266, "sentence_match": 4.224, "coverage": 4.866}

@@ -13,12 +13,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from assistant import conversation, extractive, policy
-from assistant.answers import Answer, refusal
+from assistant.answering import conversation, extractive, policy
+from assistant.answering.answers import Answer, refusal
 
 if TYPE_CHECKING:
     from assistant.mentor import Mentor
-    from assistant.search import Passage
+    from assistant.retrieval.search import Passage
 
 
 @dataclass(frozen=True)
