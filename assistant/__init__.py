@@ -4,22 +4,22 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from assistant.answers import Answer, Citation
-    from assistant.langchain_retriever import MentorRetriever
+    from assistant.answering.answers import Answer, Citation
     from assistant.mentor import Mentor
-    from assistant.search import Passage
+    from assistant.retrieval.langchain_retriever import MentorRetriever
+    from assistant.retrieval.search import Passage
     from assistant.settings import Settings
     from ingest.errors import MentorError, SettingsError, SourceError, StoreError
     from ingest.sync import IngestReport
 
 # Names are imported on first use, so `mentor --help` stays fast.
 _HOMES = {
-    "Answer": "assistant.answers",
-    "Citation": "assistant.answers",
+    "Answer": "assistant.answering.answers",
+    "Citation": "assistant.answering.answers",
     "IngestReport": "ingest.sync",
     "Mentor": "assistant.mentor",
-    "MentorRetriever": "assistant.langchain_retriever",
-    "Passage": "assistant.search",
+    "MentorRetriever": "assistant.retrieval.langchain_retriever",
+    "Passage": "assistant.retrieval.search",
     "Settings": "assistant.settings",
     "MentorError": "ingest.errors",
     "SettingsError": "ingest.errors",

@@ -1,5 +1,5 @@
 """`python -m assistant` runs the `mentor` command."""
 
-from assistant.cli import main
+from assistant.interfaces.cli import main
 
 main()

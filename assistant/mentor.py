@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager, nullcontext
 from dataclasses import replace
 from functools import cached_property
 from typing import Any
 
-from assistant import catalog, conversation, weighing
-from assistant.answers import Answer, extractive_answer, uncovered
-from assistant.llm import checked_answer
-from assistant.out_of_scope import DeclaredTopics
-from assistant.search import HybridSearch, Passage
+from assistant.answering import conversation, weighing
+from assistant.answering.answers import Answer, extractive_answer, uncovered
+from assistant.answering.llm import checked_answer
+from assistant.retrieval.out_of_scope import DeclaredTopics
+from assistant.retrieval.search import HybridSearch, Passage
 from assistant.settings import ANSWER_MODES, MAX_K, Settings
-from ingest import Embedder, IngestReport, MentorError, SourceError, Store, ingest, open_client, read_manifest
-from ingest.lease import server_lease
+from assistant.store import catalog
+from assistant.store.lifecycle import OpenStore
+from ingest import Embedder, IngestReport, MentorError, SourceError, Store, ingest, read_manifest
 from ingest.question_writer import QuestionWriter
 from ingest.registry import Registry, removal
 from ingest.sentences import SentenceVectors
@@ -26,7 +26,8 @@ from ingest.sync import Progress, SourceChange, rebuild
 class Mentor:
     """Ask questions of the knowledge base and get cited answers.
 
-    Heavy parts (the embedding model, the store) are built on first use and shared by threads.
+    Heavy parts (the embedding model, the store) are built on first use and shared by threads;
+    the store is opened, and reopened when another process changed it, by :class:`OpenStore`.
 
     Example:
         >>> mentor = Mentor()                      # settings from the environment
@@ -45,15 +46,9 @@ class Mentor:
     ) -> None:
         self.settings = settings or Settings.load()
         self._embedder = embedder
-        self._client = client
         self.chat_model = chat_model
-        self._write_lock = threading.Lock()
-        self._open_lock = threading.Lock()
         self._model_lock = threading.Lock()  # sessions asking first at once load one chat model
-        self._owns_client = client is None
-        self._store: Store | None = None
-        self._searcher: HybridSearch | None = None
-        self._seen_version: str | None = None
+        self._open = OpenStore(self.settings, lambda: self.embedder, lambda: self.sentences, client)
 
     @cached_property
     def embedder(self) -> Embedder:
@@ -79,64 +74,19 @@ class Mentor:
     @property
     def client(self) -> Any:
         """The Chroma client: on disk in the data dir, or the server at ``chroma_url``."""
-        if self._client is None:
-            self._client = open_client(self.settings.data_dir, self.settings.chroma_url)
-        return self._client
+        return self._open.client
 
     @property
     def store(self) -> Store:
         """The collection of chunks for the configured model."""
-        if self._store is None:
-            self._store = Store(self.client, self.embedder.model_name, self.settings.collection)
-        return self._store
-
-    def _current(self, stale: HybridSearch | None = None) -> tuple[HybridSearch, str | None]:
-        """The search over the store as it is now, and the store's ingest id (None: read it).
-
-        A local Chroma store keeps its vector index in memory, per process: when another
-        process has re-ingested (the ingest id changed, not by us), or ``stale`` (a search that
-        just failed) is still the current one, the client is reopened to read the store afresh.
-        """
-        with self._open_lock:
-            if self._searcher is None:
-                self._searcher = self._new_search()
-            if self._write_lock.locked():  # our own ingest: this process's view is current
-                return self._searcher, None
-            version = self._searcher.version
-            changed = self._seen_version is not None and version != self._seen_version
-            if self._reopenable() and (changed or self._searcher is stale):
-                self._reopen()
-                version = self._searcher.version
-            self._seen_version = version
-            return self._searcher, version
-
-    def _new_search(self) -> HybridSearch:
-        return HybridSearch(self.store, self.embedder, self.sentences, self.settings)
-
-    def _reopenable(self) -> bool:
-        return self._owns_client and not self.settings.chroma_url
-
-    def _reopen(self) -> None:
-        old, self._client, self._store = self._client, None, None
-        if old is not None:
-            old.close()
-        self._searcher = self._new_search()
+        return self._open.store
 
     def find(self, query: str, k: int) -> tuple[HybridSearch, list[Passage]]:
         """Search, reopening the store once if it failed because another process changed it.
 
         Returns the search that answered too, for its word statistics.
         """
-        search, version = self._current()
-        try:
-            return search, search.search(query, k, version)
-        except MentorError:
-            raise
-        except Exception:  # noqa: BLE001 - chromadb's errors for a store changed underneath
-            if not self._reopenable():
-                raise
-            search, version = self._current(stale=search)
-            return search, search.search(query, k, version)
+        return self._open.find(query, k)
 
     def ingest(
         self,
@@ -163,7 +113,7 @@ class Mentor:
         s = self.settings
         registry = Registry.open(s.data_dir)
         specs, prune, problems = catalog.plan(s, registry, list(sources or ()), full=full, tags=tags)
-        with self._write_lock, self._lease(dry_run):
+        with self._open.writing(dry_run):
             options = {
                 "data_dir": s.data_dir,
                 "prune": prune,
@@ -178,21 +128,13 @@ class Mentor:
             }
             if full and not dry_run:
                 report = rebuild(specs, self.client, self.embedder, s.collection, **options)
-                self._store = self._searcher = None
+                self._open.rebuilt()
             else:
                 report = ingest(specs, self.store, self.embedder, **options)
-            self._seen_version = str(self.store.info.get("ingest_id", ""))
         report.sources.extend(SourceChange(catalog.named(p), "failed", reason=str(p)) for p in problems)
         if not dry_run and not tags:
             catalog.record(registry, report)
         return report
-
-    def _lease(self, dry_run: bool = False) -> AbstractContextManager[Any]:
-        """On a Chroma server, the store's writer lease (ingests from other machines wait);
-        locally the data dir's file lock is enough."""
-        if dry_run or not self.settings.chroma_url:
-            return nullcontext()
-        return server_lease(self.client, self.settings.collection)
 
     def add_document(self, name: str, data: bytes) -> tuple[str, IngestReport]:
         """Save an uploaded document to the knowledge folder's ``uploads/`` and ingest it.
@@ -227,7 +169,7 @@ class Mentor:
         manifest, _ = read_manifest(s.manifest)
         stored = {str(meta.get("source", "")) for meta in self.store.metadata_by_id().values()}
         entry, gone = removal(source, registry, manifest, stored, s.knowledge_dir)
-        with self._write_lock, self._lease():
+        with self._open.writing():
             report = ingest(
                 [],
                 self.store,
@@ -237,7 +179,6 @@ class Mentor:
                 max_bytes=s.max_file_bytes,
                 sentences=self.sentences,
             )
-            self._seen_version = str(self.store.info.get("ingest_id", ""))
         if entry:
             registry.remove(entry)
         registry.forget(gone)
@@ -265,9 +206,7 @@ class Mentor:
         Raises:
             MentorError: the store holds no passages.
         """
-        with self._open_lock:  # the store is opened (and reopened) under this lock, once for all threads
-            empty = not self.store.count()
-        if empty:
+        if self._open.empty():
             raise MentorError(
                 f"knowledge base: {self.settings.data_dir} holds no passages yet; run `mentor ingest` "
                 "(or press Re-ingest knowledge in the chat) first"
@@ -371,7 +310,7 @@ class Mentor:
             return None, []
         with self._model_lock:
             if self.chat_model is None:
-                from assistant.llm import load_chat_model
+                from assistant.answering.llm import load_chat_model
 
                 try:
                     self.chat_model = load_chat_model(self.settings.llm, timeout=self.settings.llm_timeout)
@@ -384,20 +323,19 @@ class Mentor:
     @property
     def index_version(self) -> str:
         """The id of the last finished ingest: what searches and answers are drawn from."""
-        search, version = self._current()
-        return search.version if version is None else version
+        return self._open.version
 
     def warm_up(self) -> None:
         """Load the model and the BM25 index now, so the first question is answered fast; embed
         the passages' sentences in the background (ingest leaves them to the first answer)."""
         self.embedder.embed(["warm up"])
         self.declared_topics.current()
-        self._current()[0].lexical()
+        self._open.current()[0].lexical()
         self.sentences.fill_in_background(row.text for row in self.store.rows())  # read there, not here
 
     def as_retriever(self, k: int | None = None):
         """A LangChain ``BaseRetriever`` over this knowledge base."""
-        from assistant.langchain_retriever import MentorRetriever
+        from assistant.retrieval.langchain_retriever import MentorRetriever
 
         return MentorRetriever(mentor=self, k=self._k(k))
 

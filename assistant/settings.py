@@ -47,7 +47,7 @@ class Settings:
     sentence_weight: float = 1.0  # a passage without question keys counts its best sentence as a key (fitted on dev)
     per_section: int = 2  # passages of one section ahead of other sections' (0: no limit)
     near_duplicate: float = 0.8  # word overlap above which a passage is dropped (1: keep all)
-    min_confidence: float = 0.175  # answer when P(covered) is at least this (assistant/policy.py)
+    min_confidence: float = 0.175  # answer when P(covered) is at least this (assistant/answering/policy.py)
     answer_mode: str = "auto"
     llm: str = ""
     llm_timeout: float = 60.0

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant import Mentor, Settings
-from assistant.evaluation import EVAL_DIR, UNCURATED, compare, default_splits, eval_store, read_cases
+from assistant.quality.evaluation import EVAL_DIR, UNCURATED, compare, default_splits, eval_store, read_cases
 from benchmarks import (
     baseline,
     ceiling,

@@ -17,7 +17,7 @@ passages carry none. Each answer's evidence is paired with whether the question 
   fitted to refuses more on new ones; the unkeyed model's bias is then shifted so that the keyed
   bar (``Settings.min_confidence``) is its bar too.
 
-Print the numbers to copy into ``assistant/policy.py`` and ``Settings.min_confidence``; results go
+Print the numbers to copy into ``assistant/answering/policy.py`` and ``Settings.min_confidence``; results go
 to ``benchmarks/results/calibration.json``. The test splits are never read.
 """
 
@@ -30,7 +30,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from assistant import Mentor, Settings
-from assistant.evaluation import (
+from assistant.answering.policy import SCOPE_WEIGHTS, UNKEYED_WEIGHTS
+from assistant.quality.evaluation import (
     EVAL_DIR,
     UNCURATED,
     answerable_in,
@@ -38,7 +39,6 @@ from assistant.evaluation import (
     read_cases,
     store_headings,
 )
-from assistant.policy import SCOPE_WEIGHTS, UNKEYED_WEIGHTS
 
 MAX_FALSE_REFUSALS = 1 / 40
 FOLDS = 5

@@ -5,7 +5,7 @@ the full and the uncurated store; then every combination of ``GRID`` composes it
 same passages. For each it prints the share of answers that are correct (every expected term, an
 expected section cited), whose first citation is an expected section, the share of an answer's
 lines that cite an expected section ("on"), the median length in words and the share over 130
-words. The constants in ``assistant/extractive.py`` are the combination
+words. The constants in ``assistant/answering/extractive.py`` are the combination
 that kept correct answers highest at a median length near 80-100 words. The test sets are never read.
 """
 
@@ -18,8 +18,17 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from assistant import Mentor, Settings, extractive, weighing
-from assistant.evaluation import EVAL_DIR, UNCURATED, answerable_in, eval_store, read_cases, relevant, store_headings
+from assistant import Mentor, Settings
+from assistant.answering import extractive, weighing
+from assistant.quality.evaluation import (
+    EVAL_DIR,
+    UNCURATED,
+    answerable_in,
+    eval_store,
+    read_cases,
+    relevant,
+    store_headings,
+)
 
 SETS = (EVAL_DIR / "dev.jsonl", EVAL_DIR / "longpost-dev.jsonl")
 GRID: dict[str, tuple[Any, ...]] = {

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from assistant import Mentor
-from assistant.evaluation import Case, evaluate
+from assistant.quality.evaluation import Case, evaluate
 from ingest import Embedder
 
 BATCH_SIZES = (8, 16, 32, 64)

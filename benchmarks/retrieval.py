@@ -2,7 +2,7 @@
 
 The baseline's chunks carry no headings, so each is given the headings of the Mentor chunks
 it shares text with (a run of ``SHARED_RUN`` characters, compared lower-cased with markup and
-white space folded). Then one scorer, :func:`assistant.evaluation.evaluate`, scores both.
+white space folded). Then one scorer, :func:`assistant.quality.evaluation.evaluate`, scores both.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import numpy as np
 from langchain_chroma import Chroma
 
 from assistant import Mentor, Passage
-from assistant.evaluation import UNCURATED, Case, evaluate
+from assistant.quality.evaluation import UNCURATED, Case, evaluate
 from benchmarks.report import ratio
 from ingest.store import StoredChunk
 
@@ -81,7 +81,7 @@ def compare_stores(stores: dict[str, tuple[Mentor, Chroma]], splits: dict[str, l
     keyed ``"split/store"``; only the questions a store can answer are scored on it, and the
     ablations on the full store (what each part adds to the product as shipped) and the
     uncurated one (what scoring by sentences adds where no passage has keys)."""
-    from assistant.evaluation import answerable_in, store_headings
+    from assistant.quality.evaluation import answerable_in, store_headings
 
     results = {}
     for store_name, (store_mentor, store) in stores.items():

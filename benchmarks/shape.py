@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 
 from assistant import Mentor, Settings
-from assistant.evaluation import EVAL_DIR, STORES, answerable_in, eval_store, read_cases, store_headings
+from assistant.quality.evaluation import EVAL_DIR, STORES, answerable_in, eval_store, read_cases, store_headings
 
 N = 30
 SEED = 7

@@ -5,7 +5,7 @@ everyone is told (upload, re-ingest) needs: nothing, on a private machine; the a
 when ``MENTOR_ADMIN_TOKEN`` is set; and is off altogether when the chat is ``read_only`` with
 no token (``mentor ui --host`` on a non-loopback address starts it that way).
 
-Limits are kept per client address, in this process (:mod:`assistant.limits`): a new session or
+Limits are kept per client address, in this process (:mod:`assistant.interfaces.limits`): a new session or
 a cleared cache starts none afresh. The address is the connection's; a proxy's
 ``X-Forwarded-For`` counts only from a proxy named in the setting ``trusted_proxies``
 (``mentor ui`` hands it to the server as ``FORWARDED_ALLOW_IPS``).
@@ -23,7 +23,7 @@ from streamlit import runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from assistant import Settings
-from assistant.limits import Lockout, RateLimit
+from assistant.interfaces.limits import Lockout, RateLimit
 
 MAX_ATTEMPTS = 5  # admin-token tries per client address per minute
 LOCK_AFTER = 20  # wrong tokens from anywhere within COOL_DOWN seconds lock the token...

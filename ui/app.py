@@ -14,7 +14,7 @@ import style  # noqa: E402
 import view  # noqa: E402
 
 from assistant import MentorError  # noqa: E402
-from assistant.feedback import FeedbackStore  # noqa: E402
+from assistant.quality.feedback import FeedbackStore  # noqa: E402
 
 st.set_page_config(page_title="Mentor", page_icon=":material/school:")
 access.guard_uploads()

@@ -10,8 +10,8 @@ import streamlit as st
 from safe_markdown import escape
 
 from assistant import IngestReport, Mentor, MentorError, Settings
-from assistant.catalog import UPLOAD_SUFFIXES, UPLOADS
 from assistant.settings import ANSWER_MODES
+from assistant.store.catalog import UPLOAD_SUFFIXES, UPLOADS
 
 UPLOAD_TYPES = [suffix.lstrip(".") for suffix in UPLOAD_SUFFIXES]
 MAX_PASSAGES = 10

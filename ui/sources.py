@@ -14,7 +14,8 @@ from urllib.parse import quote, urlsplit
 import streamlit as st
 from safe_markdown import escape, is_web, sanitize_markdown
 
-from assistant import Answer, Citation, Mentor, MentorError, catalog
+from assistant import Answer, Citation, Mentor, MentorError
+from assistant.store import catalog
 
 _OPEN, _CLOSE = "\ue000", "\ue001"  # private-use characters: mark a quote through sanitizing
 _MARKER = re.compile(r"((?:\s*\[\d{1,3}\])+)")

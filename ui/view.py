@@ -19,8 +19,8 @@ import style
 from safe_markdown import cite, escape, sanitize_markdown
 
 from assistant import Answer, Mentor, MentorError, Settings
-from assistant.conversation import about_learner
-from assistant.feedback import MAX_COMMENT_CHARS, FeedbackStore
+from assistant.answering.conversation import about_learner
+from assistant.quality.feedback import MAX_COMMENT_CHARS, FeedbackStore
 
 STARTERS = {
     "Career": (

@@ -2,8 +2,8 @@
 
 import pytest
 
-from assistant.citations import CheckedText, check_citations
-from assistant.search import Passage
+from assistant.answering.citations import CheckedText, check_citations
+from assistant.retrieval.search import Passage
 
 PASSAGES = [
     Passage(

@@ -11,7 +11,7 @@ import servers
 from click.testing import CliRunner
 
 from assistant import Mentor, Settings
-from assistant.cli import main
+from assistant.interfaces.cli import main
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -94,7 +94,7 @@ def test_missing_path_exits_non_zero(run, tmp_path):
 
 
 def test_help_does_not_import_torch():
-    code = "import sys; from assistant.cli import main; print('torch' in sys.modules)"
+    code = "import sys; from assistant.interfaces.cli import main; print('torch' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
     assert done.stdout.strip() == "False"
 

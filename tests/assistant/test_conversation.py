@@ -2,7 +2,7 @@
 
 import pytest
 
-from assistant.conversation import SMALL_TALK_REPLY, asks, clean, question_part, rewrite, small_talk
+from assistant.answering.conversation import SMALL_TALK_REPLY, asks, clean, question_part, rewrite, small_talk
 from ingest.errors import MentorError
 
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.evaluation import compare, default_splits, evaluate, question_sets, read_cases, regressions
+from assistant.quality.evaluation import compare, default_splits, evaluate, question_sets, read_cases, regressions
 
 EVAL = Path(__file__).resolve().parents[1] / "eval"
 # Just under the level reached on dev when this gate was set (the closing notes of issues 15 and

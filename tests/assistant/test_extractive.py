@@ -3,8 +3,8 @@
 import re
 from dataclasses import replace
 
-from assistant.extractive import MAX_WORDS, SAME, SECOND_RATIO, compose, weighed
-from assistant.search import Passage
+from assistant.answering.extractive import MAX_WORDS, SAME, SECOND_RATIO, compose, weighed
+from assistant.retrieval.search import Passage
 from ingest.sentences import SentenceVectors
 
 # The shipped guide's title: too long to name a topic, so its lines are quoted without it.

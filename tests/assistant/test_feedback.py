@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from assistant import Answer, Citation
-from assistant.feedback import FeedbackStore, gaps_report
+from assistant.quality.feedback import FeedbackStore, gaps_report
 
 
 def _citation(title: str, section: str) -> Citation:

@@ -3,7 +3,7 @@
 import pytest
 from langchain_tests.integration_tests import RetrieversIntegrationTests
 
-from assistant.langchain_retriever import MentorRetriever
+from assistant.retrieval.langchain_retriever import MentorRetriever
 
 
 @pytest.mark.anyio  # runs the suite's one async test; sync tests ignore the mark

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.conversation import about_learner, with_context
+from assistant.answering.conversation import about_learner, with_context
 
 
 @pytest.mark.parametrize(

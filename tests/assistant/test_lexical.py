@@ -1,6 +1,6 @@
 """The BM25 index's word checks: typo fixes and rarity in the corpus."""
 
-from assistant.lexical import LexicalIndex
+from assistant.retrieval.lexical import LexicalIndex
 
 ROWS = [
     ("colab", "Google Colab gives you a free GPU in the browser for your experiments."),

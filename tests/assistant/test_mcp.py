@@ -5,7 +5,7 @@ import sys
 import pytest
 from mcp import Client, MCPError, StdioServerParameters
 
-from assistant.mcp_server import build_server
+from assistant.interfaces.mcp_server import build_server
 
 pytestmark = pytest.mark.asyncio
 
@@ -76,7 +76,7 @@ async def test_every_source_is_a_readable_resource(server, mentor):
 async def test_stdio_server_answers_a_search(kb_settings, tmp_path, user_cache):
     params = StdioServerParameters(
         command=sys.executable,
-        args=["-m", "assistant.mcp_server"],
+        args=["-m", "assistant.interfaces.mcp_server"],
         cwd=tmp_path,
         # The client passes on only a few variables (PATH, HOME...): name the tests' cache folder.
         env={"MENTOR_DATA_DIR": str(kb_settings.data_dir), "XDG_CACHE_HOME": str(user_cache)},

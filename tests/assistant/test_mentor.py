@@ -3,7 +3,7 @@
 import pytest
 
 from assistant import Mentor, MentorError, Passage, Settings, StoreError
-from assistant.search import _diverse
+from assistant.retrieval.search import _diverse
 
 
 def test_ingest_stores_every_source_once(mentor):

@@ -4,8 +4,8 @@ import pytest
 from click.testing import CliRunner
 
 from assistant import Mentor, Settings
-from assistant.cli import main
-from assistant.out_of_scope import DeclaredTopics, Topics, read, topics_file
+from assistant.interfaces.cli import main
+from assistant.retrieval.out_of_scope import DeclaredTopics, Topics, read, topics_file
 from ingest import SourceError
 from ingest.sentences import SentenceVectors
 

@@ -2,8 +2,8 @@
 
 import pytest
 
-from assistant import policy
-from assistant.search import Passage
+from assistant.answering import policy
+from assistant.retrieval.search import Passage
 
 
 def _rarity(word: str) -> float:

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from assistant.question_index import QuestionIndex
+from assistant.retrieval.question_index import QuestionIndex
 
 
 def test_each_passage_scores_its_best_question_whatever_order_the_keys_come_in():

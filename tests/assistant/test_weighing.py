@@ -1,7 +1,7 @@
 """Messages that ask several things, on the real knowledge base: each ask weighed, the uncovered ones named."""
 
-from assistant import conversation, weighing
-from assistant.answers import uncovered
+from assistant.answering import conversation, weighing
+from assistant.answering.answers import uncovered
 
 ANSWERED_AND_NOT = "How can I get a free GPU, and how much salary can I expect as a deep learning engineer?"
 NONE_ANSWERED = "How much does a deep learning engineer earn, and which visa do I need to move to Canada?"

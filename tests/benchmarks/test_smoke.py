@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.evaluation import Case, evaluate
+from assistant.quality.evaluation import Case, evaluate
 from benchmarks import (
     baseline,
     ceiling,

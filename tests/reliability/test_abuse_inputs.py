@@ -17,8 +17,8 @@ import servers
 from click.testing import CliRunner
 
 from assistant import Mentor, MentorError, Settings
-from assistant.cli import main
-from assistant.feedback import MAX_COMMENT_CHARS, FeedbackStore
+from assistant.interfaces.cli import main
+from assistant.quality.feedback import MAX_COMMENT_CHARS, FeedbackStore
 from ingest.errors import FetchError
 from ingest.web import fetch
 

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from faults import assert_one_error_line
 
 from assistant import MentorError
-from assistant.cli import main
+from assistant.interfaces.cli import main
 
 HUGE = "gpu?" * 25_000  # 100 KB
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")

@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 from faults import REPO, assert_one_error_line
 
-from assistant.cli import main
+from assistant.interfaces.cli import main
 from ingest import Store, open_client
 
 QUESTIONS = (

@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from faults import REPO, assert_one_error_line, run_mentor, run_python, state
 
 from assistant import Mentor, Settings
-from assistant.cli import main
+from assistant.interfaces.cli import main
 from ingest import journal
 
 pytestmark = pytest.mark.slow
@@ -31,7 +31,7 @@ _INGEST_SMALL_WRITES = """
 import sys
 import ingest.sync
 ingest.sync.WRITE_BATCH = 4
-from assistant.cli import main
+from assistant.interfaces.cli import main
 main(sys.argv[1:], prog_name="mentor")
 """
 _PROGRESS = re.compile(rb"(\d+)/(\d+)")

@@ -8,8 +8,8 @@ import pytest
 from click.testing import CliRunner
 
 from assistant import Mentor, Settings
-from assistant.cli import main
-from assistant.llm import SYSTEM_PROMPT
+from assistant.answering.llm import SYSTEM_PROMPT
+from assistant.interfaces.cli import main
 
 PAYLOADS = (
     "<script>alert(1)</script>",

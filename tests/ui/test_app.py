@@ -11,8 +11,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from assistant import Mentor, Settings
-from assistant.conversation import ASK_ME
-from assistant.feedback import FeedbackStore, gaps_report
+from assistant.answering.conversation import ASK_ME
+from assistant.quality.feedback import FeedbackStore, gaps_report
 from ingest import Embedder
 
 REPO = Path(__file__).resolve().parents[2]

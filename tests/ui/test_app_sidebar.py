@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from test_app import _ask, _chunks, _page, kb_dir  # noqa: F401 - a fixture used here
 
-from assistant import Mentor, Settings, catalog
+from assistant import Mentor, Settings
+from assistant.store import catalog
 from ingest import Embedder
 
 

@@ -53,12 +53,12 @@ import runpy
 import sys
 
 sys.path[:0] = [{here!r}, {repo!r}]
-import assistant.llm
+import assistant.answering.llm
 import replies  # a module: imported once per process, unlike this script
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 
 model = GenericFakeChatModel(messages=replies.Replies())
-assistant.llm.load_chat_model = lambda name, timeout: model  # the Mentor loads it once
+assistant.answering.llm.load_chat_model = lambda name, timeout: model  # the Mentor loads it once
 runpy.run_path({app!r}, run_name="__main__")
 """
 

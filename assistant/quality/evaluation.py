@@ -23,7 +23,7 @@ METRICS = (
     "false_refusals",
 )
 LOWER_IS_BETTER = frozenset({"false_refusals"})
-EVAL_DIR = Path(__file__).resolve().parent.parent / "tests" / "eval"
+EVAL_DIR = Path(__file__).resolve().parents[2] / "tests" / "eval"
 SETS_INDEX = EVAL_DIR / "sets.toml"  # each question set, its role and freeze commit
 ROLES = ("dev", "validation", "test", "stress")
 UNCURATED = "uncurated"
@@ -252,7 +252,7 @@ def plain_knowledge(manifest: Path, folder: Path) -> Path:
     Returns the new manifest's path."""
     import shutil
 
-    from assistant.out_of_scope import topics_file
+    from assistant.retrieval.out_of_scope import topics_file
     from ingest import read_manifest
 
     specs, _ = read_manifest(manifest)

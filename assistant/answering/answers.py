@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from assistant.conversation import ASK_ME, question_part
-from assistant.search import Passage
+from assistant.answering.conversation import ASK_ME, question_part
+from assistant.retrieval.search import Passage
 
 
 @dataclass(frozen=True)

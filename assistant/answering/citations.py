@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from assistant.search import Passage
+from assistant.retrieval.search import Passage
 
 MIN_QUOTE_WORDS = 4  # shorter quoted spans are names or terms, not claims about a source
 

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from assistant import out_of_scope
+from assistant.retrieval import out_of_scope
 from assistant.settings import Settings
 from ingest import IngestReport, SourceError, SourceSpec, Store, read_manifest
 from ingest.journal import writer_lock

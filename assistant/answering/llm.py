@@ -11,10 +11,10 @@ from typing import Any
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
-from assistant import policy
-from assistant.answers import Answer, Citation
-from assistant.citations import MARKER, CheckedText, check_citations
-from assistant.search import Passage
+from assistant.answering import policy
+from assistant.answering.answers import Answer, Citation
+from assistant.answering.citations import MARKER, CheckedText, check_citations
+from assistant.retrieval.search import Passage
 from ingest.errors import MentorError, SettingsError
 
 NO_ANSWER = "The knowledge base doesn't cover that."
@@ -91,7 +91,7 @@ def stream_answer(
     Raises:
         MentorError: the model failed while answering.
     """
-    from assistant.policy import repeats
+    from assistant.answering.policy import repeats
 
     pieces: list[str] = []
     stopped = ""

@@ -1,6 +1,6 @@
 """Mentor as an MCP server: search and ask as tools, each stored source as a resource.
 
-Run it over stdio for a desktop client (``python -m assistant.mcp_server`` or ``mentor mcp``),
+Run it over stdio for a desktop client (``python -m assistant.interfaces.mcp_server`` or ``mentor mcp``),
 or over streamable HTTP on loopback for anything that speaks MCP over the network.
 """
 
@@ -15,9 +15,9 @@ from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError
 from mcp.shared.uri_template import UriTemplate
 from mcp_types import Resource
 
-from assistant import catalog
 from assistant.mentor import Mentor
-from assistant.search import Passage
+from assistant.retrieval.search import Passage
+from assistant.store import catalog
 from ingest.errors import MentorError, one_of
 from ingest.store import StoredChunk
 
@@ -169,7 +169,7 @@ def _source_resources(mentor: Mentor) -> list[Resource]:
 
 
 def main() -> None:
-    """``python -m assistant.mcp_server``: serve the configured knowledge base over stdio."""
+    """``python -m assistant.interfaces.mcp_server``: serve the configured knowledge base over stdio."""
     from assistant.settings import Settings
 
     try:

@@ -31,10 +31,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from assistant import conversation
-from assistant.answers import MAX_TITLE_CHARS
-from assistant.policy import coverage
-from assistant.search import Passage
+from assistant.answering import conversation
+from assistant.answering.answers import MAX_TITLE_CHARS
+from assistant.answering.policy import coverage
+from assistant.retrieval.search import Passage
 from ingest.sentences import SentenceVectors
 
 if TYPE_CHECKING:

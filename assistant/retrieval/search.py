@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from assistant.lexical import LexicalIndex
-from assistant.question_index import QuestionIndex
+from assistant.retrieval.lexical import LexicalIndex
+from assistant.retrieval.question_index import QuestionIndex
 from ingest import Embedder, Store
 from ingest.store import StoredChunk
 

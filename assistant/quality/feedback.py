@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from assistant.answers import Answer
+from assistant.answering.answers import Answer
 from ingest.errors import MentorError
 
 FILENAME = "feedback.sqlite3"

@@ -1,4 +1,4 @@
-"""The ``mentor`` command: a thin shell over :class:`assistant.Mentor`."""
+"""The ``mentor`` command: a thin shell over :class:`assistant.Mentor` (``eval`` and ``gaps``: quality_commands)."""
 
 from __future__ import annotations
 
@@ -9,14 +9,14 @@ from typing import Any
 
 import click
 
+from assistant.interfaces.command_options import AS_JSON, K, mentor_from
+from assistant.interfaces.quality_commands import eval_after_ingest, eval_command, gaps
+from assistant.interfaces.terminal import ProgressBar, indent, print_answer, print_sources, printable, styled
 from assistant.paths import DEFAULT_DATA_DIR, IN_CHECKOUT
 from assistant.settings import ANSWER_MODES
-from assistant.terminal import ProgressBar, indent, print_answer, print_sources, printable, styled
 from ingest.errors import MentorError
 
-_JSON = click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 _DATA_DIR = "./.mentor in this checkout" if IN_CHECKOUT else f"{DEFAULT_DATA_DIR}, your data folder"
-_K = click.option("--k", "k", type=int, default=None, help="Number of passages (default: top_k).")
 
 
 class _Group(click.Group):
@@ -77,15 +77,6 @@ def main(
     ctx.obj = {"flags": flags, "config": config}
 
 
-def _mentor(ctx: click.Context, **flags: Any):
-    """Build the Mentor once per command, from the global and the command's flags."""
-    from assistant.mentor import Mentor
-    from assistant.settings import Settings
-
-    settings = Settings.load({**ctx.obj["flags"], **flags}, config=ctx.obj["config"])
-    return Mentor(settings)
-
-
 @main.command("ingest")
 @click.argument("sources", nargs=-1)
 @click.option("--full", is_flag=True, help="Drop the store and embed everything again.")
@@ -110,7 +101,7 @@ def _mentor(ctx: click.Context, **flags: Any):
     default=None,
     help="Then score retrieval on this question set; warn on any metric that fell.",
 )
-@_JSON
+@AS_JSON
 @click.pass_context
 def ingest_command(
     ctx: click.Context,
@@ -128,7 +119,7 @@ def ingest_command(
     folder is synced (files deleted from it leave the store). `mentor remove` takes one out."""
     if tags and (sources or watch):
         raise MentorError("--tag: syncs the manifest's sources with that tag; give no SOURCES or --watch with it")
-    mentor = _mentor(ctx, generate_questions=questions)
+    mentor = mentor_from(ctx, generate_questions=questions)
     if watch:
         _watch(mentor)
         return
@@ -145,7 +136,7 @@ def ingest_command(
         for note in report.notes:
             click.echo(printable(f"mentor: warning: {note}"), err=True)
     if eval_file and not dry_run:
-        _eval_after_ingest(mentor, eval_file)
+        eval_after_ingest(mentor, eval_file)
     if report.failures:
         for change in report.failures:
             click.echo(printable(f"mentor: error: {change.reason}"), err=True)
@@ -154,11 +145,11 @@ def ingest_command(
 
 @main.command()
 @click.argument("source")
-@_JSON
+@AS_JSON
 @click.pass_context
 def remove(ctx: click.Context, source: str, as_json: bool) -> None:
     """Take SOURCE (a file, folder or URL added with `mentor ingest`) out of the store."""
-    report = _mentor(ctx).remove(source)
+    report = mentor_from(ctx).remove(source)
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2))
         return
@@ -168,11 +159,11 @@ def remove(ctx: click.Context, source: str, as_json: bool) -> None:
 
 
 @main.command()
-@_JSON
+@AS_JSON
 @click.pass_context
 def sources(ctx: click.Context, as_json: bool) -> None:
     """List the sources in the store: kind, chunks, last ingest, fetch date and last error."""
-    rows = _mentor(ctx).sources()
+    rows = mentor_from(ctx).sources()
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
@@ -188,12 +179,12 @@ def sources(ctx: click.Context, as_json: bool) -> None:
 
 @main.command()
 @click.argument("query")
-@_K
-@_JSON
+@K
+@AS_JSON
 @click.pass_context
 def search(ctx: click.Context, query: str, k: int | None, as_json: bool) -> None:
     """Show the passages that best match QUERY."""
-    passages = _mentor(ctx).search(query, k)
+    passages = mentor_from(ctx).search(query, k)
     if as_json:
         click.echo(json.dumps([p.to_dict() for p in passages], indent=2))
         return
@@ -207,12 +198,12 @@ def search(ctx: click.Context, query: str, k: int | None, as_json: bool) -> None
 
 @main.command()
 @click.argument("question")
-@_K
-@_JSON
+@K
+@AS_JSON
 @click.pass_context
 def ask(ctx: click.Context, question: str, k: int | None, as_json: bool) -> None:
     """Answer QUESTION from the knowledge base, with numbered citations."""
-    answer = _mentor(ctx).ask(question, k=k)
+    answer = mentor_from(ctx).ask(question, k=k)
     if as_json:
         click.echo(json.dumps(answer.to_dict(), indent=2))
     else:
@@ -223,9 +214,9 @@ def ask(ctx: click.Context, question: str, k: int | None, as_json: bool) -> None
 @click.pass_context
 def chat(ctx: click.Context) -> None:
     """Chat in the terminal; follow-up questions use the conversation so far."""
-    from assistant.answers import Answer
+    from assistant.answering.answers import Answer
 
-    mentor = _mentor(ctx)
+    mentor = mentor_from(ctx)
     history: list[dict[str, str]] = []
     click.echo("Mentor chat. Ask about deep-learning careers, tools and problems; an empty line or Ctrl-D quits.")
     while True:
@@ -248,51 +239,16 @@ def chat(ctx: click.Context) -> None:
 
 
 @main.command()
-@_JSON
+@AS_JSON
 @click.pass_context
 def stats(ctx: click.Context, as_json: bool) -> None:
     """Show what the store holds: sources, chunks, model, data dir, last ingest."""
-    info = _mentor(ctx).stats()
+    info = mentor_from(ctx).stats()
     if as_json:
         click.echo(json.dumps(info, indent=2))
     else:
         for key, value in info.items():
             click.echo(f"{key:<14} {value}")
-
-
-@main.command("eval")
-@click.argument("questions", nargs=-1, type=click.Path(path_type=Path))
-@click.option(
-    "--stores",
-    default="full,guide,uncurated",
-    show_default=True,
-    help="Stores to score on: full (every source), uncurated (the same files as a user's own: no question keys, "
-    "roles or boost) or a tag (the sources carrying it).",
-)
-@click.option("--retrieval-only", is_flag=True, help="Score search only; skip answers.")
-@click.option("--misses", is_flag=True, help="Also list the questions each column missed.")
-@_JSON
-@click.pass_context
-def eval_command(
-    ctx: click.Context, questions: tuple[Path, ...], stores: str, retrieval_only: bool, misses: bool, as_json: bool
-) -> None:
-    """Score retrieval and answers on JSONL question sets, side by side on several stores.
-
-    QUESTIONS default to the dev and test sets of the checkout's tests/eval/sets.toml.
-    """
-    from assistant.evaluation import compare, comparison_table, default_splits, read_cases
-
-    files = questions or default_splits()
-    splits = {path.stem: read_cases(path) for path in files}
-    reports = compare(
-        _mentor(ctx), splits, tuple(s.strip() for s in stores.split(",") if s.strip()), answers=not retrieval_only
-    )
-    if as_json:
-        click.echo(json.dumps({name: r.to_dict() for name, r in reports.items()}, indent=2))
-        return
-    click.echo(comparison_table(reports))
-    for name, report in reports.items() if misses else ():
-        click.echo(f"\n## {name}\n\n" + report.table().split("\n\n", 1)[-1])
 
 
 @main.command()
@@ -301,9 +257,9 @@ def eval_command(
 @click.pass_context
 def mcp(ctx: click.Context, use_http: bool, port: int) -> None:
     """Serve the knowledge base to MCP clients (tools search_knowledge and ask_mentor)."""
-    from assistant.mcp_server import serve
+    from assistant.interfaces.mcp_server import serve
 
-    serve(_mentor(ctx), "streamable-http" if use_http else "stdio", port=port)
+    serve(mentor_from(ctx), "streamable-http" if use_http else "stdio", port=port)
 
 
 @main.command()
@@ -319,10 +275,10 @@ def ui(ctx: click.Context, host: str, port: int) -> None:
     """Open the chat in the browser (ingests the knowledge base first if needed)."""
     import os
 
-    from assistant import serving
+    from assistant.interfaces import serving
 
     serving.check_port(host, port)  # before the ingest: a port in use would only show once the chat failed
-    mentor = _mentor(ctx)
+    mentor = mentor_from(ctx)
     report = mentor.ingest()
     click.echo(printable(f"Knowledge base: {report.summary()}"))
     for change in report.failures:
@@ -344,30 +300,19 @@ def ui(ctx: click.Context, host: str, port: int) -> None:
 def prepare(ctx: click.Context) -> None:
     """Export the embedding model into your cache folder now (once per user; `make setup` runs
     this), so that the first ingest or chat does not wait for it."""
-    mentor = _mentor(ctx)
+    mentor = mentor_from(ctx)
     embedder = mentor.embedder
     dimension = embedder.dimension  # loads the model: exports it first if it must
     click.echo(f"Model {embedder.model_name} ({dimension} dimensions) ready in {mentor.settings.model_cache_dir}")
 
 
 @main.command()
-@click.pass_context
-def gaps(ctx: click.Context) -> None:
-    """Report what the knowledge base could not answer and what users rated unhelpful."""
-    from assistant.feedback import FeedbackStore, gaps_report
-    from assistant.settings import Settings
-
-    settings = Settings.load(ctx.obj["flags"], config=ctx.obj["config"])
-    click.echo(printable(gaps_report(FeedbackStore.in_dir(settings.data_dir).path)))
-
-
-@main.command()
-@_JSON
+@AS_JSON
 @click.pass_context
 def links(ctx: click.Context, as_json: bool) -> None:
     """Check every URL in the knowledge base and report the dead ones."""
 
-    statuses = _mentor(ctx).links()
+    statuses = mentor_from(ctx).links()
     dead = [s for s in statuses if not s.ok]
     if as_json:
         click.echo(json.dumps([s.__dict__ for s in statuses], indent=2))
@@ -397,11 +342,5 @@ def _watch(mentor) -> None:
         click.echo("Stopped watching.")
 
 
-def _eval_after_ingest(mentor, eval_file: Path) -> None:
-    """Score retrieval, compare with the previous run kept in the data dir, warn on regressions."""
-    from assistant.evaluation import score_after_ingest
-
-    metrics, fell = score_after_ingest(mentor, eval_file)
-    click.echo("Eval: " + ", ".join(f"{k} {v:.3f}" for k, v in metrics.items()))
-    for line in fell:
-        click.echo(f"mentor: warning: {line} since the last ingest", err=True)
+main.add_command(eval_command)
+main.add_command(gaps)

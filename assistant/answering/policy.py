@@ -13,7 +13,7 @@ Whether to answer is a logistic model of three general signals, none tied to a p
   such as "salary" in a corpus that never mentions pay, weighs most; "learning" very little).
 
 Apart from the model, a question nearer one of the topics the knowledge base declares it does
-not cover (``assistant/out_of_scope.py``) than to a question key of its passages, by more than
+not cover (``assistant/retrieval/out_of_scope.py``) than to a question key of its passages, by more than
 ``DECLINE_MARGIN``, is declined: pay, say, where a career guide's words would otherwise carry it.
 Both are questions, so they compare like with like.
 
@@ -41,10 +41,10 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from assistant.lexical import APOSTROPHES, stem
+from assistant.retrieval.lexical import APOSTROPHES, stem
 
 if TYPE_CHECKING:
-    from assistant.search import Passage
+    from assistant.retrieval.search import Passage
 
 # Fitted on the dev sets (see the module docstring); P(covered) = logistic(w · x + b).
 SCOPE_WEIGHTS = {"question_match": 10.266, "sentence_match": 4.224, "coverage": 4.866}

@@ -13,13 +13,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from assistant import conversation, extractive, policy
-from assistant.answers import Answer, refusal, topic
+from assistant.answering import conversation, extractive, policy
+from assistant.answering.answers import Answer, refusal, topic
 
 if TYPE_CHECKING:
-    from assistant.lexical import LexicalIndex
     from assistant.mentor import Mentor
-    from assistant.search import Passage
+    from assistant.retrieval.lexical import LexicalIndex
+    from assistant.retrieval.search import Passage
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""How well Mentor serves: scores on question sets, and the feedback users give."""
