@@ -11,13 +11,16 @@ much better to be quoted.
 - The answer opens with the best line of the passage search ranks first (its ranking reads
   question keys and whole passages, a surer guide than one line's match) that says something
   on its own: a sentence that only introduces a list ("Here are some common paths:") never opens an answer.
-- Then come the lines scoring at least ``KEEP_RATIO`` of the opening, best first, until about
-  ``MAX_WORDS`` words; a line that repeats one already chosen is left out. A list whose items
-  all score close to its best is kept whole ("what skills do I need?"), one whose items are
-  about other things gives only those on the question (one challenge of four answers "where
-  can I get a free GPU?"). An item that introduces a nested list keeps it.
+- Then the lead's own sentences close to the opening (``LEAD_RATIO``) and its list: whole when
+  the question names its section ("what skills do I need?": "Skills Required") or every item
+  scores close, less the items that share no word with the question; else only the items close
+  to the best (one challenge of four answers "where can I get a free GPU?"). An item that
+  introduces a nested list keeps it.
+- Then the lines of other passages scoring at least ``KEEP_RATIO`` of the opening, best first,
+  until about ``MAX_WORDS`` words; a line that repeats one already chosen is left out.
 - For a message that asks more than one thing, the line that best answers each ask the chosen
-  lines answer least is added.
+  lines answer least is added, except for the asks the knowledge base does not answer (the
+  answer names those instead).
 - Sentences come first as a paragraph, then the items as one list, in the order their passages
   were first used.
 Sections whose role is ``overview`` (they describe the document rather than advise) are quoted

@@ -141,6 +141,14 @@ def coverage(question: str, texts: Iterable[str], rarity: Callable[[str], float]
     return sum(wt for w, wt in zip(words, weights, strict=True) if stem(w) in found) / total
 
 
+def shares_a_word(question: str, text: str) -> bool:
+    """Whether ``text`` uses a word of ``question`` (stemmed) that says something on its own: not
+    "what", "does" or "how"."""
+    plain = _plain_words()
+    asked = {stem(w) for w in _WORD.findall(question.lower()) if w not in plain}
+    return bool(asked & {stem(w) for w in _WORD.findall(text.lower())})
+
+
 def answers(passages_cited: bool, found: Evidence, min_confidence: float) -> bool:
     """Whether to answer: some passage was quoted, the evidence clears the bar, and no declared
     out-of-scope topic is nearer."""
@@ -194,3 +202,10 @@ def _stopwords() -> frozenset[str]:
     from bm25s.stopwords import STOPWORDS_EN
 
     return frozenset(STOPWORDS_EN).union(APOSTROPHES)
+
+
+@functools.cache
+def _plain_words() -> frozenset[str]:
+    from bm25s.stopwords import STOPWORDS_EN_PLUS
+
+    return frozenset(STOPWORDS_EN_PLUS).union(APOSTROPHES)

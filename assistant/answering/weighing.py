@@ -53,12 +53,8 @@ class Weighed:
         what to wear to an interview is offered no "Value Proposition")."""
         named = policy.named_topic(self.found, min_confidence)
         neighbours = policy.names_neighbours(self.found, named)
-        nearest = [p for p in self.passages if neighbours and policy.coverage(question, [topic(p)], _alike) > 0]
+        nearest = [p for p in self.passages if neighbours and policy.shares_a_word(question, topic(p))]
         return refusal(question, self.query, nearest, self.version, self.found.to_dict(), named)
-
-
-def _alike(word: str) -> float:
-    return 1.0
 
 
 def weigh(mentor: Mentor, question: str, turns: Sequence[Any], k: int, profile: Sequence[str] = ()) -> Weighed:

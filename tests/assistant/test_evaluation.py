@@ -11,13 +11,16 @@ EVAL = Path(__file__).resolve().parents[1] / "eval"
 # Just under the level reached on dev when this gate was set (the closing notes of issues 15 and
 # 32 give the test splits' figures, which were never tuned on). Key: "split/store". Correct fell
 # from 0.95 to 0.92 on the full store in issue 32, when answers became about 100 words of the
-# lines on the question instead of whole sections: fewer of the expected terms are quoted.
+# lines on the question instead of whole sections: fewer of the expected terms are quoted. It fell
+# again, to 0.89, when answers left out the items and sentences that share no word with the
+# question and the "where to start" line (a blind grading by the shape rubric of 120 dev answers
+# rose from about 2 in 5 to about 1 in 2 passing).
 FLOORS = {
     "dev/full": {
         "hit@1": 0.9,
         "hit@3": 0.98,
         "mrr": 0.93,
-        "correct": 0.9,
+        "correct": 0.87,
         "refusal_recall": 0.97,
         "refusal_precision": 0.95,
     },
@@ -25,7 +28,7 @@ FLOORS = {
         "hit@1": 0.89,  # 0.93 before the eleventh stop's keys per list item, which cost dev 3 and gained on test
         "hit@3": 0.95,
         "mrr": 0.93,
-        "correct": 0.9,
+        "correct": 0.87,
         "refusal_recall": 0.96,
         "refusal_precision": 0.95,
     },
@@ -34,7 +37,7 @@ FLOORS = {
         "hit@1": 0.7,
         "hit@3": 0.82,
         "mrr": 0.76,
-        "correct": 0.72,
+        "correct": 0.7,
         "refusal_recall": 0.85,
         "refusal_precision": 0.9,
     },

@@ -114,7 +114,7 @@ def test_an_out_of_scope_question_says_the_knowledge_base_does_not_cover_it(kb_d
 
 @pytest.mark.slow
 def test_a_refusal_offers_its_nearest_topics_as_questions(kb_dir: Path) -> None:
-    app = _ask(_page(), "how much does an ml engineer earn in berlin")
+    app = _ask(_page(), "how much does a deep learning engineer earn in berlin")
     refused = app.session_state["messages"][-1]["answer"]
     topics = [b for b in app.chat_message[-1].button if b.key and b.key.startswith("topic-")]
 

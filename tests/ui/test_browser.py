@@ -293,7 +293,7 @@ def test_a_newcomer_reads_the_answer_first_and_opens_sources_on_demand(browser, 
     reader.get_by_role("button", name="Close").click()
     reader.wait_for(state="hidden", timeout=WAIT_MS)
 
-    refusal = _ask_to_the_end(page, "how much does an ml engineer earn in berlin", turn=1)
+    refusal = _ask_to_the_end(page, "how much does a deep learning engineer earn in berlin", turn=1)
     expect(refusal).to_contain_text("doesn't cover pay")
     topics = refusal.get_by_test_id("stButton")
     assert topics.count() >= 1  # the nearest topics, to ask about
