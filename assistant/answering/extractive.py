@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING
 
 from assistant.answering import conversation
 from assistant.answering.answers import MAX_TITLE_CHARS
-from assistant.answering.policy import coverage
+from assistant.answering.policy import coverage, shares_a_word
 from assistant.retrieval.search import Passage
 from ingest.sentences import SentenceVectors
 
@@ -133,7 +133,7 @@ def compose(
         return similar + WORD_WEIGHT * words(i, text) - PASSAGE_WEIGHT * (top - passages[i].score)
 
     def shares(i: int, text: str) -> bool:
-        return coverage(question, [f"{passages[i].section}\n{text}"], weigh) > 0
+        return shares_a_word(question, f"{passages[i].section}\n{text}")
 
     lines = {
         i: [
@@ -142,7 +142,7 @@ def compose(
         ]
         for i in usable
     }
-    named = coverage(question, [passages[usable[0]].section], weigh) > 0  # "what skills?": "Skills Required"
+    named = shares_a_word(question, passages[usable[0]].section)  # "what skills?": "Skills Required"
     chosen = _choose(lines, usable[0], asked[1:], named)
     text, cited = _write(passages, chosen)
     return Draft(text, cited, best_unit, unkeyed)
