@@ -70,9 +70,9 @@ class IngestReport:
             f"{self.count(s)} {s}" for s in ("added", "updated", "unchanged", "removed", "failed") if self.count(s)
         )
         return (
-            f"{_plural(len(self.sources) - self.count('removed'), 'source')} ({counts or 'none'}); {verb} "
-            f"{_plural(self.embedded, 'chunk')}, reused {self.reused}, deleted {self.deleted}; "
-            f"{_plural(self.total_chunks, 'chunk')} in the "
+            f"{plural(len(self.sources) - self.count('removed'), 'source')} ({counts or 'none'}); {verb} "
+            f"{plural(self.embedded, 'chunk')}, reused {self.reused}, deleted {self.deleted}; "
+            f"{plural(self.total_chunks, 'chunk')} in the "
             f"store; {self.seconds:.1f}s"
             + (f" (embedding {self.tokens / self.embed_seconds:,.0f} tokens/s)" if self.embed_seconds else "")
         )
@@ -82,7 +82,7 @@ class IngestReport:
         return asdict(self)
 
 
-def _plural(count: int, noun: str) -> str:
+def plural(count: int, noun: str) -> str:
     """``count`` and ``noun``, in the plural unless it is one: "1 chunk", "2 chunks"."""
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 

@@ -15,6 +15,7 @@ from assistant.interfaces.terminal import ProgressBar, indent, print_answer, pri
 from assistant.paths import DEFAULT_DATA_DIR, IN_CHECKOUT
 from assistant.settings import ANSWER_MODES
 from ingest.errors import MentorError
+from ingest.sync import plural
 
 _DATA_DIR = "./.mentor in this checkout" if IN_CHECKOUT else f"{DEFAULT_DATA_DIR}, your data folder"
 
@@ -154,8 +155,8 @@ def remove(ctx: click.Context, source: str, as_json: bool) -> None:
         click.echo(json.dumps(report.to_dict(), indent=2))
         return
     for change in report.sources:
-        click.echo(printable(f"  {change.status:<9} {change.source}  (-{change.removed} chunks)"))
-    click.echo(f"Removed {source}: {report.deleted} chunks deleted; {report.total_chunks} in the store")
+        click.echo(printable(f"  {change.status:<9} {change.source}  (-{plural(change.removed, 'chunk')})"))
+    click.echo(f"Removed {source}: {plural(report.deleted, 'chunk')} deleted; {report.total_chunks} in the store")
 
 
 @main.command()
@@ -171,10 +172,9 @@ def sources(ctx: click.Context, as_json: bool) -> None:
         when = row["last_ingest"][:16] or "-"
         fetched = f", fetched {row['fetched_at'][:10]}" if row["fetched_at"] else ""
         error = f"\n      last error: {row['last_error']}" if row["last_error"] else ""
-        click.echo(
-            printable(f"{row['source']}  [{row['kind']}]  {row['chunks']} chunks, ingested {when}{fetched}{error}")
-        )
-    click.echo(f"{len(rows)} sources")
+        chunks = plural(row["chunks"], "chunk")
+        click.echo(printable(f"{row['source']}  [{row['kind']}]  {chunks}, ingested {when}{fetched}{error}"))
+    click.echo(plural(len(rows), "source"))
 
 
 @main.command()

@@ -108,10 +108,10 @@ def test_sources_lists_and_remove_takes_an_added_file_out(small_kb, tmp_path, em
     )
     assert invoke("ingest").exit_code == 0 and invoke("ingest", str(note)).exit_code == 0
     listed = invoke("sources")
-    assert listed.exit_code == 0 and f"{note}  [file (added)]  1 chunks" in listed.output
+    assert listed.exit_code == 0 and f"{note}  [file (added)]  1 chunk," in listed.output
     assert "4 sources" in listed.output
     removed = invoke("remove", str(note))
-    assert removed.exit_code == 0 and "1 chunks deleted" in removed.output
+    assert removed.exit_code == 0 and "1 chunk deleted" in removed.output
     refused = invoke("remove", "notes/colab.md")
     assert refused.exit_code == 1
     assert refused.output.strip() == (
