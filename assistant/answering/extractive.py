@@ -17,7 +17,8 @@ much better to be quoted.
   to the best (one challenge of four answers "where can I get a free GPU?"). An item that
   introduces a nested list keeps it.
 - Then the lines of other passages scoring at least ``KEEP_RATIO`` of the opening, best first,
-  until about ``MAX_WORDS`` words; a line that repeats one already chosen is left out.
+  until about ``MAX_WORDS`` words; a line that repeats one already chosen is left out, and so is
+  a nested item alone ("Image classification", a fragment of the list it sits under).
 - For a message that asks more than one thing, the line that best answers each ask the chosen
   lines answer least is added, except for the asks the knowledge base does not answer (the
   answer names those instead).
@@ -176,8 +177,8 @@ def _choose(lines: dict[int, list[_Line]], lead: int, asks: np.ndarray, named: b
     for line in candidates:
         if line.score < KEEP_RATIO * opening.score or words >= MAX_WORDS:
             break
-        if line.introduces or line in chosen or _repeats(line, chosen):
-            continue
+        if line.introduces or line.depth or line in chosen or _repeats(line, chosen):
+            continue  # a nested item alone ("Image classification") is a fragment of what it sits under
         chosen.append(line)
         words += line.words
     chosen += _for_each_ask(candidates, chosen, asks)
