@@ -127,11 +127,9 @@ def compose(
     top = max(passages[i].score for i in usable)
     weigh = rarity or (lambda word: 1.0)
 
-    def words(i: int, text: str) -> float:
-        return coverage(question, [f"{passages[i].metadata.get('section_path', '')}\n{text}"], weigh)
-
     def score(i: int, text: str, similar: float) -> float:
-        return similar + WORD_WEIGHT * words(i, text) - PASSAGE_WEIGHT * (top - passages[i].score)
+        words = coverage(question, [f"{passages[i].metadata.get('section_path', '')}\n{text}"], weigh)
+        return similar + WORD_WEIGHT * words - PASSAGE_WEIGHT * (top - passages[i].score)
 
     def shares(i: int, text: str) -> bool:
         return shares_a_word(question, f"{passages[i].section}\n{text}")
