@@ -273,3 +273,26 @@ def test_the_policy_weighs_the_best_passages_by_relevance_not_by_a_sources_boost
     assert weighed(passages) == [note, *guide[:2]]
     draft = _compose(tmp_path, embedder, "where can i get a free gpu", passages)
     assert draft.best_unit > 0.5  # the note's sentence is weighed, though three boosted passages come first
+
+
+def test_a_nested_item_of_another_passage_is_never_quoted_alone(tmp_path, embedder):
+    lead = _passage(0, "Augment your data with flips and crops.", "Small data", 0.8)
+    ideas = _passage(
+        1,
+        "- **Project ideas:** Try projects such as:\n  - Classifying a few hundred labelled images\n  - Chatbots",
+        "Ideas",
+        0.8,
+    )
+    draft = _compose(tmp_path, embedder, "I only have 300 labelled images, what can I do?", [lead, ideas])
+    assert draft.text.startswith("Augment your data")
+    assert "Classifying" not in draft.text  # a fragment without the list it sits under
+
+
+def test_an_item_of_the_lead_about_another_problem_is_left_out(tmp_path, embedder):
+    remedies = (
+        "- Use dropout to reduce overfitting\n- Add regularization to reduce overfitting\n"
+        "- Rent cloud GPUs when your laptop is slow"
+    )
+    draft = _compose(tmp_path, embedder, "how do i reduce overfitting", [_passage(0, remedies, "Fixes", 0.8)])
+    assert "dropout" in draft.text and "regularization" in draft.text
+    assert "cloud GPUs" not in draft.text

@@ -127,3 +127,10 @@ def test_llm_failure_says_why_an_answer_must_not_stand(text, cited, stopped, why
 def test_repeats_counts_whole_sentences_not_words():
     assert policy.repeats("Use Colab. Use Colab now. " + "Save your work often. " * 4)
     assert not policy.repeats("Use Colab. Kaggle has GPUs. Save your work. Stop idle machines.")
+
+
+def test_only_words_that_say_something_count_as_shared():
+    assert policy.shares_a_word("what skills do I need?", "Skills Required")
+    assert policy.shares_a_word("how do I start?", "How to start")  # "start", not "how"
+    assert not policy.shares_a_word("how do I begin?", "How to start: what it is")
+    assert not policy.shares_a_word("what should I wear to an interview?", "Value Proposition")
