@@ -265,7 +265,8 @@ class Mentor:
         weighed = weighing.weigh(self, question, turns, self._k(k), profile)
         query, passages, version, found = weighed.query, weighed.passages, weighed.version, weighed.found
         if not weighed.answers(self.settings.min_confidence):
-            answer = weighed.refusal(question, self.settings.min_confidence)
+            embed = lambda text: self.embedder.embed([text])[0]  # noqa: E731 - one text a call, as cached
+            answer = weighed.refusal(question, self.settings.min_confidence, embed)
             yield answer.text
             yield answer
             return

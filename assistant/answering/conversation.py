@@ -44,7 +44,8 @@ _OPENERS = (  # the words an English question opens with
     r"can|could|should|would|will|shall|may|might|must|is|are|was|were|do|does|did|"
     r"have|has|am|isn't|aren't|don't|doesn't|can't|shouldn't|any)\b"
 )
-_ASKING = re.compile(rf"^{_OPENERS}", re.IGNORECASE)
+_LINKS = r"(?:also|and|but|so|then|plus|ok|okay)\b[\s,]*"  # a question may open with these before its own
+_ASKING = re.compile(rf"^(?:{_LINKS})?{_OPENERS}", re.IGNORECASE)
 _JOINED = re.compile(rf",\s*(?:(?:and|or)\s+)?(?={_OPENERS})|\s+(?:and|or)\s+(?={_OPENERS})", re.IGNORECASE)
 _FIRST_PERSON = re.compile(r"^(?:i|i'm|im|i've|ive|i'd|my|we|we're|we've|our)\b", re.IGNORECASE)
 _ASKS_INSIDE = re.compile(r"\b(?:how|what|which|where|when|why|whether|if)\b", re.IGNORECASE)
@@ -129,7 +130,8 @@ def question_part(message: str) -> str:
 
 def asks(message: str) -> list[str]:
     """The questions ``message`` asks, each a clause: "is fastai worth it, and is it free?" asks
-    two. A clause asks when it ends with a question mark or opens as an English question does;
+    two. A clause asks when it ends with a question mark or opens as an English question does,
+    after a word that links it to what came before or not ("also do I need a GPU for it");
     a question joined to another by "and", "or" or a comma starts a clause of its own. One too
     short to stand alone ("why", "is it pointless") asks about what came before it, and is no
     question of its own."""

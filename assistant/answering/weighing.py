@@ -9,14 +9,18 @@ answers and says which it does not.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from assistant.answering import conversation, extractive, policy
 from assistant.answering.answers import Answer, refusal, topic
 
+RELATED_MIN = 0.3  # a refusal offers a section whose name is at least this similar to the question (fitted on dev)
+
 if TYPE_CHECKING:
+    import numpy as np
+
     from assistant.mentor import Mentor
     from assistant.retrieval.lexical import LexicalIndex
     from assistant.retrieval.search import Passage
@@ -47,14 +51,21 @@ class Weighed:
         spelt = [words.correct(ask) for ask in unanswered]
         return extractive.compose(words.correct(self.query), self.passages, mentor.sentences, words.rarity, spelt)
 
-    def refusal(self, question: str, min_confidence: float) -> Answer:
+    def refusal(self, question: str, min_confidence: float, embed: Callable[[str], np.ndarray]) -> Answer:
         """The refusal of ``question``: the declared topic it is near, if any, and the nearest
-        sections whose names share a word with it, unless it is far from them all (a question on
-        what to wear to an interview is offered no "Value Proposition")."""
+        sections related to it, one a source: those whose names share a word with it and are
+        near it by meaning (``embed``), unless it is far from them all (a question on what
+        weight decay value to use is offered no "Value Proposition")."""
         named = policy.named_topic(self.found, min_confidence)
-        neighbours = policy.names_neighbours(self.found, named)
-        nearest = [p for p in self.passages if neighbours and policy.shares_a_word(question, topic(p))]
-        return refusal(question, self.query, nearest, self.version, self.found.to_dict(), named)
+        if not policy.names_neighbours(self.found, named):
+            return refusal(question, self.query, [], self.version, self.found.to_dict(), named)
+        asked = embed(question)
+        sources: dict[str, Passage] = {}
+        for passage in self.passages:
+            name = topic(passage)
+            if policy.shares_a_word(question, name) and float(embed(name) @ asked) >= RELATED_MIN:
+                sources.setdefault(passage.title, passage)
+        return refusal(question, self.query, list(sources.values()), self.version, self.found.to_dict(), named)
 
 
 def weigh(mentor: Mentor, question: str, turns: Sequence[Any], k: int, profile: Sequence[str] = ()) -> Weighed:
@@ -67,7 +78,8 @@ def weigh(mentor: Mentor, question: str, turns: Sequence[Any], k: int, profile: 
     if len(asks) < 2:
         return whole
     bar = mentor.settings.min_confidence
-    each = [_weigh(mentor, ask, turns, k, profile) for ask in asks]
+    # An ask reads with what the message said before it, as a follow-up would ("how do i fix it?").
+    each = [_weigh(mentor, ask, [*turns, _before(question, ask)], k, profile) for ask in asks]
     uncovered = tuple(ask for ask, found in zip(asks, each, strict=True) if not found.answers(bar))
     covered = [found for found in each if found.answers(bar)]
     if not covered:
@@ -76,6 +88,11 @@ def weigh(mentor: Mentor, question: str, turns: Sequence[Any], k: int, profile: 
         return replace(whole, uncovered=uncovered, draft=whole.redrafted(mentor, uncovered))
     # One ask answered: its own search and draft, not the message's, which would open on the rest.
     return replace(max(covered, key=lambda found: found.found.confidence), uncovered=uncovered)
+
+
+def _before(message: str, ask: str) -> dict[str, str]:
+    """What ``message`` says before its ``ask``, as the learner's turn before it."""
+    return {"role": "user", "content": message[: message.find(ask)].strip()}
 
 
 def _weigh(mentor: Mentor, question: str, turns: Sequence[Any], k: int, profile: Sequence[str]) -> Weighed:

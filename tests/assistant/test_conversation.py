@@ -48,6 +48,10 @@ def test_the_question_inside_a_message_is_its_last_sentence_that_asks(message, a
         ),
         ("what is keras, which one should I use first", ["which one should I use first"]),
         ("should i learn tensorflow or pytorch", ["should i learn tensorflow or pytorch"]),
+        (  # a question may open with a word that links it to the one before
+            "which course should I take first? also do I need a GPU for it",
+            ["which course should I take first?", "also do I need a GPU for it"],
+        ),
         ("my model does 99% on train and 60% on test. why and how do i fix??", []),  # too short to stand alone
         ("Tell me about PyTorch and Keras.", []),
     ],

@@ -46,3 +46,12 @@ def test_a_message_whose_asks_are_all_uncovered_is_refused(mentor):
     answer = mentor.ask(NONE_ANSWERED)
     assert answer.mode == "refusal" and not answer.grounded and not answer.citations
     assert "won't guess." in answer.text and "won't guess there" not in answer.text
+
+
+def test_a_refusal_offers_only_related_topics_one_a_source(mentor):
+    # "value" is in "Value Proposition" (the guide's pitch), which says nothing of weight decay.
+    off = mentor.ask("what value of weight decay is best for adamw")
+    assert off.mode == "refusal" and off.related == [] and "closest topics" not in off.text
+    near = mentor.ask("how do i write a transformer attention layer from scratch in pytorch")
+    assert near.mode == "refusal" and len(near.related) == 1 and near.related[0].startswith("PyTorch: ")
+    assert f"The closest topics it does cover: {near.related[0]}." in near.text
