@@ -79,7 +79,7 @@ def weigh(mentor: Mentor, question: str, turns: Sequence[Any], k: int, profile: 
         return whole
     bar = mentor.settings.min_confidence
     # An ask reads with what the message said before it, as a follow-up would ("how do i fix it?").
-    each = [_weigh(mentor, ask, [*turns, _before(question, ask)], k, profile) for ask in asks]
+    each = [_weigh(mentor, ask, [*turns, _before(question, ask)], k, profile, inside=True) for ask in asks]
     uncovered = tuple(ask for ask, found in zip(asks, each, strict=True) if not found.answers(bar))
     covered = [found for found in each if found.answers(bar)]
     if not covered:
@@ -95,19 +95,24 @@ def _before(message: str, ask: str) -> dict[str, str]:
     return {"role": "user", "content": message[: message.find(ask)].strip()}
 
 
-def _weigh(mentor: Mentor, question: str, turns: Sequence[Any], k: int, profile: Sequence[str]) -> Weighed:
+def _weigh(
+    mentor: Mentor, question: str, turns: Sequence[Any], k: int, profile: Sequence[str], inside: bool = False
+) -> Weighed:
     """Search, draft the extractive answer and weigh its evidence for the message whole and
     for the question inside it; the better-supported search wins. Coverage is of both readings:
     "I want to become a chef. How do I start?" asks about cooking, and "I use PyTorch. What is
     the capital of France?" about a capital, not about deep learning. A message that may refer
     back ("which of those need CUDA?") is weighed both as a follow-up and standing alone, since
     "where can I find other beginners?" needs nothing said before it; and with the learner's
-    ``profile`` ("I have no GPU" makes "where can I train a model?" a question about free GPUs)."""
+    ``profile`` ("I have no GPU" makes "where can I train a model?" a question about free GPUs).
+    An ask ``inside`` a message that refers back is read only as a follow-up: what came before
+    it in the message is what it asks about ("which works better in practice?")."""
     asked = [text for text in (question, conversation.question_part(question)) if text]
     alone = tuple(dict.fromkeys(asked))
     followed = tuple(dict.fromkeys(conversation.rewrite(text, turns) for text in asked))
     told = tuple(dict.fromkeys(conversation.with_context(text, profile) for text in asked))
-    weighed = [_readings(mentor, readings, k) for readings in dict.fromkeys((followed, alone, told))]
+    kinds = (followed,) if inside and followed != alone else (followed, alone, told)
+    weighed = [_readings(mentor, readings, k) for readings in dict.fromkeys(kinds)]
     return max(weighed, key=lambda found: found.found.confidence)
 
 

@@ -1,5 +1,7 @@
 """Messages that ask several things, on the real knowledge base: each ask weighed, the uncovered ones named."""
 
+import pytest
+
 from assistant.answering import conversation, weighing
 from assistant.answering.answers import uncovered
 
@@ -55,3 +57,19 @@ def test_a_refusal_offers_only_related_topics_one_a_source(mentor):
     near = mentor.ask("how do i write a transformer attention layer from scratch in pytorch")
     assert near.mode == "refusal" and len(near.related) == 1 and near.related[0].startswith("PyTorch: ")
     assert f"The closest topics it does cover: {near.related[0]}." in near.text
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "I'm tuning the learning rate schedule of my ResNet, cosine against one cycle. "
+        "which of those works better in practice? and how long should its warmup be",
+        "I'm comparing LSTM and GRU cells for sensor sequences. "
+        "which of them trains faster? and which is more accurate",
+    ],
+)
+def test_an_ask_that_refers_back_is_read_with_the_message_not_alone(mentor, message):
+    # Alone, "which of them trains faster?" is near anything on frameworks; it asks about LSTM and GRU.
+    assert len(conversation.asks(message)) == 2
+    answer = mentor.ask(message)
+    assert answer.mode == "refusal" and not answer.citations, answer.text
