@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from assistant.answering import conversation, extractive, policy
 from assistant.answering.answers import Answer, refusal, topic
 
-RELATED_MIN = 0.3  # a refusal offers a section whose name is at least this similar to the question (fitted on dev)
+RELATED_MIN = 0.4  # a refusal offers a section whose name is this near the question (benchmarks.related_topics)
 
 if TYPE_CHECKING:
     import numpy as np
