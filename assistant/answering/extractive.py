@@ -10,7 +10,8 @@ much better to be quoted.
 
 - The answer opens with the best line of the passage search ranks first (its ranking reads
   question keys and whole passages, a surer guide than one line's match) that says something
-  on its own: a sentence that only introduces a list ("Here are some common paths:") never opens an answer.
+  on its own: a sentence that only introduces a list ("Here are some common paths:") never opens
+  an answer, nor does a nested item that is no sentence ("Image classification").
 - Then the lead's own sentences close to the opening (``LEAD_RATIO``) and its list: whole when
   the question names its section ("what skills do I need?": "Skills Required") or every item
   scores close, less the items that share no word with the question; else only the items close
@@ -165,7 +166,7 @@ def _choose(lines: dict[int, list[_Line]], lead: int, asks: np.ndarray, named: b
     left unanswered."""
     candidates = sorted((line for group in lines.values() for line in group), key=lambda u: -u.score)
     own = [u for u in candidates if u.passage == lead]
-    opening = next((u for u in own if u.is_item or not u.introduces), own[0])  # an item keeps its nested list
+    opening = next((u for u in own if _opens(u)), own[0])
     chosen = [opening]
     prose = [u for u in own if not u.is_item and not u.introduces and u.score >= LEAD_RATIO * opening.score]
     for line in [*prose[:MAX_PROSE], *_list_of(lines[lead], chosen, named)]:
@@ -181,6 +182,16 @@ def _choose(lines: dict[int, list[_Line]], lead: int, asks: np.ndarray, named: b
         words += line.words
     chosen += _for_each_ask(candidates, chosen, asks)
     return _with_sublists(lines, chosen)
+
+
+def _opens(line: _Line) -> bool:
+    """Whether ``line`` may open an answer: it says something on its own. A sentence that only
+    introduces a list does not, nor does a nested item that is no sentence ("Image
+    classification", a fragment of the item it sits under); an item that introduces a list
+    keeps it."""
+    if line.depth and not line.text.endswith((".", "!", "?")):
+        return False
+    return line.is_item or not line.introduces
 
 
 def _list_of(lines: list[_Line], chosen: list[_Line], named: bool) -> list[_Line]:

@@ -288,6 +288,23 @@ def test_a_nested_item_of_another_passage_is_never_quoted_alone(tmp_path, embedd
     assert "Classifying" not in draft.text  # a fragment without the list it sits under
 
 
+def test_a_nested_fragment_never_opens_but_a_nested_sentence_may(tmp_path, embedder):
+    ideas = (
+        "- **Project ideas:** Build small projects, for example:\n  - Image classification\n  - Chatbots\n"
+        "- **Frameworks:** Start with PyTorch or Keras."
+    )
+    draft = _compose(tmp_path, embedder, "is image classification a good first project", [_passage(0, ideas, "Ideas")])
+    assert not draft.text.startswith("Image classification")  # a fragment of the item it sits under
+    assert draft.text.startswith("**Project ideas:** Build small projects, for example: [1]")
+    concepts = (
+        "- **Neural Networks:** Models made of connected nodes.\n"
+        "  - **Perceptrons:** Simple networks solving linearly separable problems.\n"
+        "  - **Activation Functions:** Functions like ReLU introduce non-linearities."
+    )
+    draft = _compose(tmp_path, embedder, "what is a perceptron", [_passage(0, concepts, "Concepts")])
+    assert draft.text.startswith("**Perceptrons:** Simple networks solving linearly separable problems. [1]")
+
+
 def test_an_item_of_the_lead_about_another_problem_is_left_out(tmp_path, embedder):
     remedies = (
         "- Use dropout to reduce overfitting\n- Add regularization to reduce overfitting\n"
