@@ -10,8 +10,9 @@ much better to be quoted.
 
 - The answer opens with the best line of the passage search ranks first (its ranking reads
   question keys and whole passages, a surer guide than one line's match) that says something
-  on its own: a sentence that only introduces a list ("Here are some common paths:") never opens
-  an answer, nor does a nested item that is no sentence ("Image classification").
+  on its own: the sentences that lead into a list ("As you progress, various career
+  opportunities will emerge. Here are some common paths:") are never quoted, and a nested item
+  that is no sentence ("Image classification") never opens an answer.
 - Then the lead's own sentences close to the opening (``LEAD_RATIO``) and its list: whole when
   the question names its section ("what skills do I need?": "Skills Required") or every item
   scores close, less the items that share no word with the question; else only the items close
@@ -40,7 +41,7 @@ from assistant.answering import conversation
 from assistant.answering.answers import MAX_TITLE_CHARS
 from assistant.answering.policy import coverage, shares_a_word
 from assistant.retrieval.search import Passage
-from ingest.sentences import SentenceVectors
+from ingest.sentences import SentenceVectors, Unit
 
 if TYPE_CHECKING:
     import numpy as np
@@ -81,6 +82,7 @@ class _Line:
     order: int
     depth: int
     vector: np.ndarray = field(compare=False, repr=False)
+    before_list: bool = False  # a sentence right before a list in its passage
 
     @property
     def words(self) -> int:
@@ -88,8 +90,9 @@ class _Line:
 
     @property
     def introduces(self) -> bool:
-        """Whether the line only leads into a list ("Here are some common paths:")."""
-        return self.text.endswith(":")
+        """Whether the line only leads into a list: "Here are some common paths:", or the sentence
+        right before one ("As you progress, various career opportunities will emerge.")."""
+        return self.text.endswith(":") or self.before_list
 
 
 def compose(
@@ -135,9 +138,20 @@ def compose(
     def shares(i: int, text: str) -> bool:
         return shares_a_word(question, f"{passages[i].section}\n{text}")
 
+    leading = {i: _before_lists(found[i][0]) for i in usable}
     lines = {
         i: [
-            _Line(u.text, u.is_item, score(i, u.text, float(s)), shares(i, u.text), i, order, u.depth, v)
+            _Line(
+                u.text,
+                u.is_item,
+                score(i, u.text, float(s)),
+                shares(i, u.text),
+                i,
+                order,
+                u.depth,
+                v,
+                order in leading[i],
+            )
             for order, (u, s, v) in enumerate(zip(found[i][0], similarity[i], found[i][1], strict=True))
         ]
         for i in usable
@@ -182,6 +196,18 @@ def _choose(lines: dict[int, list[_Line]], lead: int, asks: np.ndarray, named: b
         words += line.words
     chosen += _for_each_ask(candidates, chosen, asks)
     return _with_sublists(lines, chosen)
+
+
+def _before_lists(units: Sequence[Unit]) -> set[int]:
+    """The positions of the sentences that lead into a list: each one right before a list, or
+    before another such sentence ("As you progress, opportunities will emerge. Here are some
+    common paths:")."""
+    leading: set[int] = set()
+    for order in range(len(units) - 2, -1, -1):
+        after = units[order + 1]
+        if not units[order].is_item and (after.is_item or order + 1 in leading):
+            leading.add(order)
+    return leading
 
 
 def _opens(line: _Line) -> bool:

@@ -72,6 +72,24 @@ def test_a_sentence_that_only_introduces_a_list_never_opens(tmp_path, embedder):
     assert first.startswith("**Colab:** Google Colab gives free GPU time in the browser.")
 
 
+def test_the_sentences_that_lead_into_a_list_are_never_quoted(tmp_path, embedder):
+    paths = (
+        "As you grow in your deep learning career, many job opportunities will open up. Here are some common paths:\n\n"
+        "- **Machine Learning Engineer:** Deploy models into production.\n"
+        "- **Data Scientist:** Analyse data to inform business decisions."
+    )
+    question = "what jobs can i get in deep learning"
+    lead_in = "As you grow in your deep learning career, many job opportunities will open up."
+    # The lead-in is the line nearest the question; it only leads into the list.
+    assert _similarity(embedder, question, lead_in) > _similarity(embedder, question, "Machine Learning Engineer")
+    draft = _compose(tmp_path, embedder, question, [_passage(0, paths, "Career Paths")])
+    assert "many job opportunities" not in draft.text and "Here are" not in draft.text
+    assert draft.text.startswith("**Machine Learning Engineer:**") or draft.text.startswith("**Data Scientist:**")
+    alone = "Job opportunities in deep learning open up as your skills grow."
+    draft = _compose(tmp_path, embedder, question, [_passage(0, alone, "Career Paths")])
+    assert draft.text.startswith(alone)  # a sentence with no list after it still answers
+
+
 def test_a_list_of_unrelated_items_gives_only_the_item_on_the_question(tmp_path, embedder):
     challenges = (
         "Beginners face a few common challenges:\n\n"
