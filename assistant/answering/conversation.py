@@ -47,8 +47,6 @@ _OPENERS = (  # the words an English question opens with
 _LINKS = r"(?:also|and|but|so|then|plus|ok|okay)\b[\s,]*"  # a question may open with these before its own
 _ASKING = re.compile(rf"^(?:{_LINKS})?{_OPENERS}", re.IGNORECASE)
 _JOINED = re.compile(rf",\s*(?:(?:and|or)\s+)?(?={_OPENERS})|\s+(?:and|or)\s+(?={_OPENERS})", re.IGNORECASE)
-_ALSO = re.compile(rf",\s*(?:and\s+)?(?={_OPENERS})|\s+and\s+(?={_OPENERS})", re.IGNORECASE)  # another question
-_OR = re.compile(rf",?\s+or\s+(?={_OPENERS})", re.IGNORECASE)  # the other side of the same question
 _FIRST_PERSON = re.compile(r"^(?:i|i'm|im|i've|ive|i'd|my|we|we're|we've|our)\b", re.IGNORECASE)
 _ASKS_INSIDE = re.compile(r"\b(?:how|what|which|where|when|why|whether|if)\b", re.IGNORECASE)
 MAX_STATEMENT_WORDS = 15  # a longer clause is a story, not a fact to carry
@@ -134,21 +132,12 @@ def asks(message: str) -> list[str]:
     """The questions ``message`` asks, each a clause: "is fastai worth it, and is it free?" asks
     two. A clause asks when it ends with a question mark or opens as an English question does,
     after a word that links it to what came before or not ("also do I need a GPU for it");
-    a question joined to another by "and" or a comma starts a clause of its own. "Or" joins two
-    sides of one question ("is there a better way or am i doing something wrong?": see
-    :func:`alternatives`). One too short to stand alone ("why", "is it pointless") asks about
-    what came before it, and is no question of its own."""
+    a question joined to another by "and", "or" or a comma starts a clause of its own. One too
+    short to stand alone ("why", "is it pointless") asks about what came before it, and is no
+    question of its own."""
     parts = _sentences(message)
-    clauses = [c.strip(" ,") for part in parts for c in _ALSO.split(part) if c.strip(" ,")]
+    clauses = [c.strip(" ,") for part in parts for c in _JOINED.split(part) if c.strip(" ,")]
     return [c for c in clauses if (c.endswith("?") or _ASKING.match(c)) and len(c.split()) > NAMES_NOTHING]
-
-
-def alternatives(question: str) -> list[str]:
-    """The sides of a question that offers a choice of questions ("is it possible now, or should
-    i wait until i can afford hardware?"), each long enough to stand alone; none otherwise. Either
-    side answered answers the question."""
-    sides = [side.strip(" ,?") for side in _OR.split(question)]
-    return sides if len(sides) > 1 and all(len(side.split()) > NAMES_NOTHING for side in sides) else []
 
 
 def about_learner(message: str) -> list[str]:

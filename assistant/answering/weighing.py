@@ -106,23 +106,14 @@ def _weigh(
     "where can I find other beginners?" needs nothing said before it; and with the learner's
     ``profile`` ("I have no GPU" makes "where can I train a model?" a question about free GPUs).
     An ask ``inside`` a message that refers back is read only as a follow-up: what came before
-    it in the message is what it asks about ("which works better in practice?"). A question
-    that offers a choice ("is it possible now, or should i wait?") is answered when either side
-    is, with the answer drafted for the question as asked."""
-    part = conversation.question_part(question)
-    asked = [text for text in (question, part) if text]
+    it in the message is what it asks about ("which works better in practice?")."""
+    asked = [text for text in (question, conversation.question_part(question)) if text]
     alone = tuple(dict.fromkeys(asked))
     followed = tuple(dict.fromkeys(conversation.rewrite(text, turns) for text in asked))
     told = tuple(dict.fromkeys(conversation.with_context(text, profile) for text in asked))
     kinds = (followed,) if inside and followed != alone else (followed, alone, told)
     weighed = [_readings(mentor, readings, k) for readings in dict.fromkeys(kinds)]
-    best = max(weighed, key=lambda found: found.found.confidence)
-    sides = conversation.alternatives(part or question)
-    each = [_weigh(mentor, side, [*turns, _before(question, side)], k, profile, inside=True) for side in sides]
-    side = max(each, key=lambda found: found.found.confidence, default=None)
-    if side is not None and side.found.confidence > best.found.confidence:
-        return replace(best, found=side.found)  # either side answered answers it; the draft is for both
-    return best
+    return max(weighed, key=lambda found: found.found.confidence)
 
 
 def _readings(mentor: Mentor, readings: tuple[str, ...], k: int) -> Weighed:

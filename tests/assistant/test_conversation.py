@@ -2,15 +2,7 @@
 
 import pytest
 
-from assistant.answering.conversation import (
-    SMALL_TALK_REPLY,
-    alternatives,
-    asks,
-    clean,
-    question_part,
-    rewrite,
-    small_talk,
-)
+from assistant.answering.conversation import SMALL_TALK_REPLY, asks, clean, question_part, rewrite, small_talk
 from ingest.errors import MentorError
 
 
@@ -46,13 +38,9 @@ def test_the_question_inside_a_message_is_its_last_sentence_that_asks(message, a
             "Is the deep learning specialization worth it, and can I take it for free?",
             ["Is the deep learning specialization worth it", "can I take it for free?"],
         ),
-        (  # "or" offers two sides of one question: either answers it (see alternatives)
-            "I post on Medium. Do I have to pay for a blog, or will readers hit a paywall there?",
-            ["Do I have to pay for a blog, or will readers hit a paywall there?"],
-        ),
         (
-            "is there a better way or am i doing something wrong? and how do i keep my files",
-            ["is there a better way or am i doing something wrong?", "and how do i keep my files"],
+            "I post on Medium. Do I have to pay for a blog, or will readers hit a paywall there?",
+            ["Do I have to pay for a blog", "will readers hit a paywall there?"],
         ),
         (
             "what exactly is keras for, which one should I use first",
@@ -70,25 +58,6 @@ def test_the_question_inside_a_message_is_its_last_sentence_that_asks(message, a
 )
 def test_a_message_asks_each_question_joined_in_it(message, questions):
     assert asks(message) == questions
-
-
-@pytest.mark.parametrize(
-    ("question", "sides"),
-    [
-        (
-            "is deep learning possible for me now or should i wait until i can afford a GPU",
-            ["is deep learning possible for me now", "should i wait until i can afford a GPU"],
-        ),
-        (
-            "Do I have to pay for a blog, or will readers hit a paywall?",
-            ["Do I have to pay for a blog", "will readers hit a paywall"],
-        ),
-        ("should i learn tensorflow or pytorch", []),  # one question: "pytorch" asks nothing
-        ("is it free or do i pay", []),  # a side too short to stand alone
-    ],
-)
-def test_a_question_that_offers_a_choice_has_two_sides(question, sides):
-    assert alternatives(question) == sides
 
 
 def test_a_follow_up_carries_the_previous_question():

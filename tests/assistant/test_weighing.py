@@ -75,15 +75,6 @@ def test_an_ask_that_refers_back_is_read_with_the_message_not_alone(mentor, mess
     assert answer.mode == "refusal" and not answer.citations, answer.text
 
 
-def test_a_question_offering_a_choice_is_answered_whole_not_half_declined(mentor):
-    message = "every time i open colab i have to reinstall all my packages. "
-    message += "is there a better way or am i doing something wrong?"
-    assert len(conversation.asks(message)) == 1  # "or" joins two sides of one question
-    answer = mentor.ask(message)
-    assert answer.mode == "extractive" and "setup cell" in answer.text
-    assert "doesn't cover" not in answer.text  # "am i doing something wrong" is no separate ask to decline
-
-
 def test_a_refusal_quotes_the_questions_asked_not_the_story_around_them():
     message = (
         "I moved to Lisbon. do recruiters here read cover letters? writing one a day is hard, can i just skip them"
