@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from assistant.answering.conversation import ASK_ME, asks, question_part
+from assistant.answering.conversation import ASK_ME, question_part
 from assistant.retrieval.search import Passage
 
 
@@ -70,7 +70,6 @@ class Answer:
 
 
 MAX_QUOTED_WORDS = 14  # a refusal quotes at most this many words of what was asked
-MAX_QUOTED_ASKS = 2  # ...and at most this many of the questions in it
 MAX_TITLE_CHARS = 40  # a longer source title (a blog post's headline) is left out of topic names
 
 
@@ -124,13 +123,11 @@ def refusal(
     question: str, query: str, passages: list[Passage], version: str, evidence: dict[str, float], declined: str = ""
 ) -> Answer:
     """Say plainly that the knowledge base does not cover the question (the ``declined`` topic,
-    when it is one the knowledge base declares it does not cover, else the questions asked, not
-    the story around them), and
+    when it is one the knowledge base declares it does not cover, else the question asked), and
     what it does cover: the topics of ``passages`` (the nearest sections), or, with none, what
     Mentor is for."""
     related = list(dict.fromkeys(topic(p) for p in passages))[:3]
-    asked = asks(question)[:MAX_QUOTED_ASKS] or [question_part(question) or question]
-    what = declined or "; ".join(map(quoted, asked))
+    what = declined or quoted(question_part(question) or question)
     text = f"The knowledge base doesn't cover {what}, so I won't guess."
     if related:
         text += " The closest topics it does cover: " + "; ".join(related) + "."

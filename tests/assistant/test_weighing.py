@@ -3,7 +3,7 @@
 import pytest
 
 from assistant.answering import conversation, weighing
-from assistant.answering.answers import refusal, uncovered
+from assistant.answering.answers import uncovered
 
 ANSWERED_AND_NOT = "How can I get a free GPU, and how much salary can I expect as a deep learning engineer?"
 NONE_ANSWERED = "How much does a deep learning engineer earn, and which visa do I need to move to Canada?"
@@ -73,16 +73,3 @@ def test_an_ask_that_refers_back_is_read_with_the_message_not_alone(mentor, mess
     assert len(conversation.asks(message)) == 2
     answer = mentor.ask(message)
     assert answer.mode == "refusal" and not answer.citations, answer.text
-
-
-def test_a_refusal_quotes_the_questions_asked_not_the_story_around_them():
-    message = (
-        "I moved to Lisbon. do recruiters here read cover letters? writing one a day is hard, can i just skip them"
-    )
-    said = refusal(message, message, [], "v1", {}).text
-    assert said.startswith(
-        "The knowledge base doesn't cover “do recruiters here read cover letters”; “can i just skip them”,"
-    )
-    assert refusal("What is the capital of France?", "", [], "v1", {}).text.startswith(
-        "The knowledge base doesn't cover “What is the capital of France”"
-    )
