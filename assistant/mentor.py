@@ -265,8 +265,7 @@ class Mentor:
         weighed = weighing.weigh(self, question, turns, self._k(k), profile)
         query, passages, version, found = weighed.query, weighed.passages, weighed.version, weighed.found
         if not weighed.answers(self.settings.min_confidence):
-            embed = lambda text: self.embedder.embed([text])[0]  # noqa: E731 - one text a call, as cached
-            answer = weighed.refusal(question, self.settings.min_confidence, embed)
+            answer = weighed.refusal(self, question)
             yield answer.text
             yield answer
             return

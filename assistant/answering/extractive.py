@@ -150,7 +150,7 @@ def compose(
                 order,
                 u.depth,
                 v,
-                order in leading[i],
+                before_list=order in leading[i],
             )
             for order, (u, s, v) in enumerate(zip(found[i][0], similarity[i], found[i][1], strict=True))
         ]

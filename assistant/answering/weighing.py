@@ -9,7 +9,7 @@ answers and says which it does not.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -19,8 +19,6 @@ from assistant.answering.answers import Answer, refusal, topic
 RELATED_MIN = 0.4  # a refusal offers a section whose name is this near the question (benchmarks.related_topics)
 
 if TYPE_CHECKING:
-    import numpy as np
-
     from assistant.mentor import Mentor
     from assistant.retrieval.lexical import LexicalIndex
     from assistant.retrieval.search import Passage
@@ -51,19 +49,20 @@ class Weighed:
         spelt = [words.correct(ask) for ask in unanswered]
         return extractive.compose(words.correct(self.query), self.passages, mentor.sentences, words.rarity, spelt)
 
-    def refusal(self, question: str, min_confidence: float, embed: Callable[[str], np.ndarray]) -> Answer:
+    def refusal(self, mentor: Mentor, question: str) -> Answer:
         """The refusal of ``question``: the declared topic it is near, if any, and the nearest
         sections related to it, one a source: those whose names share a word with it and are
-        near it by meaning (``embed``), unless it is far from them all (a question on what
-        weight decay value to use is offered no "Value Proposition")."""
-        named = policy.named_topic(self.found, min_confidence)
+        near it by meaning, unless it is far from them all (a question on what weight decay
+        value to use is offered no "Value Proposition")."""
+        named = policy.named_topic(self.found, mentor.settings.min_confidence)
         if not policy.names_neighbours(self.found, named):
             return refusal(question, self.query, [], self.version, self.found.to_dict(), named)
-        asked = embed(question)
+        embed = mentor.embedder.embed  # one text a call: the embedder keeps recent ones
+        asked = embed([question])[0]
         sources: dict[str, Passage] = {}
         for passage in self.passages:
             name = topic(passage)
-            if policy.shares_a_word(question, name) and float(embed(name) @ asked) >= RELATED_MIN:
+            if policy.shares_a_word(question, name) and float(embed([name])[0] @ asked) >= RELATED_MIN:
                 sources.setdefault(passage.title, passage)
         return refusal(question, self.query, list(sources.values()), self.version, self.found.to_dict(), named)
 
