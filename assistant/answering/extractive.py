@@ -237,15 +237,18 @@ def _list_of(lines: list[_Line], chosen: list[_Line], named: bool) -> list[_Line
 
 def _for_each_ask(candidates: list[_Line], chosen: list[_Line], asks: np.ndarray) -> list[_Line]:
     """For a message asking more than one thing, the best line for each ask that a candidate
-    answers better than every chosen line does."""
-    if len(asks) < 2:
+    answers better than every chosen line does; only lines that say something on their own
+    (:func:`_opens`): "various career opportunities will emerge" leads into a list, whatever it
+    is near."""
+    standing = [u for u in candidates if _opens(u)]
+    if len(asks) < 2 or not standing:
         return []
     import numpy as np
 
     said = np.stack([u.vector for u in chosen]) @ asks.T  # chosen line × ask
     more: list[_Line] = []
     for a, ask in enumerate(asks):
-        best = max(candidates, key=lambda u: float(u.vector @ ask))
+        best = max(standing, key=lambda u: float(u.vector @ ask))
         if float(best.vector @ ask) > said[:, a].max() and best not in chosen + more:
             more.append(best)
     return more

@@ -225,6 +225,29 @@ def test_a_message_asking_two_things_gets_a_line_for_its_second_ask(tmp_path, em
     assert f"- {free} [2]" in two.text and two.cited[:2] == [0, 2]
 
 
+def test_the_line_for_a_second_ask_is_never_a_lead_in(tmp_path, embedder):
+    lead_in = "You can take most courses for free."
+    passages = [
+        _passage(
+            0,
+            "Coursera hosts specializations such as the Deep Learning Specialization. "
+            "Its courses are taught by Andrew Ng.",
+            "What it is",
+            0.7,
+            title="Coursera",
+        ),
+        _passage(1, f"{lead_in} Here is how:\n\n- Audit the lectures\n- Ask for financial aid", "Cost", 0.6),
+    ]
+    question = "Is the deep learning specialization worth taking, and can I take it for free?"
+    # The lead-in is the line nearest the second ask; it only leads into the list.
+    assert _similarity(embedder, "can I take it for free?", lead_in) > _similarity(
+        embedder, "can I take it for free?", "Audit the lectures"
+    )
+    draft = _compose(tmp_path, embedder, question, passages)
+    assert draft.text.startswith("Coursera hosts specializations")
+    assert lead_in not in draft.text and "Here is how" not in draft.text, draft.text
+
+
 def test_an_opening_from_a_short_titled_source_that_does_not_name_it_is_prefixed_with_its_title(tmp_path, embedder):
     unnamed = "Use it when you have no GPU at home; it gives free GPU time in the browser."
     colab = _passage(0, unnamed, "Free GPU", 0.8, title="Google Colab")
