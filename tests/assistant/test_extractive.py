@@ -202,16 +202,15 @@ def test_a_sentence_of_the_lead_that_repeats_its_opening_is_left_out(tmp_path, e
     assert draft.text.count("Google Colab gives you a free GPU") == 1, draft.text
 
 
+def _coursera() -> Passage:
+    """A note's passage that answers whether a specialization is worth taking, not what it costs."""
+    text = "Coursera hosts specializations such as the Deep Learning Specialization. Its courses are by Andrew Ng."
+    return _passage(0, text, "What it is", 0.7, title="Coursera")
+
+
 def test_a_message_asking_two_things_gets_a_line_for_its_second_ask(tmp_path, embedder):
     passages = [
-        _passage(
-            0,
-            "Coursera hosts specializations such as the Deep Learning Specialization. "
-            "Its courses are taught by Andrew Ng.",
-            "What it is",
-            0.7,
-            title="Coursera",
-        ),
+        _coursera(),
         _passage(1, "- Join communities such as Reddit\n- Explore online courses on Coursera and edX", "Next", 0.65),
         _passage(2, "- Audit the course material for free\n- Ask for financial aid if cost is a problem", "Start", 0.6),
     ]
@@ -228,14 +227,7 @@ def test_a_message_asking_two_things_gets_a_line_for_its_second_ask(tmp_path, em
 def test_the_line_for_a_second_ask_is_never_a_lead_in(tmp_path, embedder):
     lead_in = "You can take most courses for free."
     passages = [
-        _passage(
-            0,
-            "Coursera hosts specializations such as the Deep Learning Specialization. "
-            "Its courses are taught by Andrew Ng.",
-            "What it is",
-            0.7,
-            title="Coursera",
-        ),
+        _coursera(),
         _passage(1, f"{lead_in} Here is how:\n\n- Audit the lectures\n- Ask for financial aid", "Cost", 0.6),
     ]
     question = "Is the deep learning specialization worth taking, and can I take it for free?"
