@@ -240,8 +240,10 @@ def _for_each_ask(candidates: list[_Line], chosen: list[_Line], asks: np.ndarray
     answers better than every chosen line does; only lines that say something on their own
     (:func:`_opens`): "various career opportunities will emerge" leads into a list, whatever it
     is near."""
+    if len(asks) < 2:
+        return []
     standing = [u for u in candidates if _opens(u)]
-    if len(asks) < 2 or not standing:
+    if not standing:
         return []
     import numpy as np
 
