@@ -90,9 +90,10 @@ class _Line:
 
     @property
     def introduces(self) -> bool:
-        """Whether the line only leads into a list: "Here are some common paths:", or the sentence
-        right before one ("As you progress, various career opportunities will emerge.")."""
-        return self.text.endswith(":") or self.before_list
+        """Whether the line only leads into a list: "Here are some common paths:" (or "**Key
+        Definitions:**"), or the sentence right before one ("As you progress, various career
+        opportunities will emerge.")."""
+        return self.text.rstrip("*_").endswith(":") or self.before_list
 
 
 def compose(
@@ -136,7 +137,7 @@ def compose(
         return similar + WORD_WEIGHT * words - PASSAGE_WEIGHT * (top - passages[i].score)
 
     def shares(i: int, text: str) -> bool:
-        return shares_a_word(question, f"{passages[i].section}\n{text}")
+        return shares_a_word(question, f"{passages[i].section}\n{text}", ignoring=passages[i].title)
 
     leading = {i: _before_lists(found[i][0]) for i in usable}
     lines = {
@@ -156,7 +157,8 @@ def compose(
         ]
         for i in usable
     }
-    named = shares_a_word(question, passages[usable[0]].section)  # "what skills?": "Skills Required"
+    lead = passages[usable[0]]
+    named = shares_a_word(question, lead.section, ignoring=lead.title)  # "what skills?": "Skills Required"
     chosen = _choose(lines, usable[0], asked[1:], named)
     text, cited = _write(passages, chosen)
     return Draft(text, cited, best_unit, unkeyed)

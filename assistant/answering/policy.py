@@ -141,11 +141,13 @@ def coverage(question: str, texts: Iterable[str], rarity: Callable[[str], float]
     return sum(wt for w, wt in zip(words, weights, strict=True) if stem(w) in found) / total
 
 
-def shares_a_word(question: str, text: str) -> bool:
+def shares_a_word(question: str, text: str, ignoring: str = "") -> bool:
     """Whether ``text`` uses a word of ``question`` (stemmed) that says something on its own: not
-    "what", "does" or "how"."""
+    "what", "does" or "how", nor a word of ``ignoring`` (a source's title: every heading of a
+    guide to deep learning is about deep learning)."""
     plain = _plain_words()
     asked = {stem(w) for w in _WORD.findall(question.lower()) if w not in plain}
+    asked -= {stem(w) for w in _WORD.findall(ignoring.lower())}
     return bool(asked & {stem(w) for w in _WORD.findall(text.lower())})
 
 

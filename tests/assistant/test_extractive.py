@@ -346,3 +346,37 @@ def test_an_item_of_the_lead_about_another_problem_is_left_out(tmp_path, embedde
     draft = _compose(tmp_path, embedder, "how do i reduce overfitting", [_passage(0, remedies, "Fixes", 0.8)])
     assert "dropout" in draft.text and "regularization" in draft.text
     assert "cloud GPUs" not in draft.text
+
+
+def test_an_item_that_is_only_a_bold_label_brings_its_nested_list(tmp_path, embedder):
+    concepts = (
+        "- **Neural networks:** Models made of connected nodes (neurons) that process data.\n"
+        "- **Key definitions:**\n"
+        "  - **Artificial neurons:** Basic units of a network that take inputs and produce an output.\n"
+        "  - **Perceptrons:** Simple networks solving linearly separable problems."
+    )
+    # The question names the section: its list is quoted whole, the bare label with it.
+    draft = _compose(
+        tmp_path, embedder, "what are the concepts of neural networks", [_passage(0, concepts, "Concepts")]
+    )
+    rows = _items(draft.text)
+    label = rows.index("- **Key definitions:**")
+    assert rows[label + 1].startswith("  - **Artificial neurons:**"), draft.text
+    assert rows[label + 2].startswith("  - **Perceptrons:**"), draft.text
+
+
+def test_a_word_of_the_sources_title_does_not_put_a_whole_list_on_the_question(tmp_path, embedder):
+    challenges = (
+        "Beginners meet a few hurdles:\n\n"
+        "- **Data:** Poor-quality data hurts models.\n"
+        "- **Compute:** Limited access to GPUs slows down experiments.\n"
+        "- **Interpretability:** Explaining predictions is hard.\n"
+        "- **Overfitting:** Models can do well on training data and badly on new data."
+    )
+    # "Challenges in Deep Learning" shares "deep learning" with the question, as every heading of
+    # a guide to deep learning does: that says nothing about which challenges are asked about.
+    passage = _passage(0, challenges, "Challenges in Deep Learning", 0.5, title="A Guide to Deep Learning")
+    draft = _compose(tmp_path, embedder, "i don't have a gpu, can i still do deep learning", [passage])
+    assert "GPUs" in draft.text
+    for other in ("Poor-quality data", "Explaining predictions", "training data"):
+        assert other not in draft.text, draft.text

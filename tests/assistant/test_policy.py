@@ -134,3 +134,7 @@ def test_only_words_that_say_something_count_as_shared():
     assert policy.shares_a_word("how do I start?", "How to start")  # "start", not "how"
     assert not policy.shares_a_word("how do I begin?", "How to start: what it is")
     assert not policy.shares_a_word("what should I wear to an interview?", "Value Proposition")
+    # A word of the source's title is shared by every heading of the source.
+    guide = "Launch Your Deep Learning Career"
+    assert not policy.shares_a_word("no gpu, can I still do deep learning?", "Challenges in Deep Learning", guide)
+    assert policy.shares_a_word("what challenges will I meet?", "Challenges in Deep Learning", guide)
