@@ -196,6 +196,21 @@ def test_a_line_that_repeats_one_already_chosen_is_left_out(tmp_path, embedder):
     assert new in draft.text  # a line saying something new is not mistaken for a repeat
 
 
+def test_a_point_made_again_in_other_words_is_left_out(tmp_path, embedder):
+    forgot = (
+        "Forgetting the GPU: a new notebook runs on a CPU by default, so training is slow. "
+        "Switch the runtime type to GPU before you start."
+    )
+    again = (
+        "Slow training without a GPU: on a CPU even small lessons can take a long time, "
+        "so switch to a GPU runtime first."
+    )
+    assert _similarity(embedder, forgot, again) < 0.9  # not the same words, the same advice
+    passages = [_passage(0, forgot, "Common pitfalls", 0.8), _passage(1, again, "Pitfalls", 0.8)]
+    draft = _compose(tmp_path, embedder, "why is training so slow in my colab notebook", passages)
+    assert ("Forgetting the GPU" in draft.text) != ("Slow training without a GPU" in draft.text), draft.text
+
+
 def test_a_sentence_of_the_lead_that_repeats_its_opening_is_left_out(tmp_path, embedder):
     text = "Google Colab gives you a free GPU in your browser. Bananas are yellow. Google Colab gives you a free GPU."
     draft = _compose(tmp_path, embedder, "where can I get a free GPU", [_passage(0, text, "Free GPUs", 0.8)])
