@@ -6,7 +6,10 @@ or the question in it that it is closest to), plus ``WORD_WEIGHT`` times the sha
 question's telling words it or its headings use (``policy.coverage``: a generic sentence about
 "your deep learning journey" shares none of "skills"), less ``PASSAGE_WEIGHT`` times how far its
 passage's score falls below the best passage's: a line of a passage search ranks low must match
-much better to be quoted.
+much better to be quoted; and less ``TITLE_WEIGHT`` times how much nearer its source's title it is
+than the question is: a line about the source's subject at large ("By following this guide, you'll
+be well on your way to a career in deep learning", "Kaggle is a website for data science") tells
+little about what was asked, unless the question is about that subject too ("what is Kaggle?").
 
 - The answer opens with the best line of the passage search ranks first (its ranking reads
   question keys and whole passages, a surer guide than one line's match) that says something
@@ -51,6 +54,7 @@ MAX_WORDS = 100  # an answer stops adding lines past this many words
 MAX_LIST = 8  # a list up to this long is quoted whole when all of it is on the question
 WORD_WEIGHT = 0.2  # a line's score gains this times the share of the question's telling words it uses (fitted on dev)
 PASSAGE_WEIGHT = 1.0  # a line's score falls by this times its passage's distance below the best (fitted on dev)
+TITLE_WEIGHT = 0.5  # ...and by this times how much nearer its source's title it is than the question (chosen on dev)
 KEEP_RATIO = 0.85  # a line of another passage scoring below this share of the opening's is left out (fitted on dev)
 LEAD_RATIO = 0.85  # ...and one of the lead's own sentences below this share (fitted on dev)
 MAX_PROSE = 2  # the lead's sentences quoted after its opening, at most
@@ -131,10 +135,13 @@ def compose(
         return Draft("", [], best_unit, unkeyed)
     top = max(passages[i].score for i in usable)
     weigh = rarity or (lambda word: 1.0)
+    titles = {t: sentences.embedder.embed([t])[0] for t in {passages[i].title for i in usable} if t}
 
-    def score(i: int, text: str, similar: float) -> float:
+    def score(i: int, text: str, similar: float, vector: np.ndarray) -> float:
         words = coverage(question, [f"{passages[i].metadata.get('section_path', '')}\n{text}"], weigh)
-        return similar + WORD_WEIGHT * words - PASSAGE_WEIGHT * (top - passages[i].score)
+        title = titles.get(passages[i].title)
+        general = 0.0 if title is None else max(0.0, float(vector @ title) - float(asked[0] @ title))
+        return similar + WORD_WEIGHT * words - PASSAGE_WEIGHT * (top - passages[i].score) - TITLE_WEIGHT * general
 
     def shares(i: int, text: str) -> bool:
         return shares_a_word(question, f"{passages[i].section}\n{text}", ignoring=passages[i].title)
@@ -145,7 +152,7 @@ def compose(
             _Line(
                 u.text,
                 u.is_item,
-                score(i, u.text, float(s)),
+                score(i, u.text, float(s), v),
                 shares(i, u.text),
                 i,
                 order,

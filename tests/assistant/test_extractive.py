@@ -190,7 +190,10 @@ def test_a_line_that_repeats_one_already_chosen_is_left_out(tmp_path, embedder):
     new = "Kaggle notebooks also give you a free GPU for your experiments."
     assert all(_similarity(embedder, same[0], s) >= SAME for s in same[1:])
     assert _similarity(embedder, same[0], new) < SAME
-    passages = [_passage(i, text, f"Part {i}", 0.8 if i == 0 else 0.78) for i, text in enumerate([*same, new])]
+    passages = [
+        _passage(i, text, f"Part {i}", 0.8 if i == 0 else 0.78, title="Free GPUs")
+        for i, text in enumerate([*same, new])
+    ]
     draft = _compose(tmp_path, embedder, "where can I get a free GPU", passages)
     assert draft.text.count("free GPU in") == 1 and "web browser" not in draft.text
     assert new in draft.text  # a line saying something new is not mistaken for a repeat
@@ -395,3 +398,13 @@ def test_a_word_of_the_sources_title_does_not_put_a_whole_list_on_the_question(t
     assert "GPUs" in draft.text
     for other in ("Poor-quality data", "Explaining predictions", "training data"):
         assert other not in draft.text, draft.text
+
+
+def test_a_line_about_the_sources_subject_at_large_gives_way_to_one_on_the_question(tmp_path, embedder):
+    blurb = "By following this guide, you'll be well on your way to carving out a successful career in deep learning."
+    roles = "Machine learning engineers deploy machine learning models into production environments."
+    text = f"{blurb} {roles}"
+    # The blurb is the nearer of the two to the question; it is nearer still to the guide's title.
+    assert _similarity(embedder, "what jobs can i get", blurb) > _similarity(embedder, "what jobs can i get", roles)
+    draft = _compose(tmp_path, embedder, "what jobs can i get", [_passage(0, text, "Closing")])
+    assert draft.text.startswith(f"{roles} [1]"), draft.text
