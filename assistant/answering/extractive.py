@@ -136,11 +136,12 @@ def compose(
     top = max(passages[i].score for i in usable)
     weigh = rarity or (lambda word: 1.0)
     titles = {t: sentences.embedder.embed([t])[0] for t in {passages[i].title for i in usable} if t}
+    near_title = {t: float(asked[0] @ vector) for t, vector in titles.items()}  # the question's nearness to each
 
     def score(i: int, text: str, similar: float, vector: np.ndarray) -> float:
         words = coverage(question, [f"{passages[i].metadata.get('section_path', '')}\n{text}"], weigh)
-        title = titles.get(passages[i].title)
-        general = 0.0 if title is None else max(0.0, float(vector @ title) - float(asked[0] @ title))
+        title = passages[i].title
+        general = max(0.0, float(vector @ titles[title]) - near_title[title]) if title in titles else 0.0
         return similar + WORD_WEIGHT * words - PASSAGE_WEIGHT * (top - passages[i].score) - TITLE_WEIGHT * general
 
     def shares(i: int, text: str) -> bool:
